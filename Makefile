@@ -1,0 +1,81 @@
+# MBRL Lessons — the commands of the README.
+#   make book   install (first time), run the notebooks, build the website
+#   make test   install (first time), then the whole test suite in FAST mode
+#   make lab    open the notebooks in JupyterLab
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYTHONHASHSEED := 0
+export SDL_VIDEODRIVER := dummy
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install book test test-py test-nb test-book lint lab reproduce reproduce-fast exercises sync clean
+
+help:
+	@echo "make book | make test | make lab | make reproduce | make exercises"
+
+# The CPU torch wheel goes in first, so the range in requirements.txt is already
+# satisfied and pip never pulls a multi-GB CUDA build.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+	$(PY) -m pip install -q "torch==2.13.0" 2>&1 | grep -v 'is ignored' || true
+	$(PY) -m pip install -q -r requirements.txt 2>&1 | grep -v 'is ignored' || true
+	$(PY) -m pip install -q --no-deps -e . 2>&1 | grep -v 'is ignored' || true
+	$(PY) -c "import torch, mbrl_lessons; assert '+cpu' in torch.__version__ or not torch.cuda.is_available(); print('installed: torch', torch.__version__)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+book: install
+	$(BIN)/jupyter-book build . 
+	@echo
+	@echo "The book is built. Open: file://$(abspath _build/html/index.html)"
+
+# The whole suite, FAST budgets.  Each stage prints its own timing.
+test: install
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint test-py test-nb test-book; \
+	echo "make test: all stages passed in $$(( $$(date +%s) - start )) s"
+
+lint: install
+	$(BIN)/ruff check mbrl_lessons tests benchmarks
+
+test-py: install
+	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q -n 2 --ignore=tests/site tests
+
+test-nb: install
+	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q -n 2 -p no:randomly --nbval-lax --nbval-current-env \
+	  --timeout=600 book $(wildcard solutions/*.ipynb)
+
+# Build from an empty cache (every notebook executes, FAST), warnings are errors,
+# then check every page of the toc rendered without error output.
+test-book: install
+	rm -rf _build
+	MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going
+	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q tests/site
+
+lab: install
+	$(BIN)/jupyter lab book
+
+# Full-budget benchmarks write results/<name>.json (see benchmarks/README.md).
+reproduce: install
+	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f; done
+
+reproduce-fast: install
+	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f --fast; done
+
+exercises: install
+	$(PY) -m mbrl_lessons.grading.generate
+
+# Keep each notebook and its py:percent twin in step.
+sync: install
+	$(BIN)/jupytext --sync book/*.ipynb $(wildcard solutions/*.ipynb)
+
+clean:
+	rm -rf _build .pytest_cache

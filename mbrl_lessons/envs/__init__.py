@@ -1,0 +1,51 @@
+"""Teaching environments, registered with gymnasium under ``mbrl_lessons/``.
+
+Registration uses entry-point strings, so a module is imported only when its
+environment is first made:  ``gymnasium.make("mbrl_lessons/GridWorld-v0")``.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+NAMESPACE = "mbrl_lessons"
+
+# id (without namespace) -> (entry point, default kwargs, max_episode_steps)
+_REGISTRY: dict[str, tuple[str, dict, int | None]] = {
+    "GridWorld-v0": ("mbrl_lessons.envs.gridworld:GridWorld", {}, None),
+    "DynaMaze-v0": ("mbrl_lessons.envs.mazes:DynaMaze", {}, None),
+    "BlockingMaze-v0": ("mbrl_lessons.envs.mazes:BlockingMaze", {}, None),
+    "ShortcutMaze-v0": ("mbrl_lessons.envs.mazes:ShortcutMaze", {}, None),
+    "TicTacToe-v0": ("mbrl_lessons.envs.tictactoe:TicTacToe", {}, None),
+}
+
+
+def register_all() -> None:
+    """Register every teaching env (idempotent)."""
+    for name, (entry_point, kwargs, max_steps) in _REGISTRY.items():
+        env_id = f"{NAMESPACE}/{name}"
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id, entry_point=entry_point, kwargs=kwargs,
+            max_episode_steps=max_steps,
+        )
+
+
+def make(env_id: str, **kwargs):
+    """``gymnasium.make`` with a clear error for an unknown id.
+
+    Accepts ``"GridWorld-v0"`` or ``"mbrl_lessons/GridWorld-v0"``.
+    """
+    register_all()
+    full_id = env_id if "/" in env_id else f"{NAMESPACE}/{env_id}"
+    if full_id not in gym.registry:
+        ours = sorted(k for k in gym.registry if k.startswith(NAMESPACE + "/"))
+        raise ValueError(
+            f"unknown environment id {env_id!r}; the course registers: "
+            + ", ".join(ours)
+        )
+    return gym.make(full_id, **kwargs)
+
+
+register_all()
