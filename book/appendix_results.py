@@ -1,0 +1,65 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+# ---
+
+# %% [markdown]
+# # Appendix: results
+#
+# Every headline number of the book, as measured by the scripts in
+# `benchmarks/` at the full budget. Nothing on this page is typed in by hand:
+# the tables below are rendered from the JSON files in `results/`, each of
+# which records the configuration, the commit and the wall-clock time of the
+# run that produced it. Run `make reproduce` to measure them again on your
+# machine; a target that a run misses is shown as missed, with its number.
+
+# %%
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from mbrl_lessons.analysis.report import all_results, payload_header, targets_markdown
+
+payloads = all_results()
+if not payloads:
+    display(Markdown("*No benchmark has been run yet: run `make reproduce`.*"))
+for payload in payloads:
+    display(Markdown(f"### `{payload['name']}`\n\n{payload_header(payload)}\n\n"
+                     + targets_markdown(payload)))
+
+# %% [markdown]
+# ## Targets met, per benchmark
+#
+# A glance at the whole book: for each benchmark, how many of its targets the
+# committed full-budget run met (green) and missed (red).
+
+# %%
+if payloads:
+    names = [p["name"] for p in payloads]
+    met = [sum(t["met"] for t in p["targets"]) for p in payloads]
+    missed = [len(p["targets"]) - m for p, m in zip(payloads, met, strict=True)]
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(names)))
+    ax.barh(names, met, color="tab:green", label="met")
+    ax.barh(names, missed, left=met, color="tab:red", label="missed")
+    ax.set_xlabel("number of targets")
+    ax.invert_yaxis()
+    ax.legend(loc="lower right")
+    ax.set_title("Full-budget targets by benchmark")
+    plt.tight_layout()
+    plt.show()

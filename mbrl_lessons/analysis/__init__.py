@@ -1,0 +1,1 @@
+"""Experiments and reports that span chapters (chapter 8 and the appendices)."""

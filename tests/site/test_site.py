@@ -1,0 +1,49 @@
+"""Checks of the built website (run by `make test` after `jupyter-book build`).
+
+Every toc entry must have produced a page, and no page may contain error
+output (a traceback or an exception name in an output cell).
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_notebooks import ROOT, _toc_files  # noqa: E402
+
+HTML = ROOT / "_build" / "html"
+ERROR_PATTERNS = [
+    re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r'class="[^"]*output[^"]*(traceback|error)[^"]*"'),
+    re.compile(r"\b(NotImplementedError|ModuleNotFoundError|NameError)\b:"),
+]
+
+import os  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not HTML.exists() and not os.environ.get("MBRL_LESSONS_REQUIRE_SITE"),
+    reason="build the site first (make test-book does, and requires it)")
+
+
+@pytest.mark.parametrize("doc", _toc_files())
+def test_page_built_without_error_output(doc):
+    page = HTML / f"{doc}.html"
+    assert page.exists(), f"no page for toc entry {doc}"
+    text = page.read_text(encoding="utf-8")
+    for pattern in ERROR_PATTERNS:
+        match = pattern.search(text)
+        assert match is None, f"{doc}: error output in the page: {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("doc", [d for d in _toc_files() if
+                                 (ROOT / f"{d}.ipynb").exists()])
+def test_notebook_pages_have_colab_launch_button(doc):
+    text = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    assert "colab.research.google.com" in text, f"{doc}: no Colab launch button"
+
+
+def test_maths_rendered_with_mathjax():
+    pages = [HTML / f"{d}.html" for d in _toc_files()]
+    assert any("mathjax" in p.read_text(encoding="utf-8").lower() for p in pages)
