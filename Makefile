@@ -37,7 +37,7 @@ book: install
 	@echo
 	@echo "The book is built. Open: file://$(abspath _build/html/index.html)"
 
-# The whole suite, FAST budgets.  Each stage prints its own timing.
+# The whole suite, FAST budgets (nbval runs each notebook whole on one worker).  Each stage prints its own timing.
 test: install
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint test-py test-nb test-book; \
@@ -50,8 +50,9 @@ test-py: install
 	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q -n 2 --ignore=tests/site tests
 
 test-nb: install
-	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q -n 2 -p no:randomly --nbval-lax --nbval-current-env \
-	  --timeout=600 book $(wildcard solutions/*.ipynb)
+	MBRL_LESSONS_FAST=1 OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile \
+	  --nbval-lax --nbval-current-env --timeout=600 \
+	  -p no:cacheprovider book $(wildcard solutions/*.ipynb)
 
 # Build from an empty cache (every notebook executes, FAST), warnings are errors,
 # then check every page of the toc rendered without error output.
