@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 export SDL_VIDEODRIVER := dummy
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install book test test-py test-nb test-book lint lab reproduce reproduce-fast exercises sync clean
+.PHONY: browser-deps help install book test test-py test-nb test-book lint lab reproduce reproduce-fast exercises sync clean
 
 help:
 	@echo "make book | make test | make lab | make reproduce | make exercises"
@@ -56,10 +56,24 @@ test-nb: install
 
 # Build from an empty cache (every notebook executes, FAST), warnings are errors,
 # then check every page of the toc rendered without error output.
-test-book: install
+test-book: install browser-deps
 	rm -rf _build
 	MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going
 	MBRL_LESSONS_FAST=1 MBRL_LESSONS_REQUIRE_SITE=1 $(BIN)/pytest -q tests/site
+
+# The browser check needs Chromium (Debian package; installed here when run as
+# root) and, because the site loads MathJax and the widget manager from CDNs,
+# their npm packages served locally.  Without them the browser tests skip.
+browser-deps: install
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "could not install chromium: browser tests will skip"; \
+	  else echo "no chromium (install it to run the browser tests)"; fi; fi
+	@if [ ! -d $(VENV)/site-assets/node_modules/mathjax ] && command -v npm >/dev/null; then \
+	  mkdir -p $(VENV)/site-assets && npm install --prefix $(VENV)/site-assets --silent \
+	    --no-audit --no-fund mathjax@3 requirejs@2 @jupyter-widgets/html-manager@1.0.6 \
+	    >/dev/null || echo "could not install the site assets: browser tests will skip"; fi
 
 lab: install
 	$(BIN)/jupyter lab book
