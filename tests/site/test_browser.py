@@ -32,9 +32,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_notebooks import ROOT, _toc_files  # noqa: E402
 
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("MBRL_LESSONS_SITE", ROOT / "_build" / "html"))
 ASSETS = ROOT / ".venv" / "site-assets" / "node_modules"
-SHOTS = ROOT / "_build" / "screenshots"
+SHOTS = HTML.parent / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CDN = {
     "https://cdn.jsdelivr.net/npm/mathjax@3/": ASSETS / "mathjax",

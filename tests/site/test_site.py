@@ -4,6 +4,7 @@ Every toc entry must have produced a page, and no page may contain error
 output (a traceback or an exception name in an output cell).
 """
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -13,14 +14,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_notebooks import ROOT, _toc_files  # noqa: E402
 
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("MBRL_LESSONS_SITE", ROOT / "_build" / "html"))
 ERROR_PATTERNS = [
     re.compile(r"Traceback \(most recent call last\)"),
     re.compile(r'class="[^"]*output[^"]*(traceback|error)[^"]*"'),
     re.compile(r"\b(NotImplementedError|ModuleNotFoundError|NameError)\b:"),
 ]
-
-import os  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not HTML.exists() and not os.environ.get("MBRL_LESSONS_REQUIRE_SITE"),
