@@ -23,6 +23,11 @@ from mbrl_lessons.mdp.learning import (
     estimate_mdp,
     q_learning,
 )
+from mbrl_lessons.mdp.model_based import (
+    ModelBasedConfig,
+    ModelBasedResult,
+    model_based_rl,
+)
 from mbrl_lessons.mdp.tabular import TabularMDP
 
 __all__ = [
@@ -30,5 +35,6 @@ __all__ = [
     "QLearningConfig", "QLearningResult", "as_stochastic", "bellman_optimality_backup",
     "epsilon_greedy", "estimate_mdp", "greedy_policy", "policy_evaluation",
     "policy_evaluation_exact", "policy_iteration", "q_from_v", "q_learning",
-    "q_value_iteration", "value_iteration",
+    "q_value_iteration", "value_iteration", "ModelBasedConfig", "ModelBasedResult",
+    "model_based_rl",
 ]
