@@ -24,8 +24,11 @@ def plot_grid_values(env, V: np.ndarray, policy: np.ndarray | None = None, ax=No
         raise ValueError(f"V must have shape ({base.n_states},), got {V.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.7 * base.n_cols + 1.5, 0.7 * base.n_rows + 0.6))
+    # terminal cells are worth 0 by definition: colouring them would make a
+    # trap look attractive, so they are masked and drawn as coloured tiles
+    hidden = base.wall_mask | base.terminal_mask
     grid = np.ma.masked_array(V.reshape(base.n_rows, base.n_cols),
-                              mask=base.wall_mask.reshape(base.n_rows, base.n_cols))
+                              mask=hidden.reshape(base.n_rows, base.n_cols))
     cm = plt.get_cmap(cmap).copy()
     cm.set_bad("#3a3a3a")
     im = ax.imshow(grid, cmap=cm)
@@ -33,11 +36,12 @@ def plot_grid_values(env, V: np.ndarray, policy: np.ndarray | None = None, ax=No
     for s in range(base.n_states):
         r, c = base.cell_of(s)
         if base.wall_mask[s]:
+            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, color="#3a3a3a"))
             continue
         if base.goal_mask[s] or base.trap_mask[s]:
             colour = "limegreen" if base.goal_mask[s] else "red"
-            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False,
-                                       edgecolor=colour, linewidth=2.5))
+            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=colour,
+                                       edgecolor="white", linewidth=1.5))
             ax.text(c, r, "G" if base.goal_mask[s] else "T", ha="center",
                     va="center", color="white", fontweight="bold")
         elif policy is not None:
