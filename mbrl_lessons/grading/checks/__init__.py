@@ -1,0 +1,1 @@
+"""Check modules, one per exercise notebook; each defines ``EXERCISES``."""
