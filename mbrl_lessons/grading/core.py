@@ -35,7 +35,7 @@ class Exercise:
     notebook: str                 # stem of the solutions/exercises notebook
     functions: tuple[str, ...]    # names the learner must define
     checks: tuple[Check, ...]
-    time_limit: float = 20.0      # wall-clock seconds for all of its checks
+    time_limit: float = 10.0      # wall-clock seconds for all of its checks
     hint: str = ""                # shown in the generated stub
 
     @property

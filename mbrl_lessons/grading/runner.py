@@ -138,7 +138,7 @@ def grade_cells(cells: list[str], exercise_ids: list[str], *, source: str = "<co
         raise KeyError(f"unknown exercise(s) {unknown}; known exercises: "
                        + ", ".join(sorted(exercises)))
     budget = sum(exercises[e].time_limit for e in exercise_ids)
-    cell_limit = 20.0
+    cell_limit = 10.0
     wall = timeout or (budget + cell_limit * 2 + 30)
     request = {"cells": cells, "exercises": exercise_ids,
                "hidden": [str(h) for h in hidden or []], "cell_limit": cell_limit,

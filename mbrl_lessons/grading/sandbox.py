@@ -26,7 +26,7 @@ import time
 import traceback
 
 MARKER = "@@GRADER@@"
-CELL_LIMIT = 20.0
+CELL_LIMIT = 10.0
 
 
 class GradingTimeout(BaseException):
