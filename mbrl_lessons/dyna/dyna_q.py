@@ -1,0 +1,209 @@
+"""Dyna-Q and Dyna-Q+ (Sutton 1990; Sutton & Barto §8.2–8.3), chapter 6.
+
+Every real step does three things: a Q-learning update from the real
+transition, an update of a learned model ``Model(s, a) -> (r, s')`` (the last
+outcome seen: the mazes are deterministic), and ``n`` *planning* updates, each
+a Q-learning update on a transition imagined by the model.
+
+Dyna-Q+ adds an exploration bonus to imagined rewards, ``r + kappa sqrt(tau)``
+with ``tau`` the real steps since ``(s, a)`` was last tried, and lets planning
+consider actions never tried from a visited state (modelled as "stay, reward
+0"), so the agent is drawn back to test parts of the world it has not checked
+for a while — which is how it notices that a maze has changed.
+
+Where planning starts (the lecture's §6.1) is ``start_rule``:
+``"visited"`` (classic Dyna: a previously seen pair, uniformly), ``"uniform"``
+(any pair of any state — unseen ones waste the backup), ``"current"`` (a
+model rollout from the agent's current state: trajectory sampling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from mbrl_lessons.core.seeding import SeedLike, make_rng
+
+START_RULES = ("visited", "uniform", "current")
+
+
+@dataclass(frozen=True)
+class DynaConfig:
+    """Dyna-Q / Dyna-Q+ settings (defaults: Sutton & Barto's Fig 8.2)."""
+
+    n_planning: int = 5
+    """Planning updates per real step (``n``); 0 is plain Q-learning."""
+    alpha: float = 0.1
+    """Step size of every (real or imagined) Q-learning update."""
+    gamma: float = 0.95
+    """Discount factor."""
+    epsilon: float = 0.1
+    """Exploration rate of the epsilon-greedy behaviour policy."""
+    kappa: float = 0.0
+    """Dyna-Q+ bonus weight; 0 gives plain Dyna-Q."""
+    start_rule: str = "visited"
+    """Where planning updates start: visited, uniform or current."""
+    plan_every: str = "step"
+    """``"step"``: n updates after each real step; ``"episode"``: n x (steps of
+    the episode) updates at the end of each episode."""
+
+    def __post_init__(self) -> None:
+        if self.start_rule not in START_RULES:
+            raise ValueError(f"start_rule must be one of {START_RULES}, "
+                             f"got {self.start_rule!r}")
+        if self.plan_every not in ("step", "episode"):
+            raise ValueError("plan_every must be 'step' or 'episode'")
+        if self.n_planning < 0:
+            raise ValueError("n_planning must be >= 0")
+
+
+def greedy_random_ties(q_row: np.ndarray, rng: np.random.Generator) -> int:
+    best = np.flatnonzero(q_row == q_row.max())
+    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+
+
+class DynaQ:
+    """A tabular Dyna-Q(+) agent; ``Q`` has shape ``[S, A]``."""
+
+    def __init__(self, n_states: int, n_actions: int, cfg: DynaConfig,
+                 rng: np.random.Generator) -> None:
+        self.cfg, self.rng = cfg, rng
+        self.n_states, self.n_actions = n_states, n_actions
+        self.Q = np.zeros((n_states, n_actions))
+        self.model: dict[tuple[int, int], tuple[float, int, bool]] = {}
+        self.last_tried = np.zeros((n_states, n_actions))
+        self.visited_states: dict[int, None] = {}  # insertion-ordered set
+        self.pairs: list[tuple[int, int]] = []
+        self.time = 0
+        self.backups = 0  # every Q update, real or imagined
+
+    def act(self, obs: int) -> int:
+        if self.rng.random() < self.cfg.epsilon:
+            return int(self.rng.integers(self.n_actions))
+        return greedy_random_ties(self.Q[obs], self.rng)
+
+    def update(self, s: int, a: int, r: float, s2: int, done: bool) -> None:
+        """One Q-learning backup (no bootstrap from a terminal state)."""
+        target = r if done else r + self.cfg.gamma * self.Q[s2].max()
+        self.Q[s, a] += self.cfg.alpha * (target - self.Q[s, a])
+        self.backups += 1
+
+    def observe(self, s: int, a: int, r: float, s2: int, done: bool) -> None:
+        """Learn from a real transition: direct RL and model learning."""
+        self.time += 1
+        self.update(s, a, r, s2, done)
+        if (s, a) not in self.model:
+            self.pairs.append((s, a))
+        self.model[(s, a)] = (r, s2, done)
+        self.last_tried[s, a] = self.time
+        self.visited_states[s] = None
+
+    def _imagine(self, s: int, a: int) -> tuple[float, int, bool] | None:
+        known = self.model.get((s, a))
+        if known is None:
+            if self.cfg.kappa > 0 and s in self.visited_states:
+                known = (0.0, s, False)  # Dyna-Q+: untried actions "stay put"
+            else:
+                return None
+        r, s2, done = known
+        if self.cfg.kappa > 0:
+            r = r + self.cfg.kappa * np.sqrt(self.time - self.last_tried[s, a])
+        return r, s2, done
+
+    def plan(self, n: int, current: int | None = None) -> None:
+        """``n`` planning backups from the configured start states."""
+        rule = self.cfg.start_rule
+        if not self.pairs:
+            return
+        states = list(self.visited_states) if self.cfg.kappa > 0 else None
+        s = current
+        for _ in range(n):
+            if rule == "visited":
+                if states is not None:  # Dyna-Q+: any action of a visited state
+                    s = states[self.rng.integers(len(states))]
+                    a = int(self.rng.integers(self.n_actions))
+                else:
+                    s, a = self.pairs[self.rng.integers(len(self.pairs))]
+            elif rule == "uniform":
+                s = int(self.rng.integers(self.n_states))
+                a = int(self.rng.integers(self.n_actions))
+            else:  # "current": follow the model from the agent's state
+                a = self.act(s)
+            out = self._imagine(s, a)
+            if out is None:
+                self.backups += 1  # the backup was spent on an unknown pair
+                if rule == "current":
+                    s = current
+                continue
+            r, s2, done = out
+            self.update(s, a, r, s2, done)
+            if rule == "current":
+                s = current if done else s2
+
+
+class EpisodeStats(NamedTuple):
+    steps_per_episode: np.ndarray   # [n_episodes]
+    backups_per_episode: np.ndarray  # [n_episodes] cumulative Q backups
+    Q: np.ndarray
+
+
+def run_episodes(env, cfg: DynaConfig, n_episodes: int, seed: SeedLike = 0,
+                 agent: DynaQ | None = None) -> EpisodeStats:
+    """Run whole episodes; returns steps and cumulative backups per episode."""
+    rng = make_rng(seed)
+    agent = agent or DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+    steps, backups = [], []
+    obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+    for _ in range(n_episodes):
+        t, done = 0, False
+        while not done:
+            a = agent.act(obs)
+            obs2, r, term, trunc, _ = env.step(a)
+            agent.observe(obs, a, r, obs2, term)
+            if cfg.plan_every == "step":
+                agent.plan(cfg.n_planning, current=obs2)
+            obs, t, done = obs2, t + 1, term or trunc
+        if cfg.plan_every == "episode":
+            agent.plan(cfg.n_planning * t, current=obs)
+        steps.append(t)
+        backups.append(agent.backups)
+        obs, _ = env.reset()
+    return EpisodeStats(np.array(steps), np.array(backups), agent.Q)
+
+
+def run_steps(env, cfg: DynaConfig, total_steps: int, seed: SeedLike = 0
+              ) -> np.ndarray:
+    """Run for ``total_steps`` real steps; returns cumulative reward ``[T]``."""
+    rng = make_rng(seed)
+    agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+    cumulative = np.zeros(total_steps)
+    total = 0.0
+    obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+    for t in range(total_steps):
+        a = agent.act(obs)
+        obs2, r, term, trunc, _ = env.step(a)
+        agent.observe(obs, a, r, obs2, term)
+        agent.plan(cfg.n_planning, current=obs2)
+        total += r
+        cumulative[t] = total
+        obs = obs2
+        if term or trunc:
+            obs, _ = env.reset()
+    return cumulative
+
+
+def greedy_path_length(env, Q: np.ndarray, max_steps: int = 10_000) -> int | None:
+    """Steps the greedy policy (ties -> lowest action) takes to the goal on a
+    deterministic maze; ``None`` if it loops or runs past ``max_steps``."""
+    base = env.unwrapped if hasattr(env, "unwrapped") else env
+    s, seen = base.start_states[0], set()
+    for t in range(1, max_steps + 1):
+        if s in seen:
+            return None
+        seen.add(s)
+        s = base._move(s, int(np.argmax(Q[s])))
+        if base.goal_mask[s]:
+            return t
+    return None

@@ -1,0 +1,112 @@
+"""Dyna-Q, Dyna-Q+, prioritized sweeping and the chapter-6 mazes."""
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.dyna import (
+    DynaConfig,
+    DynaQ,
+    PrioritizedSweeping,
+    PSConfig,
+    greedy_path_length,
+    priority,
+    run_episodes,
+    run_steps,
+)
+from mbrl_lessons.envs.mazes import (
+    BlockingMaze,
+    DynaMaze,
+    ShortcutMaze,
+    scaled_dyna_maze,
+    shortest_path_length,
+)
+
+
+def test_mazes_are_gymnasium_envs_with_the_books_shapes():
+    for env in (DynaMaze(), BlockingMaze(), ShortcutMaze(), scaled_dyna_maze(2)):
+        check_env(env, skip_render_check=True)
+    assert (DynaMaze().n_rows, DynaMaze().n_cols) == (6, 9)
+    assert shortest_path_length(DynaMaze()) == 14
+    lengths = [shortest_path_length(scaled_dyna_maze(k)) for k in (1, 2, 3)]
+    assert lengths == [14, 28, 42]
+
+
+def test_blocking_maze_switches_its_wall_at_the_set_step():
+    env = BlockingMaze(switch_step=5)
+    env.reset(seed=0)
+    gap_before = env.state_of(3, 8)
+    assert not env.wall_mask[gap_before]
+    for _ in range(4):
+        env.step(3)
+    assert not env.switched
+    env.step(3)
+    assert env.switched and env.wall_mask[gap_before]
+    assert not env.wall_mask[env.state_of(3, 0)]
+
+
+def test_one_dyna_q_update_by_hand():
+    agent = DynaQ(3, 2, DynaConfig(alpha=0.5, gamma=0.9), make_rng(0))
+    agent.Q[1] = [2.0, 4.0]
+    agent.observe(0, 1, 1.0, 1, False)
+    # Q(0,1) = 0 + 0.5 * (1 + 0.9 * 4 - 0) = 2.3
+    assert agent.Q[0, 1] == pytest.approx(2.3)
+    agent.Q[0, 1] = 0.0
+    agent.plan(1)  # the only remembered pair is replayed from the model
+    assert agent.Q[0, 1] == pytest.approx(2.3) and agent.backups == 2
+
+
+def test_one_priority_by_hand():
+    Q = np.zeros((3, 2))
+    Q[2] = [1.0, 3.0]
+    assert priority(Q, 0, 0, 0.5, 2, False, 0.9) == pytest.approx(0.5 + 2.7)
+    assert priority(Q, 0, 0, 0.5, 2, True, 0.9) == pytest.approx(0.5)
+
+
+def test_prioritized_sweeping_propagates_backwards_through_predecessors():
+    # a chain 0 -> 1 -> 2 -> goal(3): after the goal transition is learned, the
+    # sweep must push value back to the earlier pairs (a broken predecessor
+    # model would leave them at zero)
+    agent = PrioritizedSweeping(4, 1, PSConfig(alpha=1.0, gamma=0.9), make_rng(0))
+    for s in range(2):
+        agent.observe(s, 0, 0.0, s + 1, False)
+    agent.observe(2, 0, 1.0, 3, True)
+    agent.sweep(10)
+    assert agent.Q[:3, 0] == pytest.approx([0.81, 0.9, 1.0])
+
+
+def test_dyna_q_n50_finds_the_14_step_path():
+    stats = run_episodes(DynaMaze(), DynaConfig(n_planning=50), 30, seed=0)
+    assert greedy_path_length(DynaMaze(), stats.Q) == 14
+
+
+def test_planning_beats_no_planning():
+    """With n=0 Dyna-Q is Q-learning; planning must shorten early episodes."""
+    def mean_steps(n):
+        return np.mean([run_episodes(DynaMaze(), DynaConfig(n_planning=n), 5,
+                                     seed=s).steps_per_episode[1:5].mean()
+                        for s in range(3)])
+    assert mean_steps(20) < mean_steps(0) / 3
+
+
+def test_dyna_q_plus_finds_the_shortcut_dyna_q_misses():
+    q = np.mean([run_steps(BlockingMaze(), DynaConfig(n_planning=10, alpha=1.0), 3000,
+                           seed=s)[-1] for s in range(3)])
+    qp = np.mean([run_steps(BlockingMaze(), DynaConfig(n_planning=10, alpha=1.0,
+                                                       kappa=1e-4), 3000,
+                            seed=s)[-1] for s in range(3)])
+    assert qp > 1.3 * q
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="start_rule"):
+        DynaConfig(start_rule="everywhere")
+    with pytest.raises(ValueError, match="resolution"):
+        scaled_dyna_maze(0)
+
+
+def test_same_seed_same_run():
+    a = run_episodes(DynaMaze(), DynaConfig(n_planning=5), 3, seed=7)
+    b = run_episodes(DynaMaze(), DynaConfig(n_planning=5), 3, seed=7)
+    assert np.array_equal(a.Q, b.Q)
