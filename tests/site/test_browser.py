@@ -43,8 +43,15 @@ CDN = {
     "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/dist/":
         ASSETS / "@jupyter-widgets" / "html-manager" / "dist",
 }
-# A known bug of the theme's launch-button script (declared twice); harmless.
-KNOWN_PAGE_ERRORS = [re.compile(r"Identifier 'THEBE_JS_URL' has already been declared")]
+# Known, harmless errors of third-party scripts (the page still renders):
+# - the theme's launch-button script declares THEBE_JS_URL twice;
+# - the widget manager (html-manager 1.0.6) calls MathJax 2's ``MathJax.Hub.Queue``
+#   to typeset widget labels, which MathJax 3 does not have; widgets still
+#   render (checked below), only maths inside widget labels stays untypeset.
+KNOWN_PAGE_ERRORS = [
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+    re.compile(r"Cannot read properties of undefined \(reading 'Queue'\)"),
+]
 
 
 def _missing() -> str | None:
