@@ -1,0 +1,85 @@
+"""Chapter 6: Sutton & Barto's Dyna results, prioritized sweeping, and MCTS.
+
+Full budget: Fig 8.2 with 30 seeds x 50 episodes, Figs 8.4/8.5 with 20 seeds,
+Example 8.4 at resolutions 1-5 (5 seeds), MCTS on tic-tac-toe (200 games vs
+random at 200 simulations, 20 games vs minimax at 1,000).  Writes
+results/ch06_planning.json.
+"""
+
+import time
+
+import numpy as np
+
+from mbrl_lessons.core.results import Target, benchmark_cli, write_results
+
+out_dir, fast = benchmark_cli(__doc__)
+
+from mbrl_lessons.analysis import planning as P  # noqa: E402
+from mbrl_lessons.core.budget import budget  # noqa: E402
+
+cfg = {
+    "fig8_2_seeds": budget(fast=5, full=30), "fig8_2_episodes": 50,
+    "changing_maze_seeds": budget(fast=3, full=20),
+    "example8_4_resolutions": budget(fast=[1, 2], full=[1, 2, 3, 4, 5]),
+    "example8_4_seeds": budget(fast=2, full=5),
+    "mcts_random_games": budget(fast=20, full=200), "mcts_random_sims": 200,
+    "mcts_minimax_games": budget(fast=4, full=20), "mcts_minimax_sims": 1000,
+    "dyna": {"alpha": 0.1, "epsilon": 0.1, "gamma": 0.95},
+}
+t0 = time.time()
+steps, paths = P.fig8_2(n_seeds=cfg["fig8_2_seeds"], progress=True)
+order_violations = int(sum(
+    not (steps[50][e] <= steps[5][e] <= steps[0][e]) for e in range(1, 10)))
+maze_seeds = cfg["changing_maze_seeds"]
+blocking = P.changing_maze("blocking", n_seeds=maze_seeds, progress=True)
+shortcut = P.changing_maze("shortcut", n_seeds=maze_seeds, progress=True)
+ex84 = P.example8_4(cfg["example8_4_resolutions"], n_seeds=cfg["example8_4_seeds"],
+                    progress=True)
+vs_random = P.mcts_match("random", cfg["mcts_random_sims"], cfg["mcts_random_games"])
+vs_perfect = P.mcts_match("perfect", cfg["mcts_minimax_sims"],
+                          cfg["mcts_minimax_games"])
+speed = float(np.median([P.mcts_speed(20_000, seed=s) for s in range(3)]))
+seconds = time.time() - t0
+
+targets = [
+    Target("fig8_2_n50_ep3", "Dyna-Q n=50: mean steps in episode 3",
+           steps[50][2], "<=", 20),
+    Target("fig8_2_n5_ep10", "Dyna-Q n=5: mean steps in episode 10",
+           steps[5][9], "<=", 20),
+    Target("fig8_2_n0_ep10", "n=0 (Q-learning): mean steps in episode 10",
+           steps[0][9], ">", 80),
+    Target("fig8_2_order_violations",
+           "episodes 2-10 where n=50 <= n=5 <= n=0 fails", order_violations, "==", 0),
+    Target("fig8_2_final_greedy_path_n50",
+           "fraction of n=50 runs whose final greedy path is the 14-step optimum "
+           "(the others settle on the 16-step top route)",
+           float(np.mean(np.array(paths[50]) == 14)), ">=", 1.0),
+    Target("fig8_4_blocking_ratio", "Dyna-Q+ / Dyna-Q cumulative reward, blocking",
+           blocking[1][-1] / blocking[0][-1], ">=", 1.3),
+    Target("fig8_5_shortcut_ratio", "Dyna-Q+ / Dyna-Q cumulative reward, shortcut",
+           shortcut[1][-1] / shortcut[0][-1], ">=", 1.3),
+    Target("ex8_4_ratio_res1", "Dyna-Q / prioritized-sweeping backups, resolution 1",
+           ex84["ratio"][0], ">=", 2),
+    Target("ex8_4_ratio_res2", "Dyna-Q / prioritized-sweeping backups, resolution 2",
+           ex84["ratio"][1], ">=", 2),
+    Target("mcts_losses_vs_random",
+           f"UCT (200 sims) losses in {cfg['mcts_random_games']} games vs random",
+           vs_random["loss"], "==", 0),
+    Target("mcts_non_draws_vs_minimax",
+           f"UCT (1000 sims) games not drawn in {cfg['mcts_minimax_games']} vs minimax",
+           vs_perfect["win"] + vs_perfect["loss"], "==", 0),
+    Target("mcts_simulations_per_second", "UCT simulations per second (median of 3)",
+           speed, ">=", 20_000),
+    Target("full_budget_seconds", "the whole chapter-6 benchmark, seconds",
+           seconds, "<=", 300),
+]
+write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
+              results_dir=out_dir, extra={
+                  "fig8_2_steps": {str(k): v for k, v in steps.items()},
+                  "fig8_2_final_paths": {str(k): v for k, v in paths.items()},
+                  "blocking": {"dyna_q": blocking[0][::10], "dyna_q_plus":
+                               blocking[1][::10], "config": blocking[2]},
+                  "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":
+                               shortcut[1][::10], "config": shortcut[2]},
+                  "example8_4": ex84, "mcts_vs_random": vs_random,
+                  "mcts_vs_minimax": vs_perfect})

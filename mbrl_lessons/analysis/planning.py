@@ -1,0 +1,263 @@
+"""Chapter 6's experiments, shared by the notebook and the benchmark.
+
+Settings follow Sutton & Barto (2018), chapter 8, unless a docstring says
+otherwise.  Every function takes explicit seeds and returns arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.dyna import (
+    DynaConfig,
+    DynaQ,
+    PrioritizedSweeping,
+    PSConfig,
+    greedy_path_length,
+    run_episodes,
+    run_ps_episodes,
+    run_steps,
+)
+from mbrl_lessons.envs.mazes import (
+    BlockingMaze,
+    DynaMaze,
+    ShortcutMaze,
+    scaled_dyna_maze,
+    shortest_path_length,
+)
+from mbrl_lessons.envs.tictactoe import EMPTY, legal_actions, perfect_moves
+from mbrl_lessons.mdp import TabularMDP, value_iteration
+from mbrl_lessons.search import MCTSPlayer, mcts, play_match, tictactoe_game
+
+
+# --------------------------------------------------------------- Fig 8.2
+def fig8_2(n_values=(0, 5, 50), n_seeds=30, n_episodes=50, progress=False
+           ) -> tuple[dict[int, np.ndarray], dict[int, list]]:
+    """Mean steps per episode on the Dyna maze, and each run's final greedy path
+    length (alpha 0.1, epsilon 0.1, gamma 0.95)."""
+    steps, paths = {}, {}
+    for n in n_values:
+        runs, lengths = [], []
+        for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress):
+            st = run_episodes(DynaMaze(), DynaConfig(n_planning=n), n_episodes,
+                              seed=seed)
+            runs.append(st.steps_per_episode)
+            lengths.append(greedy_path_length(DynaMaze(), st.Q))
+        steps[n] = np.mean(runs, axis=0)
+        paths[n] = lengths
+    return steps, paths
+
+
+# ------------------------------------------------------- Figs 8.4 and 8.5
+def changing_maze(maze: str, n_seeds=20, progress=False
+                  ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Mean cumulative reward of Dyna-Q and Dyna-Q+ on the blocking or
+    shortcut maze.  Settings of the widely used reproduction of Figs 8.4/8.5:
+    alpha 1, epsilon 0.1, gamma 0.95; blocking: n 10, kappa 1e-4, 3000 steps;
+    shortcut: n 50, kappa 1e-3, 6000 steps."""
+    env_cls, steps, n, kappa = {
+        "blocking": (BlockingMaze, 3000, 10, 1e-4),
+        "shortcut": (ShortcutMaze, 6000, 50, 1e-3)}[maze]
+    q, qp = [], []
+    for seed in tqdm(range(n_seeds), desc=maze, disable=not progress):
+        q.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0), steps,
+                           seed=seed))
+        qp.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0,
+                                                  kappa=kappa), steps, seed=seed))
+    cfg = {"steps": steps, "n": n, "kappa": kappa, "alpha": 1.0, "seeds": n_seeds,
+           "switch_step": env_cls.SWITCH}
+    return np.mean(q, 0), np.mean(qp, 0), cfg
+
+
+# ------------------------------------------------------------ Example 8.4
+def _near_optimal(env, factor=1.2):
+    limit = factor * shortest_path_length(env)
+
+    def ok(Q):
+        length = greedy_path_length(env, Q)
+        return length is not None and length <= limit
+
+    return ok
+
+
+def backups_to_near_optimal(k: int, method: str, seed: int,
+                            max_episodes: int = 5_000) -> int:
+    """Q backups until the greedy path is within 1.2x the shortest (Example 8.4:
+    n = 5, alpha 0.5, epsilon 0.1, gamma 0.95, theta 1e-4)."""
+    env = scaled_dyna_maze(k)
+    ok = _near_optimal(env)
+    if method == "prioritized":
+        st = run_ps_episodes(env, PSConfig(), max_episodes, seed=seed, stop=ok)
+        return int(st.backups_per_episode[-1])
+    rng = make_rng(seed)
+    agent = DynaQ(env.n_states, 4, DynaConfig(n_planning=5, alpha=0.5), rng)
+    obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+    for _ in range(max_episodes):
+        done = False
+        while not done:
+            a = agent.act(obs)
+            obs2, r, done, _, _ = env.step(a)
+            agent.observe(obs, a, r, obs2, done)
+            agent.plan(5)
+            obs = obs2
+        obs, _ = env.reset()
+        if ok(agent.Q):
+            break
+    return int(agent.backups)
+
+
+def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False) -> dict:
+    out = {"resolution": [], "states": [], "dyna_q": [], "prioritized": []}
+    for k in tqdm(resolutions, desc="resolution", disable=not progress):
+        out["resolution"].append(k)
+        out["states"].append(int((~scaled_dyna_maze(k).wall_mask).sum()))
+        for m in ("dyna_q", "prioritized"):
+            out[m].append(float(np.mean([backups_to_near_optimal(
+                k, "prioritized" if m == "prioritized" else "dyna_q", s)
+                for s in range(n_seeds)])))
+    out["ratio"] = [d / p for d, p in zip(out["dyna_q"], out["prioritized"],
+                                          strict=True)]
+    return out
+
+
+# ------------------------------------------------- §6.1 start states
+def start_state_experiment(n_backups=20_000, record_every=100, seed=0,
+                           explore_steps=2_000) -> tuple[np.ndarray, dict]:
+    """Planning only, with the TRUE (deterministic) Dyna-maze model: the error
+    |max_a Q(s0, a) - V*(s0)| against the number of backups, for four ways of
+    choosing where each backup starts (the lecture's §6.1):
+
+    - uniform: any (s, a) of the maze;
+    - visited: pairs seen during a random walk of ``explore_steps`` real steps;
+    - prioritized: the largest Bellman error first, predecessors queued;
+    - current: trajectory sampling, following the greedy-in-Q policy from the
+      start state (epsilon 0.1), backing up along the way.
+    """
+    env = DynaMaze()
+    gamma = 0.95
+    mdp = TabularMDP.from_env(env, gamma)
+    s0 = env.start_states[0]
+    v_star = value_iteration(mdp, tol=1e-12).V[s0]
+    free = [s for s in range(env.n_states) if not (env.wall_mask[s]
+                                                  or env.terminal_mask[s])]
+    nxt = {(s, a): env._move(s, a) for s in free for a in range(4)}
+    rew = {sa: float(env.goal_mask[t]) for sa, t in nxt.items()}
+    done = {sa: bool(env.goal_mask[t]) for sa, t in nxt.items()}
+
+    def backup(Q, s, a):
+        t = nxt[(s, a)]
+        Q[s, a] = rew[(s, a)] + (0.0 if done[(s, a)] else gamma * Q[t].max())
+
+    checkpoints = np.arange(0, n_backups + 1, record_every)
+    errors = {}
+    for rule in ("uniform", "visited", "prioritized", "current"):
+        rng = make_rng(seed)
+        Q = np.zeros((env.n_states, 4))
+        errs = [abs(Q[s0].max() - v_star)]
+        if rule == "visited":
+            s, seen = s0, []
+            for _ in range(explore_steps):
+                a = int(rng.integers(4))
+                seen.append((s, a))
+                s = s0 if done[(s, a)] else nxt[(s, a)]
+            pairs = sorted(set(seen))
+        if rule == "prioritized":
+            # the package's prioritized sweeping, handed the true model
+            ps = PrioritizedSweeping(env.n_states, 4, PSConfig(alpha=1.0, gamma=gamma,
+                                                               theta=1e-9), rng)
+            for (s, a), t in nxt.items():
+                ps.model[(s, a)] = (rew[(s, a)], t, done[(s, a)])
+                ps.predecessors[t].add((s, a))
+                ps.push(s, a, rew[(s, a)])
+            Q = ps.Q
+        s_cur = s0
+        for i in range(1, n_backups + 1):
+            if rule == "uniform":
+                s = free[rng.integers(len(free))]
+                backup(Q, s, int(rng.integers(4)))
+            elif rule == "visited":
+                backup(Q, *pairs[rng.integers(len(pairs))])
+            elif rule == "prioritized":
+                ps.sweep(1)
+            else:
+                a = (int(rng.integers(4)) if rng.random() < 0.1 else
+                     int(rng.choice(np.flatnonzero(Q[s_cur] == Q[s_cur].max()))))
+                backup(Q, s_cur, a)
+                s_cur = s0 if done[(s_cur, a)] else nxt[(s_cur, a)]
+            if i % record_every == 0:
+                errs.append(abs(Q[s0].max() - v_star))
+        errors[rule] = np.array(errs)
+    return checkpoints, errors
+
+
+# ---------------------------------------------------------- §6.2 budgets
+class BudgetResult(NamedTuple):
+    real_steps: float
+    backups: float
+    seconds: float
+
+
+def budget_to_optimal(n: int, plan_every: str = "step", n_seeds: int = 10,
+                      max_episodes: int = 300) -> BudgetResult:
+    """Mean real steps, Q backups and wall-clock seconds until the greedy path
+    on the Dyna maze is the 14-step optimum."""
+    real, backups, secs = [], [], []
+    for seed in range(n_seeds):
+        env = DynaMaze()
+        rng = make_rng(seed)
+        cfg = DynaConfig(n_planning=n, plan_every=plan_every)
+        agent = DynaQ(env.n_states, 4, cfg, rng)
+        obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        t0, steps = time.perf_counter(), 0
+        for _ in range(max_episodes):
+            done, ep = False, 0
+            while not done:
+                a = agent.act(obs)
+                obs2, r, done, _, _ = env.step(a)
+                agent.observe(obs, a, r, obs2, done)
+                if plan_every == "step":
+                    agent.plan(n, current=obs2)
+                obs, ep = obs2, ep + 1
+            steps += ep
+            if plan_every == "episode":
+                agent.plan(n * ep)
+            obs, _ = env.reset()
+            if greedy_path_length(env, agent.Q) == 14:
+                break
+        real.append(steps)
+        backups.append(agent.backups)
+        secs.append(time.perf_counter() - t0)
+    return BudgetResult(float(np.mean(real)), float(np.mean(backups)),
+                        float(np.mean(secs)))
+
+
+# ------------------------------------------------------------------ MCTS
+def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0
+               ) -> dict[str, int]:
+    """Wins/draws/losses of UCT against a random or a perfect (minimax) player;
+    MCTS plays X in even games and O in odd ones."""
+    game = tictactoe_game()
+    rng = make_rng(seed)
+
+    def other(s):
+        moves = legal_actions(s) if opponent == "random" else perfect_moves(s)
+        return moves[rng.integers(len(moves))]
+
+    tally = {"win": 0, "draw": 0, "loss": 0}
+    for i in range(n_games):
+        me = MCTSPlayer(game, n_simulations, seed=seed * 100_000 + i)
+        r = play_match(game, me, other) if i % 2 == 0 else -play_match(game, other, me)
+        tally["win" if r > 0 else "draw" if r == 0 else "loss"] += 1
+    return tally
+
+
+def mcts_speed(n_simulations: int = 20_000, seed: int = 0) -> float:
+    """Simulations per second from the empty board (one search)."""
+    t0 = time.perf_counter()
+    mcts(tictactoe_game(), EMPTY, n_simulations, make_rng(seed))
+    return n_simulations / (time.perf_counter() - t0)
