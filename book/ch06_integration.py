@@ -1,0 +1,403 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+# ---
+
+# %% [markdown]
+# # Chapter 6: Integrating planning and learning
+#
+# A model is only useful if something plans with it, and planning is only
+# useful if it changes what the agent learns or does. This chapter takes the
+# four design questions every model-based agent answers — *where* to start
+# planning, *how much* to plan, *how* to plan, and *how* planning feeds back
+# into learning and acting — and answers each with an experiment. The
+# tabular experiments reproduce the classic results of Sutton and Barto's
+# chapter 8 {cite}`sutton2018rl` with numbers; the search experiment builds
+# Monte Carlo tree search from its four steps.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this chapter you can
+# - explain why the choice of start states for planning (uniform, visited,
+#   prioritized, current) changes how fast values propagate;
+# - trade real steps against planning compute with Dyna's budget $n$;
+# - implement UCT: selection by the UCB rule, expansion, random rollouts,
+#   backpropagation, and turning visit counts into a policy;
+# - say how Dyna, Dyna-Q+ and prioritized sweeping differ, and reproduce
+#   Figures 8.2, 8.4, 8.5 and Example 8.4 of Sutton and Barto.
+# ```
+
+# %%
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+from mbrl_lessons import budget
+from mbrl_lessons.analysis import planning as exp
+from mbrl_lessons.analysis.report import targets_markdown
+from mbrl_lessons.core.results import load_results
+from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.dyna import DynaConfig, DynaQ, PrioritizedSweeping, run_episodes
+from mbrl_lessons.envs.mazes import DynaMaze
+from mbrl_lessons.envs.tictactoe import EMPTY
+from mbrl_lessons.search import backpropagate, mcts, search_policy, select_child
+from mbrl_lessons.search import tictactoe_game
+from mbrl_lessons.search.draw import plot_tree
+from mbrl_lessons.viz import live_figure, plot_grid_values, show_source
+
+full = load_results("ch06_planning")
+
+# %% [markdown]
+# Our test bed is the *Dyna maze* of Sutton and Barto: a 6×9 room with a few
+# walls, a start on the left and a goal in the top-right corner. Reaching the
+# goal pays $+1$, every other step pays $0$, and $\gamma = 0.95$, so the only
+# way to do well is to get there in few steps. The shortest route — through
+# the bottom of the room — takes 14 steps.
+
+# %%
+maze = DynaMaze()
+print("".join("".join(r) + "\n" for r in maze.grid))
+
+# %% [markdown]
+# ## 6.1 Where does planning start?
+#
+# A planning *backup* updates one state–action value from the model:
+# $Q(s,a) \leftarrow \hat r + \gamma \max_{a'} Q(\hat s', a')$. Which pairs we back
+# up, in which order, decides how fast the news of the goal travels back to the
+# start. Four classic answers:
+#
+# - **uniform** over all states, as in dynamic programming sweeps;
+# - **visited** states only, as in Dyna {cite}`sutton1990dyna`, which samples
+#   from remembered experience;
+# - **prioritized**: the pair whose value would change most goes first, and
+#   its predecessors are queued after it (prioritized sweeping
+#   {cite}`moore1993prioritized`);
+# - the **current** state: simulate forward from where the agent is, as MPC
+#   and MCTS do (here: trajectory sampling, following the current greedy
+#   policy with $\varepsilon = 0.1$).
+#
+# We hand each rule the *true* maze model and count backups until the value of
+# the start state is right.
+
+# %%
+checkpoints, errors = exp.start_state_experiment()
+fig, ax = plt.subplots(figsize=(8, 4))
+for rule, err in errors.items():
+    ax.plot(checkpoints, err, label=rule)
+ax.set_xscale("symlog", linthresh=100)
+ax.set_xlabel("planning backups")
+ax.set_ylabel("$|\\max_a Q(s_0, a) - V^\\star(s_0)|$")
+ax.set_title("Value error at the start state vs planning effort (true model)")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+for rule, err in errors.items():
+    hit = checkpoints[np.flatnonzero(err < 1e-3)]
+    print(f"{rule:>11}: start value exact after "
+          f"{hit[0] if len(hit) else 'more than ' + str(checkpoints[-1])} backups")
+
+# %% [markdown]
+# Prioritized sweeping wins by an order of magnitude: it starts at the goal and
+# works backwards along exactly the pairs whose values can change. Uniform and
+# visited sampling get there by brute force — most of their backups move
+# nothing. Planning from the current state stalls just short of the optimum:
+# following its own greedy policy, it polishes the route it already likes (the
+# 16-step top route) and never backs up the pairs of the shorter bottom route.
+# Focusing on the current state is what makes MPC and MCTS efficient in huge
+# spaces, but it inherits the exploration problem of the policy it follows.
+#
+# ## 6.2 How much to plan, and when?
+#
+# Dyna-Q interleaves everything: after each real step it learns from the step
+# (Q-learning), stores it in the model, and performs $n$ planning backups on
+# remembered pairs.
+
+# %%
+show_source(DynaQ.plan)
+
+# %% [markdown]
+# With $n = 0$ it is plain Q-learning. The planning budget trades compute for
+# data: each real step is reused $n$ times. Below, real steps and backups
+# needed until the greedy path is the 14-step optimum, for planning after
+# every step or once at the end of each episode (with the same total budget,
+# $n$ times the episode's length).
+
+# %%
+rows = []
+for n in (0, 5, 50):
+    for when in ("step", "episode"):
+        r = exp.budget_to_optimal(n, when, n_seeds=budget(fast=3, full=10))
+        rows.append(f"| {n} | every {when} | {r.real_steps:,.0f} | {r.backups:,.0f} | "
+                    f"{r.seconds * 1000:,.0f} ms |")
+display(Markdown("| n | planning | real steps to optimal | backups | wall clock |\n"
+                 "|---|---|---|---|---|\n" + "\n".join(rows)))
+
+# %% [markdown]
+# More planning buys fewer real steps at the price of more computation — the
+# exchange rate every model-based method negotiates. Planning at the end of an
+# episode sees the same data but propagates it later; in this maze the two are
+# close, while on tasks where the first episode is long, per-step planning
+# reaches the goal's information sooner.
+#
+# ### Reproducing Figure 8.2
+#
+# Steps per episode of Dyna-Q on the maze ($\alpha = 0.1$,
+# $\varepsilon = 0.1$), averaged over seeds, for $n \in \{0, 5, 50\}$.
+
+# %%
+steps, paths = exp.fig8_2(n_seeds=budget(fast=5, full=30))
+fig, ax = plt.subplots(figsize=(8, 4))
+for n, s in steps.items():
+    ax.plot(np.arange(2, 51), s[1:], label=f"n = {n}")
+ax.set_xlabel("episode")
+ax.set_ylabel("steps per episode")
+ax.set_ylim(0, 800)
+ax.set_title(f"Dyna maze (Fig 8.2), {budget(fast=5, full=30)} seeds")
+ax.legend()
+plt.show()
+print("mean steps, episodes 2-10:")
+for n, s in steps.items():
+    print(f"  n={n:>2}: {np.round(s[1:10]).astype(int)}")
+
+# %% [markdown]
+# Without planning, the first success teaches only the last step before the
+# goal; each further episode pushes the news one step further back. With
+# $n = 50$ the whole route is valued during the second episode, and from the
+# third episode on the agent walks a near-optimal path.
+#
+# Try other budgets with the slider (5 seeds, 20 episodes).
+
+# %%
+def draw_budget(n=5):
+    runs = [run_episodes(DynaMaze(), DynaConfig(n_planning=n), 20, seed=s)
+            for s in range(5)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    axes[0].plot(np.arange(1, 21), np.mean([r.steps_per_episode for r in runs], 0))
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("episode")
+    axes[0].set_ylabel("steps per episode (mean of 5)")
+    axes[0].set_title(f"Dyna-Q with n = {n}")
+    Q = runs[0].Q
+    plot_grid_values(DynaMaze(), Q.max(1), Q.argmax(1), ax=axes[1], annotate=False,
+                     title="greedy policy after 20 episodes (seed 0)")
+    plt.tight_layout()
+
+
+live_figure(draw_budget, caption="n = 5 planning steps per real step.",
+            n=widgets.IntSlider(value=5, min=0, max=50, step=5, description="n"))
+
+# %% [markdown]
+# ## 6.3 How to plan: Monte Carlo tree search
+#
+# For continuous actions, chapter 4's sampling planners (random shooting and
+# the cross-entropy method) search over whole action sequences. For discrete
+# actions and long horizons, **Monte Carlo tree search** grows a tree of
+# states from the current one, spending its simulations where they are most
+# informative {cite}`kocsis2006uct,browne2012mcts`. Each simulation has four
+# steps:
+#
+# ```{prf:algorithm} UCT (one simulation)
+# :label: alg-uct
+# 1. **Selection** — from the root, while the node is fully expanded, move to
+#    the child maximising $\displaystyle \hat Q(s,a) + c\sqrt{\frac{\ln N(s)}{N(s,a)}}$.
+# 2. **Expansion** — add one untried action's child.
+# 3. **Simulation** — from the new node, play random moves to the end.
+# 4. **Backpropagation** — add the result to $N$ and $W$ of every node on the
+#    path, from the point of view of the player who moved into it.
+# ```
+#
+# The selection rule is UCB1 {cite}`auer2002ucb`: the first term exploits moves
+# that have done well, the second explores moves tried rarely relative to
+# their parent; its weight $c$ sets the balance ($\sqrt 2$ here). For example,
+# a child with $\hat Q = 0.5$ visited 2 times under a parent visited 10 times
+# scores $0.5 + \sqrt{2}\sqrt{\ln 10 / 2} \approx 2.02$.
+
+# %%
+show_source(select_child)
+
+# %%
+show_source(backpropagate)
+
+# %% [markdown]
+# After the budget is spent, the visit counts at the root *are* the search's
+# policy, $\pi(a) \propto N(s_0, a)^{1/T}$; the agent plays the most visited
+# move ($T \to 0$). Below: a search of 2,000 simulations from the empty
+# tic-tac-toe board, the top two levels of its tree, and the resulting policy.
+# The centre collects most visits, as it should.
+
+# %%
+root = mcts(tictactoe_game(), EMPTY, 2000, make_rng(0))
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [3, 1]})
+plot_tree(root, depth=2, ax=axes[0], min_visits=20)
+axes[1].imshow(search_policy(root, 9).reshape(3, 3), cmap="Blues")
+for i, p in enumerate(search_policy(root, 9)):
+    axes[1].text(i % 3, i // 3, f"{p:.2f}", ha="center", va="center")
+axes[1].set_xticks([])
+axes[1].set_yticks([])
+axes[1].set_title("search policy $\\pi(a) \\propto N(s_0, a)$")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How strong is plain UCT with random rollouts? Against a random opponent and
+# against perfect (minimax) play, as the number of simulations per move grows
+# (MCTS alternates between playing first and second):
+
+# %%
+sims = [10, 50, 200, 1000]
+n_games = budget(fast=6, full=40)
+table = {opp: [exp.mcts_match(opp, k, n_games, seed=1) for k in sims]
+         for opp in ("random", "perfect")}
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), sharey=True)
+for ax, (opp, res) in zip(axes, table.items(), strict=True):
+    bottom = np.zeros(len(sims))
+    for key, colour in (("win", "tab:green"), ("draw", "tab:gray"),
+                        ("loss", "tab:red")):
+        vals = np.array([r[key] for r in res]) / n_games
+        ax.bar([str(k) for k in sims], vals, bottom=bottom, color=colour, label=key)
+        bottom += vals
+    ax.set_xlabel("simulations per move")
+    ax.set_title(f"UCT vs {opp} ({n_games} games each)")
+axes[0].set_ylabel("fraction of games")
+axes[1].legend(loc="lower right")
+plt.show()
+print(f"UCT speed: {exp.mcts_speed(20_000):,.0f} simulations per second")
+
+# %% [markdown]
+# With a handful of simulations UCT plays barely better than chance; with a
+# few hundred it beats a random player almost always, and with a thousand it
+# draws against perfect play, the best possible result.
+#
+# ## 6.4 How planning feeds learning and acting
+#
+# There are three channels, and each algorithm picks its own combination:
+#
+# 1. **Planning input from learned functions** — the search starts from, or is
+#    guided by, a learned policy or value: AlphaZero's and MuZero's PUCT uses a
+#    policy prior {cite}`silver2018alphazero,schrittwieser2020muzero`. Our UCT
+#    uses none (uniform rollouts), the baseline the learned priors improve on.
+# 2. **Planning output as a training target** — Dyna writes imagined
+#    transitions into the same Q-learning update as real ones
+#    (`DynaQ.plan` → `DynaQ.update`); AlphaZero trains its policy on MCTS visit
+#    counts (`search_policy`).
+# 3. **Planning output for acting** — the agent acts on the plan itself: MPC
+#    executes the first planned action (chapter 4), our `MCTSPlayer` plays the
+#    most visited move; Dyna instead acts from its learned Q.
+#
+# ## 6.5 Dyna in changing worlds, and smarter sweeps
+#
+# ### Blocking and shortcut mazes (Figs 8.4, 8.5)
+#
+# A model that was right can become wrong. In the *blocking maze* the short
+# way round is walled off after 1,000 steps; in the *shortcut maze* a shorter
+# way opens after 3,000. Dyna-Q+ adds a bonus $\kappa\sqrt{\tau}$ to imagined
+# rewards of pairs not tried for $\tau$ steps, so the planner sends the agent
+# back to check on them.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for ax, maze_name in zip(axes, ("blocking", "shortcut"), strict=True):
+    q, qp, cfg = exp.changing_maze(maze_name, n_seeds=budget(fast=3, full=20))
+    ax.plot(q, label="Dyna-Q")
+    ax.plot(qp, label="Dyna-Q+")
+    ax.axvline(cfg["switch_step"], color="k", ls=":", label="the maze changes")
+    ax.set_xlabel("time steps")
+    ax.set_ylabel("cumulative reward")
+    ax.set_title(f"{maze_name} maze: Dyna-Q+ / Dyna-Q = {qp[-1] / q[-1]:.2f}")
+    ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# In the blocking maze both agents stall when the wall moves, but Dyna-Q+
+# finds the new route sooner. In the shortcut maze, Dyna-Q never finds the
+# shortcut: its model says the old route is fine, and $\varepsilon$-greedy
+# exploration is far too weak to stumble through the new gap; Dyna-Q+'s bonus
+# makes the untested region worth a visit.
+#
+# ### Prioritized sweeping (Example 8.4)
+#
+# On larger versions of the Dyna maze (each cell split into $k \times k$),
+# we count backups until the greedy path is within 20% of the shortest.
+
+# %%
+show_source(PrioritizedSweeping.sweep)
+
+# %%
+ex84 = exp.example8_4(budget(fast=(1, 2), full=(1, 2, 3, 4, 5)),
+                      n_seeds=budget(fast=2, full=5))
+fig, ax = plt.subplots(figsize=(7, 3.8))
+ax.plot(ex84["states"], ex84["dyna_q"], "o-", label="Dyna-Q (n = 5)")
+ax.plot(ex84["states"], ex84["prioritized"], "s-", label="prioritized sweeping")
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("free cells in the maze")
+ax.set_ylabel("backups until near-optimal")
+ax.legend()
+plt.show()
+print("ratio Dyna-Q / prioritized at each resolution:",
+      [f"{r:.1f}" for r in ex84["ratio"]])
+
+# %% [markdown]
+# ## The full-budget numbers
+#
+# The curves above ran at the budget this page was built with. The
+# full-budget run of `benchmarks/ch06_planning.py`, committed in `results/`,
+# measured every target of this chapter:
+
+# %%
+if full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    display(Markdown(f"Commit `{full['commit'][:10]}`, {full['seconds']:.0f} s.\n\n"
+                     + targets_markdown(full)))
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch06-ucb
+# Compute by hand the UCB score of a child with $\hat Q = 0.2$ and 5 visits,
+# under a parent with 100 visits, for $c = \sqrt{2}$. How many visits would a
+# sibling with $\hat Q = 0.6$ need to score lower?
+# ```
+#
+# ```{exercise}
+# :label: ex-ch06-current
+# Planning from the current state stalled in §6.1. Change the experiment so
+# that trajectory sampling explores more (a larger $\varepsilon$, or optimistic
+# initial values). Does it now reach the optimum, and at what cost in backups?
+# ```
+#
+# ```{exercise}
+# :label: ex-ch06-kappa
+# Rerun the shortcut maze with $\kappa \in \{10^{-4}, 10^{-3}, 10^{-2}\}$.
+# What goes wrong when the bonus is too large?
+# ```
+#
+# ## References
+#
+# Dyna is due to Sutton {cite}`sutton1990dyna` and prioritized sweeping to
+# Moore and Atkeson {cite}`moore1993prioritized`; the experiments reproduce
+# chapter 8 of Sutton and Barto {cite}`sutton2018rl`. UCT is from Kocsis and
+# Szepesvári {cite}`kocsis2006uct`, building on UCB1 {cite}`auer2002ucb`;
+# Browne et al. survey MCTS {cite}`browne2012mcts`; Moerland et al.
+# {cite}`moerland2023mbrl` organise the integration questions used here.
