@@ -1,0 +1,262 @@
+"""The four basic schemes of model-based RL on one task (chapter 4).
+
+Following Levine's lectures {levine2017cs294}, in increasing sophistication:
+
+- **v0.5** — collect random data once, fit a model once, plan a whole episode
+  once, execute it open-loop.
+- **v1.0** — iterate: plan open-loop with the current model, execute, add the
+  new data, refit.
+- **v1.5** — model predictive control: replan at every step from the real
+  state and execute only the first action (closed loop); refit per episode.
+- **v2.0** — backpropagate the model's predicted return into a policy network
+  and act with the policy (no planning at run time).
+
+All share the stack of :mod:`mbrl_lessons.models` and
+:mod:`mbrl_lessons.planning`, the known reward, and the same real-data budget
+measured in episodes.  Each returns a :class:`SchemeResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, fit_model
+from mbrl_lessons.planning import (
+    CEMPlanner,
+    MPCAgent,
+    PlannerConfig,
+    open_loop,
+    run_episode,
+)
+
+
+@dataclass(frozen=True)
+class SchemeConfig:
+    """Shared settings of the four schemes (defaults: Pendulum-v1)."""
+
+    env_id: str = "Pendulum-v1"
+    """Gymnasium id of the task (200-step episodes)."""
+    n_episodes: int = 10
+    """Real episodes of data each scheme may collect (the data budget)."""
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    """CEM settings for MPC (v1.5)."""
+    open_loop_planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(
+        horizon=200, n_candidates=500, n_iterations=8, n_elites=50))
+    """CEM settings for whole-episode open-loop plans (v0.5, v1.0)."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Model training settings (refit from scratch each time)."""
+    hidden: int = 200
+    """Width of the model's two hidden layers."""
+    action_noise: float = 0.0
+    """Std of Gaussian noise added to every executed action (robustness tests)."""
+    policy_horizon: int = 25
+    """v2.0: steps unrolled through the model per policy-gradient step."""
+    policy_steps: int = 300
+    """v2.0: policy gradient steps after each model fit."""
+    policy_batch: int = 256
+    """v2.0: imagined start states per gradient step (from the data)."""
+    policy_lr: float = 3e-3
+    """v2.0: Adam learning rate of the policy."""
+    grad_clip: float = 10.0
+    """v2.0: gradient-norm clipping (exploding gradients through the model)."""
+    exploration_std: float = 0.3
+    """v2.0: action noise while collecting data with the policy."""
+
+
+class SchemeResult(NamedTuple):
+    returns: np.ndarray          # [n_episodes] return of each real episode
+    final_return: float          # mean return of the scheme's final behaviour
+    seconds_per_action: float    # compute per real action of the final agent
+    model: MLPDynamics | None
+    extra: dict
+
+
+class _Data:
+    def __init__(self):
+        self.obs, self.act, self.next = [], [], []
+
+    def add(self, obs_traj: np.ndarray, acts: np.ndarray) -> None:
+        self.obs.append(obs_traj[:-1])
+        self.act.append(acts)
+        self.next.append(obs_traj[1:])
+
+    def arrays(self):
+        return (np.concatenate(self.obs), np.concatenate(self.act),
+                np.concatenate(self.next))
+
+
+def _fit(data: _Data, cfg: SchemeConfig, env, seed: int) -> MLPDynamics:
+    obs_dim = env.observation_space.shape[0]
+    act_dim = env.action_space.shape[0]
+    model = MLPDynamics(obs_dim, act_dim, cfg.hidden, seed=seed)
+    fit_model(model, *data.arrays(), cfg.train, seed=seed)
+    return model
+
+
+def _random_episode(env, rng, seed):
+    return run_episode(env, lambda obs: rng.uniform(env.action_space.low,
+                                                    env.action_space.high), seed)
+
+
+def _timed(act_fn: Callable, stats: list) -> Callable:
+    def wrapped(obs):
+        t0 = time.perf_counter()
+        a = act_fn(obs)
+        stats.append(time.perf_counter() - t0)
+        return a
+    return wrapped
+
+
+def random_policy(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+    """The baseline: uniformly random actions."""
+    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    returns = [_random_episode(env, rng, seed * 1000 + ep)[0]
+               for ep in range(cfg.n_episodes)]
+    return SchemeResult(np.array(returns), float(np.mean(returns)), 0.0, None, {})
+
+
+def v0_5(cfg: SchemeConfig = SchemeConfig(), seed: int = 0, n_eval: int = 3
+         ) -> SchemeResult:
+    """Random data once, model once, one open-loop plan per evaluation episode."""
+    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    data, returns = _Data(), []
+    for ep in range(cfg.n_episodes):
+        ret, obs, acts = _random_episode(env, rng, seed * 1000 + ep)
+        data.add(obs, acts)
+        returns.append(ret)
+    model = _fit(data, cfg, env, seed)
+    planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
+                         env.action_space.high, cfg.open_loop_planner, seed=seed)
+    finals, times, visited = [], [], []
+    for k in range(n_eval):
+        s0, _ = env.reset(seed=seed * 1000 + 500 + k)
+        t0 = time.perf_counter()
+        plan = planner.plan(s0)
+        times.append((time.perf_counter() - t0) / len(plan))
+        ret, obs, _ = run_episode(env, open_loop(plan), seed * 1000 + 500 + k,
+                                  cfg.action_noise, rng)
+        finals.append(ret)
+        visited.append(obs)
+    return SchemeResult(np.array(returns), float(np.mean(finals)),
+                        float(np.mean(times)), model,
+                        {"eval_returns": finals, "train_data": data.arrays(),
+                         "visited": visited})
+
+
+def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+    """Iterate: fit, plan a whole episode open-loop, execute it, add the data."""
+    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    data, returns, times = _Data(), [], []
+    ret, obs, acts = _random_episode(env, rng, seed * 1000)
+    data.add(obs, acts)
+    returns.append(ret)
+    model = None
+    for ep in range(1, cfg.n_episodes):
+        model = _fit(data, cfg, env, seed + ep)
+        planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
+                             env.action_space.high, cfg.open_loop_planner,
+                             seed=seed + ep)
+        s0, _ = env.reset(seed=seed * 1000 + ep)
+        t0 = time.perf_counter()
+        plan = planner.plan(s0)
+        times.append((time.perf_counter() - t0) / len(plan))
+        ret, obs, acts = run_episode(env, open_loop(plan), seed * 1000 + ep,
+                                     cfg.action_noise, rng)
+        data.add(obs, acts)
+        returns.append(ret)
+    tail = returns[len(returns) // 2:]
+    return SchemeResult(np.array(returns), float(np.mean(tail)),
+                        float(np.mean(times)), model, {})
+
+
+def v1_5_mpc(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+    """MPC: replan every step with CEM on the current model; refit per episode."""
+    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    data, returns, times = _Data(), [], []
+    ret, obs, acts = _random_episode(env, rng, seed * 1000)
+    data.add(obs, acts)
+    returns.append(ret)
+    model = None
+    for ep in range(1, cfg.n_episodes):
+        model = _fit(data, cfg, env, seed + ep)
+        agent = MPCAgent(CEMPlanner(ModelEnv(model, pendulum_reward),
+                                    env.action_space.low, env.action_space.high,
+                                    cfg.planner, seed=seed + ep))
+        ret, obs, acts = run_episode(env, _timed(agent.act, times), seed * 1000 + ep,
+                                     cfg.action_noise, rng)
+        data.add(obs, acts)
+        returns.append(ret)
+    tail = returns[len(returns) // 2:]
+    return SchemeResult(np.array(returns), float(np.mean(tail)),
+                        float(np.mean(times)), model, {})
+
+
+def model_return_loss(policy: torch.nn.Module, model: MLPDynamics, starts: torch.Tensor,
+                      horizon: int, reward_fn=pendulum_reward, max_action=2.0
+                      ) -> torch.Tensor:
+    """v2.0's loss: minus the mean predicted return of ``policy`` over
+    ``horizon`` steps unrolled through the (differentiable) model from
+    ``starts [B, O]``.  Gradients flow through every step of the model."""
+    obs, total = starts, torch.zeros(starts.shape[0])
+    for _ in range(horizon):
+        act = max_action * torch.tanh(policy(obs))
+        total = total + reward_fn(obs, act)
+        obs = model.predict(obs, act)
+    return -total.mean()
+
+
+def v2_0_backprop(cfg: SchemeConfig = SchemeConfig(), seed: int = 0,
+                  ) -> SchemeResult:
+    """Train a policy only in the model by backprop through time; act with it."""
+    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    policy = mlp(obs_dim, act_dim, hidden=64, layers=2, seed=seed)
+    opt = torch.optim.Adam(policy.parameters(), lr=cfg.policy_lr)
+    gen = torch_generator(seed)
+    data, returns, grad_norms = _Data(), [], []
+    ret, obs, acts = _random_episode(env, rng, seed * 1000)
+    data.add(obs, acts)
+    returns.append(ret)
+    max_a = float(env.action_space.high[0])
+
+    def act_fn(o, noise=0.0):
+        with torch.no_grad():
+            a = max_a * torch.tanh(policy(torch.as_tensor(o, dtype=torch.float32)))
+        return a.numpy() + noise * rng.normal(size=act_dim)
+
+    model = None
+    for ep in range(1, cfg.n_episodes):
+        model = _fit(data, cfg, env, seed + ep)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        all_obs = torch.as_tensor(data.arrays()[0], dtype=torch.float32)
+        for _ in range(cfg.policy_steps):
+            idx = torch.randint(len(all_obs), (cfg.policy_batch,), generator=gen)
+            loss = model_return_loss(policy, model, all_obs[idx], cfg.policy_horizon,
+                                     max_action=max_a)
+            opt.zero_grad()
+            loss.backward()
+            grad_norms.append(float(torch.nn.utils.clip_grad_norm_(
+                policy.parameters(), cfg.grad_clip)))
+            opt.step()
+        ret, obs, acts = run_episode(env, lambda o: act_fn(o, cfg.exploration_std),
+                                     seed * 1000 + ep, cfg.action_noise, rng)
+        data.add(obs, acts)
+        returns.append(ret)
+    times: list[float] = []
+    finals = [run_episode(env, _timed(act_fn, times), seed * 1000 + 900 + k)[0]
+              for k in range(3)]
+    return SchemeResult(np.array(returns), float(np.mean(finals)),
+                        float(np.mean(times)), model,
+                        {"policy": policy, "grad_norms": grad_norms,
+                         "eval_returns": finals})

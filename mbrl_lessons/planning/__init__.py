@@ -1,0 +1,14 @@
+"""Planners over learned or true models (chapters 4 and 6)."""
+
+from mbrl_lessons.planning.shooting import (
+    CEMPlanner,
+    MPCAgent,
+    PlannerConfig,
+    RandomShootingPlanner,
+    cem_update,
+    open_loop,
+    run_episode,
+)
+
+__all__ = ["CEMPlanner", "MPCAgent", "PlannerConfig", "RandomShootingPlanner",
+           "cem_update", "open_loop", "run_episode"]
