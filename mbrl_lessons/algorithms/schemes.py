@@ -137,20 +137,21 @@ def v0_5(cfg: SchemeConfig = SchemeConfig(), seed: int = 0, n_eval: int = 3
     model = _fit(data, cfg, env, seed)
     planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
                          env.action_space.high, cfg.open_loop_planner, seed=seed)
-    finals, times, visited = [], [], []
+    finals, times, visited, executed = [], [], [], []
     for k in range(n_eval):
         s0, _ = env.reset(seed=seed * 1000 + 500 + k)
         t0 = time.perf_counter()
         plan = planner.plan(s0)
         times.append((time.perf_counter() - t0) / len(plan))
-        ret, obs, _ = run_episode(env, open_loop(plan), seed * 1000 + 500 + k,
-                                  cfg.action_noise, rng)
+        ret, obs, acts = run_episode(env, open_loop(plan), seed * 1000 + 500 + k,
+                                     cfg.action_noise, rng)
         finals.append(ret)
         visited.append(obs)
+        executed.append(acts)
     return SchemeResult(np.array(returns), float(np.mean(finals)),
                         float(np.mean(times)), model,
                         {"eval_returns": finals, "train_data": data.arrays(),
-                         "visited": visited})
+                         "visited": visited, "executed": executed})
 
 
 def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
