@@ -370,6 +370,10 @@ print(f"MPC: {mpc_s * 1000:.2f} ms per action; policy network: {pol_s * 1000:.3f
 # %% [markdown]
 # ## Exercises
 #
+# The graded versions of the first three exercises are in
+# [`exercises/ch04_schemes.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch04_schemes.ipynb)
+# (see {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-ch04-cem
 # Write `cem_update` yourself: given samples `[N, H, A]` and their returns,
