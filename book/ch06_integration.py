@@ -373,6 +373,11 @@ else:
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises — the Dyna-Q planning loop, the UCB rule, MCTS
+# backpropagation and the prioritized-sweeping predecessor update — are in
+# [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb)
+# (see {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-ch06-ucb
 # Compute by hand the UCB score of a child with $\hat Q = 0.2$ and 5 visits,

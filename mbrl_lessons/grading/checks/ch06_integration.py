@@ -1,0 +1,139 @@
+"""Checks for ``exercises/ch06_integration.ipynb`` (chapter 6)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mbrl_lessons.grading.core import (
+    Check,
+    Exercise,
+    as_array,
+    assert_close,
+    get_function,
+)
+
+
+# ------------------------------------------------------ Dyna planning loop
+def _chain_model():
+    # 0 -> 1 -> 2 -> goal 3 with action 0; the last step pays 1 and ends
+    return {(0, 0): (0.0, 1, False), (1, 0): (0.0, 2, False), (2, 0): (1.0, 3, True)}
+
+
+def dyna_single(ns):
+    fn = get_function(ns, "dyna_planning")
+    Q = np.zeros((4, 2))
+    Q[1] = [2.0, 0.0]
+    Q = as_array(fn(Q, {(0, 1): (1.0, 1, False)}, 2, 0.5, 0.9,
+                    np.random.default_rng(0)), "dyna_planning", shape=(4, 2))
+    # two updates of the only pair: 0 -> 1.4 -> 2.1 (target 1 + 0.9 * 2 = 2.8)
+    assert_close(Q[0, 1], 2.1, "Q[0, 1] after 2 planning updates",
+                 hint="Q += alpha * (r + gamma * max Q[s'] - Q), n times")
+    assert_close(Q[0, 0], 0.0, "Q[0, 0] (never in the model)")
+
+
+def dyna_terminal(ns):
+    fn = get_function(ns, "dyna_planning")
+    Q = np.full((4, 1), 5.0)
+    Q = fn(Q, {(2, 0): (1.0, 3, True)}, 1, 1.0, 0.9, np.random.default_rng(0))
+    assert_close(Q[2, 0], 1.0, "a terminal transition's target",
+                 hint="do not bootstrap from the state after a terminal transition")
+
+
+def dyna_converges(ns):
+    fn = get_function(ns, "dyna_planning")
+    Q = fn(np.zeros((4, 1)), _chain_model(), 300, 0.5, 0.9, np.random.default_rng(1))
+    assert_close(Q[:3, 0], [0.81, 0.9, 1.0], "Q on the chain after 300 updates",
+                 atol=1e-3, hint="sample remembered pairs uniformly at random")
+
+
+# ------------------------------------------------------------------ UCB
+def ucb_hand(ns):
+    fn = get_function(ns, "ucb_score")
+    want = 0.5 + math.sqrt(2) * math.sqrt(math.log(10) / 2)
+    assert_close(fn(0.5, 10, 2, math.sqrt(2)), want, "ucb_score(0.5, 10, 2, sqrt 2)",
+                 hint="q + c * sqrt(ln(n_parent) / n_child)")
+    assert_close(fn(0.2, 100, 5, 1.0), 0.2 + math.sqrt(math.log(100) / 5),
+                 "ucb_score(0.2, 100, 5, 1)")
+
+
+def ucb_unvisited(ns):
+    v = get_function(ns, "ucb_score")(0.0, 10, 0, 1.0)
+    if not v == math.inf:
+        raise AssertionError(f"an unvisited child should score +inf (try it first), "
+                             f"got {v}")
+
+
+# ---------------------------------------------------------- MCTS backprop
+def _path():
+    return [{"N": 3, "W": 1.0, "mover": -1}, {"N": 2, "W": 1.5, "mover": 1},
+            {"N": 0, "W": 0.0, "mover": -1}]
+
+
+def bp_win(ns):
+    path = _path()
+    get_function(ns, "backpropagate")(path, 1)  # the first player (+1) won
+    got = [(n["N"], n["W"]) for n in path]
+    want = [(4, 1.0), (3, 2.5), (1, 0.0)]
+    if got != want:
+        raise AssertionError(f"after a win for +1, (N, W) per node should be {want}, "
+                             f"got {got}; hint: each node counts the result for the "
+                             "player who moved into it (win 1, draw 0.5, loss 0)")
+
+
+def bp_draw(ns):
+    path = _path()
+    get_function(ns, "backpropagate")(path, 0)
+    got = [n["W"] for n in path]
+    if got != [1.5, 2.0, 0.5]:
+        raise AssertionError(f"a draw adds 0.5 to every node's W; got W = {got}")
+
+
+# ---------------------------------------------- prioritized predecessors
+def ps_hand(ns):
+    fn = get_function(ns, "predecessor_priorities")
+    Q = np.zeros((4, 2))
+    Q[2] = [1.0, 3.0]
+    model = {(0, 0): (0.5, 2, False), (1, 1): (0.0, 2, False), (3, 0): (0.0, 0, False),
+             (1, 0): (2.7, 2, False)}
+    preds = {2: {(0, 0), (1, 1), (1, 0)}, 0: {(3, 0)}}
+    out = fn(Q, model, preds, 2, 0.9, 0.1)
+    got = sorted((round(float(p), 6), int(s), int(a)) for p, s, a in out)
+    # |r + 0.9 * 3 - 0|: (0,0) -> 3.2, (1,1) -> 2.7, (1,0) -> 5.4
+    want = [(2.7, 1, 1), (3.2, 0, 0), (5.4, 1, 0)]
+    if got != want:
+        raise AssertionError(f"expected (priority, s, a) = {want}, got {got}")
+
+
+def ps_threshold(ns):
+    fn = get_function(ns, "predecessor_priorities")
+    Q = np.zeros((3, 1))
+    Q[1, 0] = 1.0
+    Q[0, 0] = 0.9
+    model = {(0, 0): (0.0, 1, False)}
+    out = fn(Q, model, {1: {(0, 0)}}, 1, 0.9, 0.01)
+    if list(out):
+        raise AssertionError(f"a pair whose priority is below theta must not be "
+                             f"queued; got {list(out)}")
+
+
+EXERCISES = [
+    Exercise("ch06_dyna_planning", "The Dyna-Q planning loop", "ch06_integration",
+             ("dyna_planning",),
+             (Check("two updates of one remembered pair, by hand", 2, dyna_single),
+              Check("no bootstrap after a terminal transition", 1, dyna_terminal),
+              Check("planning alone solves a chain", 2, dyna_converges))),
+    Exercise("ch06_ucb_score", "The UCB selection rule", "ch06_integration",
+             ("ucb_score",),
+             (Check("two scores by hand", 2, ucb_hand),
+              Check("unvisited children first", 1, ucb_unvisited))),
+    Exercise("ch06_mcts_backprop", "MCTS backpropagation", "ch06_integration",
+             ("backpropagate",),
+             (Check("a win credits movers correctly", 2, bp_win),
+              Check("a draw is worth one half", 1, bp_draw))),
+    Exercise("ch06_ps_predecessors", "The prioritized-sweeping predecessor update",
+             "ch06_integration", ("predecessor_priorities",),
+             (Check("priorities of the predecessors, by hand", 2, ps_hand),
+              Check("only priorities above theta are queued", 1, ps_threshold))),
+]
