@@ -149,7 +149,7 @@ show_source(model_return_loss)
 # is the reference.
 
 # %%
-n_seeds = budget(fast=2, full=3)
+n_seeds = budget(fast=1, full=3)
 small = SchemeConfig(
     n_episodes=budget(fast=4, full=10),
     planner=PlannerConfig(horizon=budget(fast=15, full=25),

@@ -12,6 +12,7 @@ import os
 from collections import defaultdict
 
 _TIMES: dict[str, float] = defaultdict(float)
+_SEEN: set[tuple[str, str]] = set()  # two conftest files import these hooks
 
 
 def limit_seconds() -> float:
@@ -19,13 +20,18 @@ def limit_seconds() -> float:
 
 
 def pytest_runtest_logreport(report) -> None:
+    key = (report.nodeid, report.when)
+    if key in _SEEN:
+        return
+    _SEEN.add(key)
     if str(report.fspath).endswith(".ipynb"):
         _TIMES[str(report.fspath)] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not _TIMES:
+    if not _TIMES or getattr(terminalreporter, "_mbrl_nbtime_done", False):
         return
+    terminalreporter._mbrl_nbtime_done = True
     terminalreporter.section("notebook run times (FAST)")
     for path, seconds in sorted(_TIMES.items(), key=lambda kv: -kv[1]):
         flag = "  OVER LIMIT" if seconds > limit_seconds() else ""
