@@ -26,6 +26,9 @@ from mbrl_lessons.core.budget import budget_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPO_ROOT / "results"
+# the commit the measured code came from: fixed when a benchmark starts, so a
+# commit made while a long benchmark runs is not credited with its numbers
+_START_COMMIT: str | None = None
 
 _OPS = {
     "<=": operator.le,
@@ -110,7 +113,7 @@ def write_results(
     results_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "name": name,
-        "commit": git_commit(),
+        "commit": _START_COMMIT or git_commit(),
         "budget": budget_name(),
         "seconds": round(float(seconds), 2),
         "config": _jsonable(config),
@@ -165,6 +168,9 @@ def benchmark_cli(description: str) -> tuple[Path, bool]:
     """
     import argparse
     import os
+
+    global _START_COMMIT
+    _START_COMMIT = git_commit()
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--fast", action="store_true", help="FAST budget")
