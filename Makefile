@@ -32,8 +32,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# The website runs every notebook at the FAST budget (the pages show the
+# committed full-budget results beside the live run); `make book FULL=1` runs
+# the notebooks at the full budget instead (much slower).
+FULL ?=
 book: install
-	$(BIN)/jupyter-book build . 
+	MBRL_LESSONS_FAST=$(if $(FULL),0,1) $(BIN)/jupyter-book build .
 	@echo
 	@echo "The book is built. Open: file://$(abspath _build/html/index.html)"
 
