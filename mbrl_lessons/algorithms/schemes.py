@@ -154,52 +154,56 @@ def v0_5(cfg: SchemeConfig = SchemeConfig(), seed: int = 0, n_eval: int = 3
                          "visited": visited, "executed": executed})
 
 
-def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
-    """Iterate: fit, plan a whole episode open-loop, execute it, add the data."""
+def _iterate(cfg: SchemeConfig, seed: int, make_act_fn: Callable):
+    """The loop v1.0 and v1.5 share: one random episode, then per episode refit
+    the model, build an ``act_fn`` from it, run it for real, add the data."""
     env, rng = gym.make(cfg.env_id), make_rng(seed)
-    data, returns, times = _Data(), [], []
+    data, returns = _Data(), []
     ret, obs, acts = _random_episode(env, rng, seed * 1000)
     data.add(obs, acts)
     returns.append(ret)
     model = None
     for ep in range(1, cfg.n_episodes):
         model = _fit(data, cfg, env, seed + ep)
-        planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
-                             env.action_space.high, cfg.open_loop_planner,
-                             seed=seed + ep)
-        s0, _ = env.reset(seed=seed * 1000 + ep)
-        t0 = time.perf_counter()
-        plan = planner.plan(s0)
-        times.append((time.perf_counter() - t0) / len(plan))
-        ret, obs, acts = run_episode(env, open_loop(plan), seed * 1000 + ep,
-                                     cfg.action_noise, rng)
+        act_fn = make_act_fn(model, env, ep)
+        ret, obs, acts = run_episode(env, act_fn, seed * 1000 + ep, cfg.action_noise,
+                                     rng)
         data.add(obs, acts)
         returns.append(ret)
     tail = returns[len(returns) // 2:]
-    return SchemeResult(np.array(returns), float(np.mean(tail)),
-                        float(np.mean(times)), model, {})
+    return np.array(returns), float(np.mean(tail)), model
+
+
+def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+    """Iterate: fit, plan a whole episode open-loop, execute it, add the data."""
+    times: list[float] = []
+
+    def plan_whole_episode(model, env, ep):
+        planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
+                             env.action_space.high, cfg.open_loop_planner,
+                             seed=seed + ep)
+        s0, _ = env.reset(seed=seed * 1000 + ep)  # the episode will start here
+        t0 = time.perf_counter()
+        plan = planner.plan(s0)
+        times.append((time.perf_counter() - t0) / len(plan))
+        return open_loop(plan)
+
+    returns, final, model = _iterate(cfg, seed, plan_whole_episode)
+    return SchemeResult(returns, final, float(np.mean(times)), model, {})
 
 
 def v1_5_mpc(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
     """MPC: replan every step with CEM on the current model; refit per episode."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
-    data, returns, times = _Data(), [], []
-    ret, obs, acts = _random_episode(env, rng, seed * 1000)
-    data.add(obs, acts)
-    returns.append(ret)
-    model = None
-    for ep in range(1, cfg.n_episodes):
-        model = _fit(data, cfg, env, seed + ep)
+    times: list[float] = []
+
+    def mpc(model, env, ep):
         agent = MPCAgent(CEMPlanner(ModelEnv(model, pendulum_reward),
                                     env.action_space.low, env.action_space.high,
                                     cfg.planner, seed=seed + ep))
-        ret, obs, acts = run_episode(env, _timed(agent.act, times), seed * 1000 + ep,
-                                     cfg.action_noise, rng)
-        data.add(obs, acts)
-        returns.append(ret)
-    tail = returns[len(returns) // 2:]
-    return SchemeResult(np.array(returns), float(np.mean(tail)),
-                        float(np.mean(times)), model, {})
+        return _timed(agent.act, times)
+
+    returns, final, model = _iterate(cfg, seed, mpc)
+    return SchemeResult(returns, final, float(np.mean(times)), model, {})
 
 
 def model_return_loss(policy: torch.nn.Module, model: MLPDynamics, starts: torch.Tensor,
