@@ -106,6 +106,17 @@ def assert_close(got, expected, name: str, atol: float = 1e-6, hint: str = ""):
             f"{got[idx]:.6g}." + (f" Hint: {hint}" if hint else ""))
 
 
+def assert_greedy(Q: np.ndarray, pi: np.ndarray, where: str = "",
+                  atol: float = 1e-6) -> None:
+    """Every action in ``pi [S]`` must maximise ``Q [S, A]`` (any of tied ones)."""
+    chosen = Q[np.arange(len(pi)), pi]
+    if not np.allclose(chosen, Q.max(1), atol=atol):
+        s = int(np.argmax(Q.max(1) - chosen))
+        raise AssertionError(f"in state {s} you chose action {pi[s]} with Q = "
+                             f"{chosen[s]:.4g}{where}, but the best action has Q = "
+                             f"{Q[s].max():.4g}")
+
+
 def get_function(ns: dict, name: str):
     fn = ns.get(name)
     if fn is None:

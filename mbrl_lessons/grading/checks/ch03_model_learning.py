@@ -13,6 +13,7 @@ from mbrl_lessons.grading.core import (
     Exercise,
     as_array,
     assert_close,
+    assert_greedy,
     get_function,
 )
 from mbrl_lessons.mdp import TabularMDP, estimate_mdp, q_from_v, value_iteration
@@ -109,12 +110,7 @@ def pm_random(ns):
         P, R = _ref_model(data, S, A)
         mdp = TabularMDP(P, R, 0.9)
         Q = q_from_v(mdp, value_iteration(mdp, tol=1e-12).V)
-        chosen = Q[np.arange(S), pi]
-        if not np.allclose(chosen, Q.max(1), atol=1e-6):
-            s = int(np.argmax(Q.max(1) - chosen))
-            raise AssertionError(f"state {s}: your action {pi[s]} is worth "
-                                 f"{chosen[s]:.4g} under the learned model, the best "
-                                 f"is {Q[s].max():.4g}")
+        assert_greedy(Q, pi, " under the learned model")
 
 
 EXERCISES = [
