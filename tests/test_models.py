@@ -40,8 +40,11 @@ def test_model_env_rollout_shapes_match_a_step_loop():
             assert torch.allclose(rew[:, t], reward(o, acts[:, t]))
             o = model.predict(o, acts[:, t])
             assert torch.allclose(traj[:, t + 1], o)
+        assert torch.allclose(menv.returns(obs0, acts), rew.sum(1), atol=1e-5)
     with pytest.raises(ValueError, match=r"\[B, H, A\]"):
         menv.rollout(obs0, acts[0])
+    with pytest.raises(ValueError, match=r"\[B, H, A\]"):
+        menv.returns(obs0, acts[0])
 
 
 def test_bad_inputs_are_refused():

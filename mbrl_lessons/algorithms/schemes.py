@@ -55,8 +55,9 @@ class SchemeConfig:
     """CEM settings for whole-episode open-loop plans (v0.5, v1.0)."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """Model training settings (refit from scratch each time)."""
-    hidden: int = 200
-    """Width of the model's two hidden layers."""
+    hidden: int = 128
+    """Width of the model's two hidden layers (128: as good as 200 on the
+    pendulum, and half the cost of every plan)."""
     action_noise: float = 0.0
     """Std of Gaussian noise added to every executed action (robustness tests)."""
     policy_horizon: int = 25

@@ -72,9 +72,8 @@ class _Planner:
         self.mean = ((self.low + self.high) / 2).expand(H, A).clone()
 
     def _score(self, obs: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
-        _, rewards = self.model_env.rollout(obs, seqs)
         self.model_calls += seqs.shape[0] * seqs.shape[1]
-        return rewards.sum(1)
+        return self.model_env.returns(obs, seqs)
 
     def _sample(self, mean, std, n):
         noise = torch.randn((n, *mean.shape), generator=self.gen)
