@@ -205,14 +205,55 @@ live_figure(draw_budget, caption="n = 5 planning steps per real step.",
             n=widgets.IntSlider(value=5, min=0, max=50, step=5, description="n"))
 
 # %% [markdown]
-# ## 6.3 How to plan: Monte Carlo tree search
+# ## 6.3 How to plan
 #
-# For continuous actions, chapter 4's sampling planners (random shooting and
-# the cross-entropy method) search over whole action sequences. For discrete
-# actions and long horizons, **Monte Carlo tree search** grows a tree of
-# states from the current one, spending its simulations where they are most
-# informative {cite}`kocsis2006uct,browne2012mcts`. Each simulation has four
-# steps:
+# Planning is optimisation: find the actions whose predicted return is
+# highest. Which optimiser fits depends on the actions.
+#
+# ### Continuous actions: sampling whole sequences
+#
+# Chapter 4's planners treat a plan $a_{t:t+H-1}$ as one point in an
+# $H \cdot |\mathcal A|$-dimensional box and search it by sampling.
+# *Random shooting* draws $K$ sequences uniformly and keeps the best. The
+# chance that any of them lands within a small distance $\epsilon$ (per
+# coordinate) of a good plan shrinks like $(\epsilon / \text{range})^{H|\mathcal A|}$,
+# so at a fixed budget random shooting gets worse as the horizon grows. The
+# *cross-entropy method* spends the same budget in rounds and moves its
+# sampling distribution towards the best sequences after each round, so later
+# samples are drawn where good plans are. The figure repeats chapter 4's
+# comparison at the full budget (`benchmarks/ch04_schemes.py`, true pendulum
+# model, horizon 30, both planners given the same number of model calls per
+# real step):
+
+# %%
+cem_rs = load_results("ch04_schemes")["extra"]["cem_vs_random_shooting"]
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.plot(cem_rs["model_calls_per_step"], cem_rs["cem"], "o-", label="CEM")
+ax.plot(cem_rs["model_calls_per_step"], cem_rs["random_shooting"], "s-",
+        label="random shooting")
+ax.set_xscale("log")
+ax.set_xlabel("model calls per real step")
+ax.set_ylabel("MPC return (mean of 3 episodes)")
+ax.set_title("Equal budgets, Pendulum-v1, true model, H = 30")
+ax.legend()
+plt.show()
+gaps = np.array(cem_rs["cem"]) - np.array(cem_rs["random_shooting"])
+print("CEM minus random shooting at each budget:",
+      ", ".join(f"{g:+.0f}" for g in gaps))
+
+# %% [markdown]
+# With few samples, whether random shooting holds a good swing at all is
+# luck, so its return is low and erratic; CEM's rounds let it find the
+# swing with the same number of calls. With a generous budget either one
+# finds it. Each point is only three episodes, so read the curves for their
+# shape, not their second digit.
+#
+# ### Discrete actions: Monte Carlo tree search
+#
+# For discrete actions and long horizons, **Monte Carlo tree search** grows a
+# tree of states from the current one, spending its simulations where they
+# are most informative {cite}`kocsis2006uct,browne2012mcts`. Each simulation
+# has four steps:
 #
 # ```{prf:algorithm} UCT (one simulation)
 # :label: alg-uct
@@ -285,6 +326,43 @@ print(f"UCT speed: {exp.mcts_speed(20_000):,.0f} simulations per second")
 # With a handful of simulations UCT plays barely better than chance; with a
 # few hundred it beats a random player almost always, and with a thousand it
 # draws against perfect play, the best possible result.
+#
+# *Almost* always. The full benchmark's tally at 200 simulations per move:
+
+# %%
+tally = full["extra"]["mcts_vs_random"]
+print(f"UCT (200 simulations) vs random, {sum(tally.values())} games: "
+      f"{tally['win']} won, {tally['draw']} drawn, {tally['loss']} lost")
+
+# %% [markdown]
+# Every loss we inspected began the same way — the opponent opened in a corner
+# and UCT, playing second, answered anywhere but the centre. Against a corner
+# opening the centre is the *only* reply that keeps the draw; any other lets
+# the first player build a fork (two threats at once) two moves later. A
+# random opponent seldom finds the fork, but over hundreds of games it
+# sometimes does. Why does UCT miss the centre? Its evaluation of each reply
+# comes from random play-outs, in which nobody punishes the mistake four
+# plies deep; only the tree itself, grown deep enough under each reply, can
+# see the fork. The next cell measures how often a fresh search answers a
+# corner opening with the centre, by budget:
+
+# %%
+reply = exp.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
+                                    n_searches=budget(fast=20, full=100))
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(reply["sims"], reply["rate"], "o-")
+ax.set_xscale("log")
+ax.set_ylim(0, 1.05)
+ax.set_xlabel("simulations per move")
+ax.set_ylabel("searches that play the centre")
+ax.set_title("UCT's reply to a corner opening")
+plt.show()
+
+# %% [markdown]
+# The curve is the whole story of those losses: the rarer the right reply,
+# the more games a lucky opponent can win, and only a larger budget (or, in
+# AlphaZero and MuZero, a learned prior and value that know the centre is
+# good) fixes it.
 #
 # ## 6.4 How planning feeds learning and acting
 #

@@ -115,3 +115,11 @@ def test_same_seed_same_tree():
     b = mcts(GAME, EMPTY, 200, make_rng(5))
     assert [c.N for c in a.children.values()] == [c.N for c in b.children.values()]
     assert np.isclose(a.Q, b.Q)
+
+
+def test_corner_opening_needs_a_bigger_budget():
+    from mbrl_lessons.analysis.planning import mcts_perfect_reply_rate
+
+    out = mcts_perfect_reply_rate((0,), sims=(20, 1000), n_searches=20)
+    assert out["perfect_replies"] == [4]          # only the centre keeps the draw
+    assert out["rate"][1] >= 0.9 > out["rate"][0]

@@ -30,7 +30,7 @@ from mbrl_lessons.envs.mazes import (
     scaled_dyna_maze,
     shortest_path_length,
 )
-from mbrl_lessons.envs.tictactoe import EMPTY, legal_actions, perfect_moves
+from mbrl_lessons.envs.tictactoe import EMPTY, legal_actions, perfect_moves, play
 from mbrl_lessons.mdp import TabularMDP, value_iteration
 from mbrl_lessons.search import MCTSPlayer, mcts, play_match, tictactoe_game
 
@@ -254,6 +254,25 @@ def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0
         r = play_match(game, me, other) if i % 2 == 0 else -play_match(game, other, me)
         tally["win" if r > 0 else "draw" if r == 0 else "loss"] += 1
     return tally
+
+
+def mcts_perfect_reply_rate(opening: tuple[int, ...], sims=(50, 200, 400, 1000),
+                            n_searches=100, seed=0) -> dict:
+    """How often UCT's move after ``opening`` (cells played so far) keeps the
+    game value, i.e. is one of minimax's moves, for each simulation budget.
+    After a corner opening only the centre holds the draw."""
+    state = EMPTY
+    for a in opening:
+        state = play(state, a)
+    good = set(perfect_moves(state))
+    game = tictactoe_game()
+    rate = []
+    for k in sims:
+        hits = sum(MCTSPlayer(game, k, seed=seed * 100_000 + i)(state) in good
+                   for i in range(n_searches))
+        rate.append(hits / n_searches)
+    return {"opening": list(opening), "perfect_replies": sorted(good),
+            "sims": list(sims), "rate": rate}
 
 
 def mcts_speed(n_simulations: int = 20_000, seed: int = 0) -> float:
