@@ -38,6 +38,8 @@ ex84 = P.example8_4(cfg["example8_4_resolutions"], n_seeds=cfg["example8_4_seeds
 vs_random = P.mcts_match("random", cfg["mcts_random_sims"], cfg["mcts_random_games"])
 vs_perfect = P.mcts_match("perfect", cfg["mcts_minimax_sims"],
                           cfg["mcts_minimax_games"])
+corner_reply = P.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
+                                         n_searches=budget(fast=20, full=200))
 speed = float(np.median([P.mcts_speed(20_000, seed=s) for s in range(3)]))
 seconds = time.time() - t0
 
@@ -82,4 +84,5 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
                   "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":
                                shortcut[1][::10], "config": shortcut[2]},
                   "example8_4": ex84, "mcts_vs_random": vs_random,
-                  "mcts_vs_minimax": vs_perfect})
+                  "mcts_vs_minimax": vs_perfect,
+                  "mcts_corner_opening_centre_reply_rate": corner_reply})

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mbrl_lessons.core.seeding import SeedLike, make_rng
+from mbrl_lessons.mdp.learning import epsilon_greedy
 
 START_RULES = ("visited", "uniform", "current")
 
@@ -59,11 +60,6 @@ class DynaConfig:
             raise ValueError("n_planning must be >= 0")
 
 
-def greedy_random_ties(q_row: np.ndarray, rng: np.random.Generator) -> int:
-    best = np.flatnonzero(q_row == q_row.max())
-    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
-
-
 class DynaQ:
     """A tabular Dyna-Q(+) agent; ``Q`` has shape ``[S, A]``."""
 
@@ -80,9 +76,8 @@ class DynaQ:
         self.backups = 0  # every Q update, real or imagined
 
     def act(self, obs: int) -> int:
-        if self.rng.random() < self.cfg.epsilon:
-            return int(self.rng.integers(self.n_actions))
-        return greedy_random_ties(self.Q[obs], self.rng)
+        """Epsilon-greedy in ``Q`` with random tie-breaks."""
+        return epsilon_greedy(self.Q[obs], self.cfg.epsilon, self.rng)
 
     def update(self, s: int, a: int, r: float, s2: int, done: bool) -> None:
         """One Q-learning backup (no bootstrap from a terminal state)."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mbrl_lessons.core.seeding import SeedLike, make_rng
-from mbrl_lessons.dyna.dyna_q import EpisodeStats, greedy_random_ties
+from mbrl_lessons.dyna.dyna_q import EpisodeStats
+from mbrl_lessons.mdp.learning import epsilon_greedy
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,8 @@ class PrioritizedSweeping:
         self._tick = 0
 
     def act(self, obs: int) -> int:
-        if self.rng.random() < self.cfg.epsilon:
-            return int(self.rng.integers(self.n_actions))
-        return greedy_random_ties(self.Q[obs], self.rng)
+        """Epsilon-greedy in ``Q`` with random tie-breaks."""
+        return epsilon_greedy(self.Q[obs], self.cfg.epsilon, self.rng)
 
     def push(self, s: int, a: int, p: float) -> None:
         """Queue ``(s, a)`` with priority ``p`` if above theta (keep the max)."""
