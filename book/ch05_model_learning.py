@@ -477,6 +477,11 @@ for k, err in zip(ms["ks"], ms["error"], strict=True):
 #
 # ## Exercises
 #
+# The graded versions of the first exercise, of the split of an ensemble's
+# variance, and of the $k$-step loss are in
+# [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb)
+# (see {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-ch05-nll
 # Write the Gaussian negative log-likelihood for a diagonal covariance by
