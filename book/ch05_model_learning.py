@@ -291,8 +291,9 @@ live_figure(draw_ensemble, caption=f"All {len(members)} members.",
                                         description="members"))
 
 # %% [markdown]
-# The aleatoric curve follows the noise in the data (it grows with $|x|$, as
-# the data were generated). The epistemic curve is small on the data and
+# The aleatoric curve stays close to the noise the data were generated with
+# (a standard deviation between 0.1 and 0.22 on the data), and outside the
+# data it is a guess like any other output. The epistemic curve is small on the data and
 # rises in the gap and beyond the ends, where nothing tells the members how
 # to agree. Two members already show the shape; more members make the
 # estimate smoother.
