@@ -39,9 +39,15 @@
 # is, what planning means, and how model-based RL differs from pure planning
 # and from model-free learning. Chapter 4 builds the four basic schemes — fit
 # once and plan once, iterate, replan at every step (MPC), and backpropagate
-# through the model — on one continuous-control task. Chapter 6 turns to the
+# through the model — on one continuous-control task. Chapter 5 asks what it
+# takes to learn a model that deserves the planner's trust: distributions
+# instead of averages, ensembles that know where they are ignorant, memory
+# for what the observation hides, training for many steps ahead, and models
+# that think in larger units of state or time. Chapter 6 turns to the
 # questions every model-based agent must answer: where to start planning, how
-# much to plan, with which planner, and how planning feeds learning.
+# much to plan, with which planner, and how planning feeds learning. The
+# appendices collect the full-budget results and an API reference of the
+# package.
 #
 # Every chapter has the same parts:
 #
