@@ -53,7 +53,7 @@ class _Const(torch.nn.Module):
 
 def test_total_variance_splits_by_hand():
     pred = ensemble_predict([_Const(1.0, 0.5), _Const(3.0, 1.5)], np.zeros((4, 1)))
-    # mean of means 2; aleatoric (0.5 + 1.5) / 2 = 1; epistemic ((1-2)^2 + (3-2)^2)/2 = 1
+    # mean of means 2; aleatoric (0.5 + 1.5)/2 = 1; epistemic ((1-2)^2+(3-2)^2)/2 = 1
     assert torch.allclose(pred.mean, torch.full((4, 1), 2.0))
     assert torch.allclose(pred.aleatoric, torch.ones(4, 1))
     assert torch.allclose(pred.epistemic, torch.ones(4, 1))
