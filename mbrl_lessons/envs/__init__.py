@@ -17,6 +17,8 @@ _REGISTRY: dict[str, tuple[str, dict, int | None]] = {
     "BlockingMaze-v0": ("mbrl_lessons.envs.mazes:BlockingMaze", {}, None),
     "ShortcutMaze-v0": ("mbrl_lessons.envs.mazes:ShortcutMaze", {}, None),
     "TicTacToe-v0": ("mbrl_lessons.envs.tictactoe:TicTacToe", {}, None),
+    "NonStationaryPendulum-v0": (
+        "mbrl_lessons.envs.nonstationary:NonStationaryPendulum", {}, 200),
 }
 
 
