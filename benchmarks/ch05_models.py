@@ -2,7 +2,8 @@
 
 Model families against data size; MSE vs Gaussian vs mixture on a bimodal
 transition; ensemble disagreement against true error on the pendulum; a
-window of observations for the speed-less pendulum; one-step vs 10-step
+window of observations for the speed-less pendulum; a pendulum whose mass
+doubles (all data vs window vs detect-and-restart); one-step vs 10-step
 training; hallway options on four rooms.  Writes results/ch05_models.json.
 """
 
@@ -17,6 +18,10 @@ out_dir, fast = benchmark_cli(__doc__)
 
 from mbrl_lessons.analysis import model_learning as ml  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
+from mbrl_lessons.envs.nonstationary import (  # noqa: E402
+    NonStationaryPendulum,
+    random_stream,
+)
 from mbrl_lessons.mdp import TabularMDP  # noqa: E402
 from mbrl_lessons.mdp.options import (  # noqa: E402
     four_rooms,
@@ -25,6 +30,13 @@ from mbrl_lessons.mdp.options import (  # noqa: E402
     primitive_options,
     smdp_value_iteration,
 )
+from mbrl_lessons.models.adaptation import (  # noqa: E402
+    AdaptConfig,
+    DetectorConfig,
+    refit_all,
+    refit_on_change,
+    refit_window,
+)
 
 torch.set_num_threads(1)
 cfg = {
@@ -32,6 +44,8 @@ cfg = {
     "stochastic_n": budget(fast=600, full=1500), "stochastic_epochs": 200,
     "uncertainty_seeds": budget(fast=1, full=3), "window_n_train": 200,
     "multistep_seeds": budget(fast=1, full=5), "options_gamma": 0.9,
+    "nonstationary_switch": 1500, "nonstationary_seeds": budget(fast=1, full=3),
+    "nonstationary_window": 400,
 }
 t0 = time.time()
 families = ml.model_families(sizes=cfg["families_sizes"])
@@ -43,6 +57,22 @@ ms = [ml.multistep_experiment(ks=(1, 10), seed=s)["error"]
       for s in range(cfg["multistep_seeds"])]
 err_at = {k: [float(np.mean([run[i][h - 1] for run in ms])) for h in (1, 10, 40)]
           for i, k in enumerate((1, 10))}
+switch, W = cfg["nonstationary_switch"], cfg["nonstationary_window"]
+late = {"all": [], "window": [], "detect": []}
+delays, early_alarms = [], 0
+for s in range(cfg["nonstationary_seeds"]):
+    data = random_stream(NonStationaryPendulum(switch_step=switch, param="m",
+                                               after=2.0), 2 * switch, seed=s,
+                         episode_len=50)
+    acfg = AdaptConfig(block=100, hidden=64)
+    det = refit_on_change(data, acfg, DetectorConfig())
+    for key, r in (("all", refit_all(data, acfg)), ("window", refit_window(
+            data, W, acfg)), ("detect", det)):
+        late[key].append(float(r.step_error[switch + W:].mean()))
+    early_alarms += sum(t < switch for t in det.alarms)
+    after = [t - switch for t in det.alarms if t >= switch]
+    delays.append(after[0] if after else float("inf"))
+late_mean = {k: float(np.mean(v)) for k, v in late.items()}
 env = four_rooms()
 mdp = TabularMDP.from_env(env, gamma=cfg["options_gamma"])
 prims = [option_model(mdp, o) for o in primitive_options(mdp)]
@@ -74,6 +104,15 @@ targets = [
     Target("multistep_gain_at_40_steps", "error 40 steps ahead: one-step-trained / "
            "10-step-trained model (mean over seeds)",
            err_at[1][2] / err_at[10][2], ">", 1),
+    Target("nonstationary_window_vs_all_data", "mass doubles: error after the "
+           "window has passed the switch, window-400 model / all-data model",
+           late_mean["window"] / late_mean["all"], "<=", 0.3),
+    Target("nonstationary_detect_vs_all_data", "the same for detect-and-restart",
+           late_mean["detect"] / late_mean["all"], "<=", 0.3),
+    Target("nonstationary_detection_delay", "steps from the switch to the first "
+           "alarm (worst seed)", float(max(delays)), "<=", 100),
+    Target("nonstationary_false_alarms_before_switch", "alarms before the switch "
+           "(all seeds)", early_alarms, "==", 0),
     Target("options_sweeps_until_start_sees_goal",
            "four rooms: sweeps before the start has value, primitives / with "
            "hallway options", sees["primitives"] / max(sees["with_options"], 1),
@@ -84,4 +123,5 @@ write_results("ch05_models", config=cfg, targets=targets, seconds=seconds,
               extra={"families": families, "test_nll": sto.test_nll,
                      "near_a_mode": sto.near_a_mode, "rank_correlations": rhos,
                      "window": win, "multistep_error_at_1_10_40": err_at,
-                     "options_sweeps_until_start_sees_goal": sees})
+                     "options_sweeps_until_start_sees_goal": sees,
+                     "nonstationary_error_after": late, "detection_delays": delays})
