@@ -4,7 +4,8 @@ Model families against data size; MSE vs Gaussian vs mixture on a bimodal
 transition; ensemble disagreement against true error on the pendulum; a
 window of observations for the speed-less pendulum; a pendulum whose mass
 doubles (all data vs window vs detect-and-restart); one-step vs 10-step
-training; hallway options on four rooms.  Writes results/ch05_models.json.
+training; a latent model of the pendulum seen in pixels; hallway options on
+four rooms.  Writes results/ch05_models.json.
 """
 
 import time
@@ -22,6 +23,11 @@ from mbrl_lessons.envs.nonstationary import (  # noqa: E402
     NonStationaryPendulum,
     random_stream,
 )
+from mbrl_lessons.envs.pendulum import angle_normalize  # noqa: E402
+from mbrl_lessons.envs.pixel_pendulum import (  # noqa: E402
+    frame_angle,
+    pixel_pendulum_dataset,
+)
 from mbrl_lessons.mdp import TabularMDP  # noqa: E402
 from mbrl_lessons.mdp.options import (  # noqa: E402
     four_rooms,
@@ -37,6 +43,14 @@ from mbrl_lessons.models.adaptation import (  # noqa: E402
     refit_on_change,
     refit_window,
 )
+from mbrl_lessons.models.latent import (  # noqa: E402
+    LatentConfig,
+    LatentModel,
+    linear_probe_r2,
+    pixel_transitions,
+    train_latent,
+)
+from mbrl_lessons.models.latent import rollout as latent_rollout  # noqa: E402
 
 torch.set_num_threads(1)
 cfg = {
@@ -46,6 +60,8 @@ cfg = {
     "multistep_seeds": budget(fast=1, full=5), "options_gamma": 0.9,
     "nonstationary_switch": 1500, "nonstationary_seeds": budget(fast=1, full=3),
     "nonstationary_window": 400,
+    "latent_train_episodes": budget(fast=120, full=300), "latent_test_episodes": 100,
+    "latent_steps": budget(fast=700, full=5000), "latent_horizon": 20,
 }
 t0 = time.time()
 families = ml.model_families(sizes=cfg["families_sizes"])
@@ -73,6 +89,41 @@ for s in range(cfg["nonstationary_seeds"]):
     after = [t - switch for t in det.alarms if t >= switch]
     delays.append(after[0] if after else float("inf"))
 late_mean = {k: float(np.mean(v)) for k, v in late.items()}
+# §5.7: the pendulum in pixels, forecast in a learned latent space
+px_train = pixel_pendulum_dataset(cfg["latent_train_episodes"], 50, seed=0)
+px_test = pixel_pendulum_dataset(cfg["latent_test_episodes"], 30, seed=1)
+lat = train_latent(px_train, LatentConfig(n_steps=cfg["latent_steps"])).model
+K = cfg["latent_horizon"]
+obs, act = pixel_transitions(px_test)
+true_theta = torch.atan2(px_test.states[:, 1:K + 2, 1], px_test.states[:, 1:K + 2, 0])
+
+
+def median_angle_error(frames: torch.Tensor) -> list[float]:
+    err = angle_normalize(frame_angle(frames) - true_theta).abs()
+    return np.degrees(np.median(err.numpy(), axis=0)).tolist()
+
+
+angle_err = {
+    "latent": median_angle_error(latent_rollout(lat, obs[:, 0], act[:, :K]).frames),
+    "through_pixels": median_angle_error(latent_rollout(
+        lat, obs[:, 0], act[:, :K], through_pixels=True).frames),
+    "copy": median_angle_error(obs[:, :1, 1].expand(-1, K + 1, -1, -1)),
+}
+
+
+def codes(data):
+    o, _ = pixel_transitions(data)
+    with torch.no_grad():
+        z = lat.encode(o).flatten(0, 1).numpy()
+    return z, data.states[:, 1:].flatten(0, 1).numpy()
+
+
+(z_fit, s_fit), (z_test, s_test) = codes(px_train), codes(px_test)
+probe_r2_angle = linear_probe_r2(z_fit, s_fit[:, :2], z_test, s_test[:, :2])
+lat = LatentModel(LatentConfig())  # the same probe on an untrained encoder
+(u_fit, _), (u_test, _) = codes(px_train), codes(px_test)
+probe_r2_untrained = linear_probe_r2(u_fit, s_fit[:, :2], u_test, s_test[:, :2])
+
 env = four_rooms()
 mdp = TabularMDP.from_env(env, gamma=cfg["options_gamma"])
 prims = [option_model(mdp, o) for o in primitive_options(mdp)]
@@ -113,6 +164,17 @@ targets = [
            "alarm (worst seed)", float(max(delays)), "<=", 100),
     Target("nonstationary_false_alarms_before_switch", "alarms before the switch "
            "(all seeds)", early_alarms, "==", 0),
+    Target("latent_vs_copy_angle_error_10_steps", "pixel pendulum, 10 steps ahead: "
+           "median angle error of the latent forecast / of copying the last frame",
+           angle_err["latent"][10] / angle_err["copy"][10], "<=", 0.5),
+    Target("latent_vs_through_pixels_angle_error_10_steps", "the same, latent "
+           "forecast / forecast that re-encodes its own decoded frames",
+           angle_err["latent"][10] / angle_err["through_pixels"][10], "<", 1),
+    Target("latent_linear_probe_angle_r2", "test R^2 of a linear map from the "
+           "code to (cos θ, sin θ): most of the angle is linearly readable",
+           probe_r2_angle, ">=", 0.75),
+    Target("latent_probe_gain_over_untrained", "that R^2 minus the same probe's on "
+           "an untrained encoder", probe_r2_angle - probe_r2_untrained, ">=", 0.2),
     Target("options_sweeps_until_start_sees_goal",
            "four rooms: sweeps before the start has value, primitives / with "
            "hallway options", sees["primitives"] / max(sees["with_options"], 1),
@@ -124,4 +186,6 @@ write_results("ch05_models", config=cfg, targets=targets, seconds=seconds,
                      "near_a_mode": sto.near_a_mode, "rank_correlations": rhos,
                      "window": win, "multistep_error_at_1_10_40": err_at,
                      "options_sweeps_until_start_sees_goal": sees,
-                     "nonstationary_error_after": late, "detection_delays": delays})
+                     "nonstationary_error_after": late, "detection_delays": delays,
+                     "latent_median_angle_error_deg": angle_err,
+                     "latent_probe_r2_untrained": probe_r2_untrained})

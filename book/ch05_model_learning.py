@@ -1123,9 +1123,13 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The angle is there, and largely linearly: going round the figure, the
-# colour changes continuously, so the codes form a loop ordered by angle, a
-# bent copy of the circle $(\cos\theta, \sin\theta)$. Near the hanging
+# The angle is there, and mostly linearly: the probe reads most of the
+# variance of $(\cos\theta, \sin\theta)$ from the code, far more than it
+# reads from an untrained encoder (the full-budget values are in the table at
+# the end of the chapter). Going round the figure, the colour changes
+# continuously, so the codes form a loop ordered by angle, a bent copy of the
+# circle $(\cos\theta, \sin\theta)$; the bend is what a linear map cannot
+# undo. Near the hanging
 # position, where weak random torques keep the pendulum most of the time and
 # its velocity varies most, the loop widens, and the velocity separates the
 # codes there (right). The velocity is encoded (the forecasts above would be
