@@ -1,0 +1,197 @@
+"""Checks for ``exercises/ch07_modern.ipynb`` (chapter 7)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mbrl_lessons.grading.core import (
+    Check,
+    Exercise,
+    as_array,
+    assert_close,
+    get_function,
+)
+
+
+# ------------------------------------------------- trajectory sampling
+def _ts(ns, means, stds, member, noise):
+    out = get_function(ns, "ts_step")(means, stds, member, noise)
+    return as_array(out, "ts_step's result", shape=noise.shape)
+
+
+def ts_hand(ns):
+    means = np.array([[[0.0], [1.0]], [[10.0], [20.0]]])   # E = 2, P = 2, D = 1
+    stds = np.array([[[1.0], [1.0]], [[2.0], [3.0]]])
+    got = _ts(ns, means, stds, np.array([1, 0]), np.array([[0.5], [-1.0]]))
+    assert_close(got, [[11.0], [0.0]],
+                 "particle 0 follows member 1 (10 + 2 * 0.5), particle 1 member 0 "
+                 "(1 + 1 * -1)",
+                 hint="index the member AND the particle: means[member[p], p]")
+
+
+def ts_random(ns):
+    rng = np.random.default_rng(7)
+    e, p, d = 5, 12, 3
+    means, stds = rng.normal(size=(e, p, d)), rng.uniform(0.1, 1, size=(e, p, d))
+    member, noise = rng.integers(0, e, size=p), rng.normal(size=(p, d))
+    want = np.stack([means[member[i], i] + stds[member[i], i] * noise[i]
+                     for i in range(p)])
+    assert_close(_ts(ns, means, stds, member, noise), want,
+                 "5 members, 12 particles, 3 dimensions", atol=1e-10,
+                 hint="the same member gives both the mean and the std")
+
+
+# ---------------------------------------------------- branched rollouts
+def _ref_branched(starts, policy, model, k):
+    s, parts = starts, []
+    for _ in range(k):
+        a = policy(s)
+        s2, r = model(s, a)
+        parts.append((s, a, r, s2))
+        s = s2
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+
+
+def _branched(ns, starts, policy, model, k):
+    out = get_function(ns, "branched_rollout")(starts, policy, model, k)
+    if not (isinstance(out, tuple | list) and len(out) == 4):
+        raise AssertionError("branched_rollout should return (obs, act, rew, next_obs)")
+    b, o = starts.shape
+    a_dim = policy(starts).shape[1]
+    shapes = ((k * b, o), (k * b, a_dim), (k * b,), (k * b, o))
+    names = ("obs", "act", "rew", "next_obs")
+    return tuple(as_array(x, n, shape=s) for x, n, s in zip(out, names, shapes,
+                                                            strict=True))
+
+
+def branched_hand(ns):
+    def policy(s):
+        return np.ones((len(s), 1))
+
+    def model(s, a):            # move by the action; reward = the state itself
+        return s + a, s[:, 0].copy()
+
+    obs, act, rew, nxt = _branched(ns, np.array([[0.0], [10.0]]), policy, model, 3)
+    assert_close(obs[:, 0], [0, 10, 1, 11, 2, 12],
+                 "states, step by step (first both starts, then their successors)",
+                 hint="each step continues from the model's PREDICTED states, and "
+                      "the B transitions of one step come together")
+    assert_close(nxt[:, 0], [1, 11, 2, 12, 3, 13], "the predicted next states")
+    assert_close(rew, [0, 10, 1, 11, 2, 12], "the model's rewards")
+    assert_close(act[:, 0], np.ones(6), "the policy's actions")
+
+
+def branched_random(ns):
+    rng = np.random.default_rng(2)
+    w, u = rng.normal(size=(3, 3)) * 0.4, rng.normal(size=(3, 2))
+
+    def policy(s):
+        return np.tanh(s @ u)
+
+    def model(s, a):
+        s2 = s @ w + 0.1 * a.sum(1, keepdims=True)
+        return s2, -np.sum(s2 ** 2, axis=1)
+
+    starts = rng.normal(size=(8, 3))
+    got = _branched(ns, starts, policy, model, 5)
+    for g, want, name in zip(got, _ref_branched(starts, policy, model, 5),
+                             ("obs", "act", "rew", "next_obs"), strict=True):
+        assert_close(g, want, f"{name} of a linear model and a tanh policy (k = 5)",
+                     atol=1e-10)
+
+
+# ------------------------------------------------------- lambda-returns
+def _ref_lambda(rewards, values, gamma, lam):
+    out = np.empty_like(rewards, dtype=float)
+    nxt = values[-1]
+    for t in range(len(rewards) - 1, -1, -1):
+        nxt = rewards[t] + gamma * ((1 - lam) * values[t] + lam * nxt)
+        out[t] = nxt
+    return out
+
+
+def _lam(ns, rewards, values, gamma, lam):
+    out = get_function(ns, "lambda_returns")(rewards, values, gamma, lam)
+    return as_array(out, "lambda_returns's result", shape=rewards.shape)
+
+
+def lambda_hand(ns):
+    r = np.array([[1.0], [2.0]])
+    v = np.array([[10.0], [20.0]])     # v_1 = 10, v_2 = 20
+    g = 0.5
+    assert_close(_lam(ns, r, v, g, 0.0), [[1 + g * 10], [2 + g * 20]],
+                 "lambda = 0 gives one-step TD targets r_t + gamma v_{t+1}",
+                 hint="values[t] is the value of the state AFTER rewards[t]")
+    assert_close(_lam(ns, r, v, g, 1.0), [[1 + g * (2 + g * 20)], [2 + g * 20]],
+                 "lambda = 1 gives discounted rewards bootstrapped with v_H",
+                 hint="the last return is r_{H-1} + gamma v_H")
+    lam = 0.5
+    last = 2 + g * 20
+    assert_close(_lam(ns, r, v, g, lam),
+                 [[1 + g * ((1 - lam) * 10 + lam * last)], [last]],
+                 "lambda = 0.5, by hand")
+
+
+def lambda_random(ns):
+    rng = np.random.default_rng(4)
+    r, v = rng.normal(size=(15, 6)), rng.normal(size=(15, 6))
+    assert_close(_lam(ns, r, v, 0.97, 0.9), _ref_lambda(r, v, 0.97, 0.9),
+                 "H = 15, a batch of 6, gamma 0.97, lambda 0.9", atol=1e-10,
+                 hint="work backwards from t = H - 1")
+
+
+# ---------------------------------------------------------- pUCT score
+def _ref_puct(q, prior, n_parent, n_child, c1=1.25, c2=19652):
+    return q + prior * math.sqrt(n_parent) / (1 + n_child) * (
+        c1 + math.log((n_parent + c2 + 1) / c2))
+
+
+def puct_hand(ns):
+    f = get_function(ns, "puct_score")
+    got = float(as_array(f(0.5, 0.25, 16, 3), "puct_score(0.5, 0.25, 16, 3)",
+                         shape=()))
+    assert_close(got, _ref_puct(0.5, 0.25, 16, 3), "Q 0.5, prior 0.25, N 16, n 3",
+                 hint="sqrt(N) / (1 + n), times (c1 + log((N + c2 + 1) / c2))")
+    got = float(as_array(f(0.3, 0.9, 0, 0), "puct_score(0.3, 0.9, 0, 0)", shape=()))
+    assert_close(got, 0.3, "an unvisited child of an unvisited node scores Q")
+    got = float(as_array(f(0.0, 1.0, 4, 0, c1=1.0, c2=1.0), "puct_score with c1 = "
+                         "c2 = 1", shape=()))
+    assert_close(got, 2 * (1 + math.log(6)), "c1 and c2 are used as given")
+
+
+def puct_vector(ns):
+    rng = np.random.default_rng(8)
+    q, prior = rng.uniform(size=9), rng.dirichlet(np.ones(9))
+    n_child = rng.integers(0, 20, size=9)
+    got = as_array(get_function(ns, "puct_score")(q, prior, 50, n_child),
+                   "puct_score on arrays of 9 children", shape=(9,))
+    want = [_ref_puct(a, b, 50, c) for a, b, c in zip(q, prior, n_child, strict=True)]
+    assert_close(got, want, "nine children at once", atol=1e-10,
+                 hint="use numpy operations (np.sqrt, np.log) so arrays work")
+
+
+EXERCISES = [
+    Exercise("ch07_ts_step", "One step of trajectory sampling", "ch07_modern",
+             ("ts_step",),
+             (Check("two members, two particles, by hand", 2, ts_hand),
+              Check("random ensemble vs the reference", 2, ts_random)),
+             hint="p = np.arange(P); means[member, p] + stds[member, p] * noise"),
+    Exercise("ch07_branched_rollout", "MBPO's branched rollouts", "ch07_modern",
+             ("branched_rollout",),
+             (Check("a counting model, by hand", 2, branched_hand),
+              Check("a linear model and a tanh policy", 2, branched_random)),
+             hint="loop k times: a = policy(s); s2, r = model(s, a); keep "
+                  "(s, a, r, s2); s = s2; then concatenate each part"),
+    Exercise("ch07_lambda_returns", "Lambda-returns", "ch07_modern",
+             ("lambda_returns",),
+             (Check("lambda 0, 1 and 0.5 by hand", 2, lambda_hand),
+              Check("random rewards and values", 2, lambda_random)),
+             hint="start from values[-1] and go backwards"),
+    Exercise("ch07_puct_score", "MuZero's selection score", "ch07_modern",
+             ("puct_score",),
+             (Check("single children by hand", 2, puct_hand),
+              Check("arrays of children", 2, puct_vector)),
+             hint="q + prior * sqrt(N) / (1 + n) * (c1 + log((N + c2 + 1) / c2))"),
+]

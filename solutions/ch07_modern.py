@@ -1,0 +1,162 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+# ---
+
+# %% [markdown]
+# # Exercises for chapter 7: five modern algorithms
+#
+# Four small functions at the heart of chapter 7's algorithms: PETS's
+# trajectory-sampling step, MBPO's branched rollouts, Dreamer's
+# $\lambda$-returns, and MuZero's selection score. Write each function in
+# numpy in the cell that raises `NotImplementedError`, then run the
+# `check(...)` cell under it.
+
+# %%
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import numpy as np
+
+from mbrl_lessons.grading import check
+
+# %% [markdown]
+# ## Exercise 1 — one step of trajectory sampling (`ch07_ts_step`, 4 points)
+#
+# PETS pushes `P` particles through an ensemble of `E` Gaussian models. For
+# the current particles, every member has predicted a mean and a standard
+# deviation: `means` and `stds` of shape `[E, P, D]`. Under TS-∞ each
+# particle `p` follows its own member `member[p]` (an int array of shape
+# `[P]`) for the whole horizon. Write `ts_step(means, stds, member, noise)`
+# returning the next particles `[P, D]`: for each particle, the mean of its
+# member plus that member's standard deviation times the particle's standard
+# normal draw `noise[p]` (shape `[P, D]`, given, so the result is
+# deterministic).
+
+# %%
+def ts_step(means, stds, member, noise):
+    # BEGIN SOLUTION
+    p = np.arange(means.shape[1])
+    return means[member, p] + stds[member, p] * noise
+    # END SOLUTION
+
+
+print(ts_step(np.array([[[0.0]], [[10.0]]]), np.ones((2, 1, 1)), np.array([1]),
+              np.array([[0.5]])))
+
+# %%
+check("ch07_ts_step", globals())
+
+# %% [markdown]
+# ## Exercise 2 — MBPO's branched rollouts (`ch07_branched_rollout`, 4 points)
+#
+# MBPO starts `B` short imagined rollouts from states drawn from the real
+# replay buffer and runs each for `k` steps with the current policy in the
+# model. Write `branched_rollout(starts, policy, model, k)`: `starts` is
+# `[B, O]`, `policy(s [B, O]) -> a [B, A]`, and
+# `model(s, a) -> (next_s [B, O], r [B])`. Return the imagined transitions
+# `(obs, act, rew, next_obs)` with shapes `[k * B, O]`, `[k * B, A]`,
+# `[k * B]`, `[k * B, O]`, step by step: the `B` transitions of the first
+# step, then the `B` of the second, and so on. Each step starts from the
+# previous step's predicted states.
+
+# %%
+def branched_rollout(starts, policy, model, k):
+    # BEGIN SOLUTION
+    s, parts = starts, []
+    for _ in range(k):
+        a = policy(s)
+        s2, r = model(s, a)
+        parts.append((s, a, r, s2))
+        s = s2
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+    # END SOLUTION
+
+
+print(branched_rollout(np.zeros((2, 1)), lambda s: np.ones_like(s),
+                       lambda s, a: (s + a, s[:, 0]), 2))
+
+# %%
+check("ch07_branched_rollout", globals())
+
+# %% [markdown]
+# ## Exercise 3 — $\lambda$-returns (`ch07_lambda_returns`, 4 points)
+#
+# Dreamer trains its actor and critic on $\lambda$-returns of an imagined
+# trajectory of length `H`. With rewards $r_0, \dots, r_{H-1}$ (shape `[H, B]`),
+# critic values $v_1, \dots, v_H$ of the states that follow each reward
+# (`values`, shape `[H, B]`: `values[t]` is the value of the state reached
+# after `rewards[t]`), discount $\gamma$ and $\lambda$, the returns are defined
+# backwards:
+#
+# $$
+# G^\lambda_{H-1} = r_{H-1} + \gamma v_H, \qquad
+# G^\lambda_t = r_t + \gamma\big[(1-\lambda)\, v_{t+1} + \lambda\, G^\lambda_{t+1}\big].
+# $$
+#
+# Write `lambda_returns(rewards, values, gamma, lam)` returning all
+# $G^\lambda_t$, shape `[H, B]`. With $\lambda = 0$ these are one-step TD
+# targets; with $\lambda = 1$, discounted sums of the rewards bootstrapped
+# with $v_H$ at the end.
+
+# %%
+def lambda_returns(rewards, values, gamma, lam):
+    # BEGIN SOLUTION
+    out = np.empty_like(rewards, dtype=float)
+    nxt = values[-1]
+    for t in range(len(rewards) - 1, -1, -1):
+        nxt = rewards[t] + gamma * ((1 - lam) * values[t] + lam * nxt)
+        out[t] = nxt
+    return out
+    # END SOLUTION
+
+
+print(lambda_returns(np.ones((3, 1)), np.zeros((3, 1)), 0.9, 0.5))
+
+# %%
+check("ch07_lambda_returns", globals())
+
+# %% [markdown]
+# ## Exercise 4 — MuZero's selection score (`ch07_puct_score`, 4 points)
+#
+# MuZero's tree search picks the child that maximises a prior-weighted
+# upper confidence bound. For a node visited $N$ times, a child with
+# normalised value estimate $Q$ (in $[0, 1]$), prior probability $P$ from the
+# policy head and $n$ visits scores
+#
+# $$
+# Q + P\,\frac{\sqrt{N}}{1 + n}\Big(c_1 + \log\frac{N + c_2 + 1}{c_2}\Big).
+# $$
+#
+# Write `puct_score(q, prior, n_parent, n_child, c1=1.25, c2=19652)`; it
+# must work elementwise on numpy arrays of children as well as on single
+# numbers. An unvisited child ($n = 0$) of an unvisited node ($N = 0$)
+# scores $Q$.
+
+# %%
+def puct_score(q, prior, n_parent, n_child, c1=1.25, c2=19652):
+    # BEGIN SOLUTION
+    n_parent = np.asarray(n_parent, dtype=float)
+    explore = np.sqrt(n_parent) / (1.0 + np.asarray(n_child, dtype=float))
+    return q + prior * explore * (c1 + np.log((n_parent + c2 + 1.0) / c2))
+    # END SOLUTION
+
+
+print(puct_score(0.5, 0.25, 16, 3))
+
+# %%
+check("ch07_puct_score", globals())
