@@ -45,9 +45,12 @@
 # for what the observation hides, training for many steps ahead, and models
 # that think in larger units of state or time. Chapter 6 turns to the
 # questions every model-based agent must answer: where to start planning, how
-# much to plan, with which planner, and how planning feeds learning. The
-# appendices collect the full-budget results and an API reference of the
-# package.
+# much to plan, with which planner, and how planning feeds learning.
+# Chapter 7 rebuilds five modern algorithms from these parts — World Models,
+# PETS, MBPO, Dreamer and MuZero — small enough to train on a CPU. Chapter 8
+# weighs the benefits of a model against its costs with measurements, and
+# chapter 9 closes with what remains open. The appendices collect the
+# full-budget results and an API reference of the package.
 #
 # Every chapter has the same parts:
 #

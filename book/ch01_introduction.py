@@ -157,11 +157,11 @@ live_figure(draw_rollouts, caption="A 2% coefficient error over 40 steps.",
 # | 2 | Markov decision processes: values, Bellman equations, dynamic programming | ✔ |
 # | 3 | Planning vs model-free vs model-based; the simplest model-based agent | ✔ |
 # | 4 | The four basic schemes: fit once (v0.5), iterate (v1.0), MPC (v1.5), backprop through the model (v2.0) | ✔ |
-# | 5 | Learning dynamics models: stochasticity, uncertainty, partial observability, non-stationarity, multi-step prediction, state and temporal abstraction | planned |
+# | 5 | Learning dynamics models: stochasticity, uncertainty, partial observability, non-stationarity, multi-step prediction, state and temporal abstraction | ✔ |
 # | 6 | Integrating planning and learning: start states, budgets, CEM, MCTS, Dyna | ✔ |
-# | 7 | Modern algorithms: World Models, PETS, MBPO, Dreamer, MuZero | planned |
-# | 8 | Benefits and drawbacks, measured: data efficiency, exploration, optimality, transfer, safety, explainability | planned |
-# | 9 | Conclusion and open problems | planned |
+# | 7 | Modern algorithms: World Models, PETS, MBPO, Dreamer, MuZero | ✔ |
+# | 8 | Benefits and drawbacks, measured: data efficiency, exploration, optimality, transfer, safety, explainability | ✔ |
+# | 9 | Conclusion and open problems | ✔ |
 #
 # Each chapter pairs the ideas with code from the `mbrl_lessons` package and
 # with experiments you can rerun and modify.

@@ -1,0 +1,180 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 9: Conclusion and open problems
+#
+# Model-based reinforcement learning rests on one idea: if an agent can
+# predict what its actions will do, it can think before it acts, and it can
+# learn from imagined experience as well as from real experience. This book
+# followed that idea from tabular dynamic programming to agents that plan in
+# learned latent spaces. This last chapter looks back at what the
+# experiments showed and ahead at what is still unsolved.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this chapter you can
+# - summarise, with a measurement for each, what a model buys an agent and
+#   what it costs;
+# - name the main open problems of model-based RL and the research
+#   directions that address them.
+# ```
+
+# %%
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from mbrl_lessons.analysis.report import all_results, targets_markdown
+from mbrl_lessons.viz import live_figure
+
+# %% [markdown]
+# ## 9.1 What the course showed
+#
+# - **A model turns data into computation.** Dynamic programming
+#   ({doc}`ch02_mdps`) needs no data at all when the model is given; learning
+#   the model from experience and planning in it reached an optimal policy in
+#   a fraction of the real steps Q-learning needed ({doc}`ch03_categories`).
+# - **How you use the model matters as much as the model.** Planning once and
+#   executing blindly failed on the pendulum, replanning at every step (MPC)
+#   worked, and backpropagating through the model into a policy worked with
+#   care ({doc}`ch04_schemes`).
+# - **Learning a good model is its own discipline.** Stochastic, partially
+#   observed, changing and high-dimensional worlds each need their own model
+#   class, and an ensemble's disagreement is a usable measure of what the
+#   model does not know ({doc}`ch05_model_learning`).
+# - **Planning and learning can be interleaved at many points**: which states
+#   to start from, how much to plan, how to search (CEM, MCTS), and how to
+#   feed imagined transitions back into a value function (Dyna)
+#   ({doc}`ch06_integration`).
+# - **Modern algorithms combine these pieces**: ensembles and MPC (PETS),
+#   short model rollouts for a model-free learner (MBPO), latent imagination
+#   (World Models, Dreamer), and search with a learned value-equivalent model
+#   (MuZero) ({doc}`ch07_modern`).
+# - **The benefits are real and measurable, and so are the costs**: data
+#   efficiency, transfer to new rewards and uncertainty-aware safety on one
+#   side; model bias, compute per action and many more settings on the other
+#   ({doc}`ch08_benefits`).
+#
+# Every claim of the book is a target in a benchmark. The figure counts, per
+# chapter, how many of the committed full-budget targets were met; the
+# results appendix ({doc}`appendix_results`) lists them all.
+
+# %%
+payloads = all_results()
+if not payloads:
+    print("No committed results yet: run `make reproduce`.")
+else:
+    names = [p["name"] for p in payloads]
+    met = [sum(t["met"] for t in p["targets"]) for p in payloads]
+    missed = [len(p["targets"]) - m for p, m in zip(payloads, met, strict=True)]
+
+    def draw_summary(highlight=names[0]):
+        fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.2))
+        ax.barh(names, met, color="tab:green", label="met")
+        ax.barh(names, missed, left=met, color="tab:red", label="missed")
+        ax.get_yticklabels()[names.index(highlight)].set_fontweight("bold")
+        ax.invert_yaxis()
+        ax.set_xlabel("full-budget targets")
+        ax.legend(loc="lower right")
+        ax.set_title("Claims of the book, checked by its benchmarks")
+        fig.tight_layout()
+        display(Markdown(targets_markdown(payloads[names.index(highlight)])))
+
+    display(live_figure(draw_summary, caption="Targets per benchmark.",
+                        highlight=widgets.Dropdown(options=names, value=names[0])))
+
+# %% [markdown]
+# The misses are part of the record. They mark places where our small,
+# CPU-sized experiments do not reproduce a published number, or where an
+# effect is weaker than the textbook version suggests.
+#
+# ## 9.2 Open problems
+#
+# **Robust models.** Most successes assume a world that is fully observed,
+# nearly deterministic and fixed. Real systems are partially observable
+# {cite}`kaelbling1998pomdp`, noisy, and change over time
+# {cite}`nagabandi2019adapt`. Chapter 5 handled each of these in isolation on
+# a pendulum; handling all of them at once, in a model that stays accurate
+# enough to plan with, is open.
+#
+# **Balancing planning and data collection.** When should an agent think, and
+# when should it act to learn more? More planning extracts more from the
+# current model but also exploits its errors further; more exploration
+# improves the model but costs real interaction. Chapter 6 showed how many
+# knobs there are; principled ways to set them, per state and over time, are
+# still being developed.
+#
+# **Scaling with safety.** Pessimism about the model keeps an agent where its
+# data are ({doc}`ch08_benefits`), but it also stops it from improving.
+# Combining guarantees {cite}`berkenkamp2017safe` with the scale of modern
+# latent-model agents {cite}`hafner2023dreamerv3` is an open problem.
+#
+# **Temporal abstraction.** Planning one primitive step at a time does not
+# scale to long tasks. Hierarchical methods plan over options or subgoals
+# {cite}`dayan1993feudal,sutton1999options`, and chapter 5 showed how option
+# models shorten planning; learning the right abstractions from data, and
+# models of them that can be trusted, is unsolved.
+#
+# **Uncertainty.** Ensembles are the workhorse, but their disagreement is only
+# a proxy for the model's error; cheaper and better-calibrated estimates of
+# epistemic uncertainty, and ways to propagate them through long rollouts,
+# would help exploration, safety and model-bias control alike.
+#
+# **Theory and practice.** Bounds on how model error turns into lost return
+# exist {cite}`janner2019mbpo`, but they are loose, and the most successful
+# agents learn models that are not even trained to predict observations
+# {cite}`schrittwieser2020muzero`. What a model should be accurate *about*
+# — the objective-mismatch question {cite}`lambert2020objective` — has no
+# settled answer.
+#
+# **Interpretable models.** A learned model can be inspected in principle
+# (chapter 8 drew one's phase portrait), but a latent model of pixels is as
+# opaque as a policy. Models whose structure a person can read and correct —
+# object-based, causal, or physically structured {cite}`battaglia2016interaction`
+# — would make model-based agents easier to trust.
+#
+# ## 9.3 Where to go next
+#
+# The survey this course follows {cite}`moerland2023mbrl` is the map; Sutton
+# and Barto {cite}`sutton2018rl` is the foundation. The package that comes
+# with this book is meant to be taken apart: every experiment is a function
+# you can call with other settings, and every claim a benchmark you can rerun.
+#
+# ```{exercise}
+# :label: ex-ch09-open-problem
+# Pick one open problem above and design a small experiment in the style of
+# this book that measures it — for example, chapter 5's non-stationary
+# pendulum combined with §8.5's pessimistic planner: does the ensemble notice
+# the change, and does the planner become cautious in time? Write down the
+# claim, the threshold that would confirm it, and the budget, before you run
+# anything.
+# ```
+#
+# ## References
+#
+# The open challenges listed here follow the conclusion of Moerland et al.'s
+# survey {cite}`moerland2023mbrl`.

@@ -1,0 +1,360 @@
+"""Model-based policy optimisation, MBPO (Janner et al. 2019; chapter 7.3).
+
+MBPO is Dyna (Sutton 1990) with deep parts: a model generates extra
+transitions and a model-free learner (SAC, :mod:`~mbrl_lessons.algorithms.sac`)
+trains on them.  What makes it work is *how short* the model's rollouts are:
+
+1. An ensemble of Gaussian MLPs learns ``(s, a) -> (s' - s, r)``
+   (:class:`GaussianEnsemble`), refit every ``model_train_every`` real steps.
+2. *Branched* rollouts of only ``k`` steps start from states drawn from the
+   real replay buffer; every step of every rollout asks a randomly chosen
+   ensemble member (:func:`branched_rollout`).  Starting on real states keeps
+   the model near its data; a short ``k`` stops errors from compounding.
+3. The results go into a model buffer, and SAC takes ``G`` updates per real
+   step on batches that are mostly model data with a small real share
+   (:func:`mixed_batch`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from mbrl_lessons.algorithms.sac import (
+    SACAgent,
+    SACConfig,
+    check_box_env,
+    evaluate,
+    fresh_env,
+    random_action,
+)
+from mbrl_lessons.core.replay import Batch, ReplayBuffer
+from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
+
+RewardFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class GaussianEnsemble(nn.Module):
+    """``E`` Gaussian MLPs evaluated together with batched matrix products.
+
+    Each member maps ``x = (s, a)`` to a diagonal Gaussian over ``y`` (the
+    state change, and the reward if it is learned).  Inputs and targets are
+    standardised with statistics of the data at the last fit.  The
+    log-variance is bounded softly, as in chapter 5's ``GaussianMLP``.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, n_members: int = 5,
+                 hidden: int = 128, layers: int = 3, seed: int = 0,
+                 min_logvar: float = -10.0, max_logvar: float = 0.5) -> None:
+        super().__init__()
+        if n_members < 1 or hidden < 1 or layers < 1:
+            raise ValueError("GaussianEnsemble: n_members, hidden and layers must be "
+                             f">= 1, got {n_members}, {hidden}, {layers}")
+        self.n_members, self.out_dim = n_members, out_dim
+        dims = [in_dim] + [hidden] * layers + [2 * out_dim]
+        with torch_seeded(seed):  # each member gets its own random initial weights
+            self.weights = nn.ParameterList(
+                nn.Parameter(torch.randn(n_members, a, b) / math.sqrt(a))
+                for a, b in zip(dims[:-1], dims[1:], strict=True))
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(n_members, 1, b))
+                                       for b in dims[1:])
+        self.min_logvar, self.max_logvar = min_logvar, max_logvar
+        for name, size in (("x_mu", in_dim), ("y_mu", out_dim)):
+            self.register_buffer(name, torch.zeros(size))
+        for name, size in (("x_sd", in_dim), ("y_sd", out_dim)):
+            self.register_buffer(name, torch.ones(size))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x [E, B, in]`` (raw units) -> standardised ``mean, logvar [E, B, out]``."""
+        h = (x - self.x_mu) / self.x_sd
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(b, h, w)
+            if i < len(self.weights) - 1:
+                h = nn.functional.silu(h)
+        mean, raw = h.split(self.out_dim, dim=-1)
+        logvar = self.max_logvar - nn.functional.softplus(self.max_logvar - raw)
+        logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
+        return mean, logvar
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Gaussian negative log-likelihood (up to a constant), summed over members;
+        ``x [E, B, in]``, ``y [E, B, out]`` in raw units."""
+        mean, logvar = self(x)
+        z = (y - self.y_mu) / self.y_sd
+        return (((mean - z) ** 2) * (-logvar).exp() + logvar).mean((1, 2)).sum()
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, member: torch.Tensor,
+               gen: torch.Generator) -> torch.Tensor:
+        """One draw of ``y`` per row of ``x [B, in]``, from member ``member[b]``
+        (``[B]`` ints), in raw units -> ``[B, out]``."""
+        mean, logvar = self(x.expand(self.n_members, *x.shape))
+        rows = torch.arange(len(x))
+        mean, logvar = mean[member, rows], logvar[member, rows]
+        z = mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=gen)
+        return self.y_mu + self.y_sd * z
+
+
+def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``(s, a) [N, O + A]`` and targets ``(s' - s[, r]) [N, O (+ 1)]``."""
+    x = np.concatenate([data.obs, data.act], -1)
+    y = data.next_obs - data.obs
+    if learn_reward:
+        y = np.concatenate([y, data.rew[:, None]], -1)
+    return x, y
+
+
+def fit_ensemble(model: GaussianEnsemble, data: Batch, learn_reward: bool,
+                 n_steps: int, batch_size: int, lr: float,
+                 rng: np.random.Generator) -> float:
+    """``n_steps`` Adam steps on all members at once, each member on its own
+    random minibatches (so the members see different data as well as starting
+    from different weights).  Warm-starts from the current weights.  Returns
+    the mean loss over the last 10% of the steps."""
+    x_np, y_np = model_targets(data, learn_reward)
+    x, y = torch.as_tensor(x_np), torch.as_tensor(y_np)
+    model.x_mu.copy_(x.mean(0))
+    model.x_sd.copy_(x.std(0).clamp_min(1e-6))
+    model.y_mu.copy_(y.mean(0))
+    model.y_sd.copy_(y.std(0).clamp_min(1e-6))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+    tail = []
+    for step in range(n_steps):
+        idx = torch.as_tensor(rng.integers(0, len(x), (model.n_members, batch_size)))
+        loss = model.loss(x[idx], y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step >= int(0.9 * n_steps):
+            tail.append(loss.item())
+    return float(np.mean(tail)) if tail else float("nan")
+
+
+class Rollout(NamedTuple):
+    """A batch of branched rollouts, time first: ``obs [k, N, O]``,
+    ``act [k, N, A]``, ``rew [k, N]``, ``next_obs [k, N, O]``,
+    ``terminated [k, N]``, ``alive [k, N]`` (False after a termination)."""
+
+    obs: torch.Tensor
+    act: torch.Tensor
+    rew: torch.Tensor
+    next_obs: torch.Tensor
+    terminated: torch.Tensor
+    alive: torch.Tensor
+
+    def to_batch(self) -> Batch:
+        """The live transitions, flattened into a replay :class:`Batch`."""
+        keep = self.alive
+        return Batch(*(t[keep].numpy() for t in (self.obs, self.act, self.rew,
+                                                   self.next_obs, self.terminated)))
+
+
+@torch.no_grad()
+def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+                     torch.Tensor], start_obs: torch.Tensor, k: int,
+                     gen: torch.Generator, reward_fn: RewardFn | None = None,
+                     termination_fn: Callable[[torch.Tensor], torch.Tensor] | None
+                     = None) -> Rollout:
+    """``k`` model steps from each of ``start_obs [N, O]`` (states from the REAL
+    buffer), acting with ``policy(obs [N, O]) -> act [N, A]``.
+
+    Every step of every rollout uses an ensemble member drawn uniformly at
+    random, so model errors of different members do not line up into one
+    consistent (and confidently wrong) trajectory.  The reward is the model's
+    last output, or ``reward_fn(obs, act)`` when a known reward is given.
+    """
+    if start_obs.ndim != 2:
+        raise ValueError(f"start_obs must be [N, O], got {tuple(start_obs.shape)}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"rollout length k must be an int >= 1, got {k!r}")
+    n, obs_dim = start_obs.shape
+    obs, alive = start_obs.float(), torch.ones(n, dtype=torch.bool)
+    out: dict[str, list[torch.Tensor]] = {f: [] for f in Rollout._fields}
+    for _ in range(k):
+        act = policy(obs)
+        member = torch.randint(model.n_members, (n,), generator=gen)
+        y = model.sample(torch.cat([obs, act], -1), member, gen)
+        next_obs = obs + y[:, :obs_dim]
+        rew = reward_fn(obs, act) if reward_fn is not None else y[:, obs_dim]
+        term = (termination_fn(next_obs) if termination_fn is not None
+                else torch.zeros(n, dtype=torch.bool))
+        for name, v in zip(Rollout._fields, (obs, act, rew, next_obs, term, alive),
+                           strict=True):
+            out[name].append(v)
+        alive = alive & ~term
+        obs = next_obs
+    return Rollout(*(torch.stack(out[f]) for f in Rollout._fields))
+
+
+@torch.no_grad()
+def rollout_error(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+                  torch.Tensor], start_obs: torch.Tensor, k: int,
+                  true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                  gen: torch.Generator) -> torch.Tensor:
+    """How far a branched rollout drifts from the truth: ``[k]`` mean Euclidean
+    distance between the model's state after ``h`` steps and the true state
+    reached by replaying the same actions with ``true_step(obs, act)``."""
+    roll = branched_rollout(model, policy, start_obs, k, gen)
+    obs, errors = start_obs.float(), []
+    for h in range(k):
+        obs = true_step(obs, roll.act[h])
+        errors.append((roll.next_obs[h] - obs).norm(dim=-1).mean())
+    return torch.stack(errors)
+
+
+def mixed_batch(real: ReplayBuffer, model: ReplayBuffer, batch_size: int,
+                real_ratio: float, rng: np.random.Generator) -> Batch:
+    """``round(real_ratio * batch_size)`` real transitions, the rest from the
+    model buffer (all real if the model buffer is still empty)."""
+    n_real = batch_size if len(model) == 0 else int(round(real_ratio * batch_size))
+    parts = [real.sample(n_real, rng)] if n_real > 0 else []
+    if n_real < batch_size:
+        parts.append(model.sample(batch_size - n_real, rng))
+    return Batch(*(np.concatenate(f) for f in zip(*parts, strict=True)))
+
+
+@dataclass(frozen=True)
+class MBPOConfig:
+    """MBPO settings; ``sac`` configures the learner (its ``total_steps``,
+    ``updates_per_step`` and ``seed`` are ignored in favour of the fields here)."""
+
+    total_steps: int = 5000
+    """Real environment steps."""
+    rollout_length: int = 5
+    """k: model steps per branched rollout."""
+    updates_per_step: int = 10
+    """G: SAC updates per real step."""
+    real_ratio: float = 0.05
+    """Share of real transitions in each SAC batch."""
+    model_train_every: int = 250
+    """Refit the model every this many real steps (the first fit ends the
+    random-action warm-up ``sac.start_steps``, which must be a multiple)."""
+    model_train_steps: int = 300
+    """Adam steps per refit (0: never train, a broken-model control)."""
+    model_batch: int = 256
+    """Minibatch per member and step."""
+    model_lr: float = 1e-3
+    """Model learning rate."""
+    ensemble_size: int = 5
+    """Ensemble members."""
+    model_hidden: int = 128
+    """Model width."""
+    model_layers: int = 3
+    """Model hidden layers."""
+    rollout_every: int = 10
+    """Generate rollouts every this many real steps..."""
+    rollout_batch: int = 400
+    """...from this many start states drawn from the real buffer."""
+    model_retain: int = 1000
+    """Keep the rollouts of the last this many real steps in the model buffer."""
+    eval_every: int = 500
+    """Evaluate every this many real steps."""
+    eval_episodes: int = 5
+    """Episodes per evaluation."""
+    seed: int = 0
+    """Seeds everything (env, networks, rollouts, buffers)."""
+    sac: SACConfig = field(default_factory=lambda: SACConfig(hidden=64))
+    """The learner."""
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "rollout_length", "updates_per_step",
+                     "model_train_every", "model_batch", "ensemble_size",
+                     "rollout_every", "rollout_batch", "model_retain", "eval_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"MBPOConfig.{name} must be a positive int, got {v!r}")
+        if not 0.0 <= self.real_ratio <= 1.0:
+            raise ValueError(f"MBPOConfig.real_ratio must be in [0, 1], got "
+                             f"{self.real_ratio}")
+        if self.model_train_steps < 0:
+            raise ValueError("MBPOConfig.model_train_steps must be >= 0")
+        if self.sac.start_steps % self.model_train_every:
+            raise ValueError(f"MBPOConfig: sac.start_steps ({self.sac.start_steps}) "
+                             f"must be a multiple of model_train_every "
+                             f"({self.model_train_every})")
+
+
+@dataclass
+class MBPOResult:
+    """What :func:`train` returns."""
+
+    agent: SACAgent
+    model: GaussianEnsemble
+    eval_steps: list[int]
+    eval_returns: list[float]
+    model_losses: list[float]
+    """Final training loss of every refit."""
+    real_buffer: ReplayBuffer
+    """Every real transition seen."""
+    seconds: float
+
+
+def train(env: gym.Env, cfg: MBPOConfig = MBPOConfig(),
+          reward_fn: RewardFn | None = None, eval_env: gym.Env | None = None,
+          progress: bool = False) -> MBPOResult:
+    """MBPO (Janner et al. 2019, algorithm 2) on a gymnasium ``Box`` env.
+
+    ``reward_fn(obs, act) -> rew`` (torch, batched) replaces the learned
+    reward when given; by default the ensemble learns it, as in the paper.
+    ``eval_env`` defaults to a fresh ``gym.make(env.spec.id)``.
+    """
+    obs_dim, low, high = check_box_env(env)
+    t0 = time.time()
+    # seed, env, model, policy, buffers; then the loop
+    rng, gen = make_rng(cfg.seed), torch_generator(cfg.seed + 7)
+    act_dim, learn_reward = len(low), reward_fn is None
+    model = GaussianEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
+                             cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
+                             seed=cfg.seed + 11)
+    sac_cfg = cfg.sac
+    agent = SACAgent(obs_dim, low, high, replace(
+        sac_cfg, total_steps=cfg.total_steps, updates_per_step=cfg.updates_per_step,
+        seed=cfg.seed))
+    real = ReplayBuffer(obs_dim, act_dim, cfg.total_steps)
+    per_round = cfg.rollout_batch * cfg.rollout_length
+    model_buf = ReplayBuffer(obs_dim, act_dim,
+                             per_round * max(1, cfg.model_retain // cfg.rollout_every))
+    eval_env = eval_env if eval_env is not None else fresh_env(env)
+
+    def policy(o: torch.Tensor) -> torch.Tensor:  # the current stochastic actor
+        return agent.actor(o, agent.gen)[0]
+
+    steps, returns, losses = [], [], []
+    model_ready = False
+    obs, _ = env.reset(seed=cfg.seed)
+    for t in tqdm(range(1, cfg.total_steps + 1), desc="MBPO", leave=False,
+                  disable=not progress):
+        a = (random_action(low, high, rng) if t <= sac_cfg.start_steps
+             else agent.act(obs))
+        next_obs, r, term, trunc, _ = env.step(a)
+        real.add(obs, a, r, next_obs, term)
+        obs = next_obs
+        if term or trunc:
+            obs, _ = env.reset()
+        if t >= sac_cfg.start_steps and t % cfg.model_train_every == 0:
+            losses.append(fit_ensemble(model, real.all(), learn_reward,
+                                       cfg.model_train_steps, cfg.model_batch,
+                                       cfg.model_lr, rng))
+            model_ready = True
+        if model_ready and t % cfg.rollout_every == 0:
+            start = torch.as_tensor(real.sample(cfg.rollout_batch, rng).obs)
+            model_buf.add(*branched_rollout(model, policy, start, cfg.rollout_length,
+                                            gen, reward_fn).to_batch())
+        if model_ready:
+            for _ in range(cfg.updates_per_step):
+                agent.update(mixed_batch(real, model_buf, sac_cfg.batch_size,
+                                         cfg.real_ratio, rng))
+        if t % cfg.eval_every == 0:
+            steps.append(t)
+            returns.append(evaluate(eval_env, agent, cfg.eval_episodes,
+                                    seed=10_000 + cfg.seed * 100))
+    return MBPOResult(agent, model, steps, returns, losses, real, time.time() - t0)
