@@ -149,7 +149,9 @@ def test_page_renders_in_a_browser(doc, site, browser):
     assert not broken, f"{doc}: images that did not load: {broken}"
 
     if "application/vnd.jupyter.widget-view+json" in raw:
-        page.wait_for_selector(".jupyter-widgets", timeout=15_000)
+        # some widgets are hidden on purpose (finished progress bars): wait
+        # for one the reader can see
+        page.wait_for_selector(".jupyter-widgets:visible", timeout=15_000)
 
     real_errors = [e for e in errors
                    if not any(p.search(e) for p in KNOWN_PAGE_ERRORS)]
