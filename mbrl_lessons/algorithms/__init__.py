@@ -1,4 +1,10 @@
-"""Complete model-based algorithms (chapter 4: the basic schemes)."""
+"""Complete model-based algorithms.
+
+Chapter 4's basic schemes are exported here.  Chapter 7's algorithms each
+have a module of their own, imported by name because each has its own
+``train``: ``world_models``, ``pets``, ``sac`` and ``mbpo``, ``dreamer``
+(MuZero lives with the other tree search in ``mbrl_lessons.search.muzero``).
+"""
 
 from mbrl_lessons.algorithms.schemes import (
     SchemeConfig,
