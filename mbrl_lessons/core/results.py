@@ -76,9 +76,12 @@ def git_commit(cwd: Path = REPO_ROOT) -> str:
             check=True,
         )
         sha = out.stdout.strip()
+        # results/ itself is left out: a benchmark run writes there, and a
+        # rerun should not call the code it ran "dirty" for that
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-            capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+             ":(exclude)results"], cwd=cwd, capture_output=True, text=True,
+            check=True,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
