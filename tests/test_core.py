@@ -79,3 +79,29 @@ def test_results_contract_roundtrip(tmp_path, capsys):
 
 def test_nan_measurement_is_not_met():
     assert not Target("x", "", float("nan"), "<=", 1).met
+
+
+def test_recorded_commit_is_dirty_for_code_but_not_for_results(tmp_path):
+    import shutil
+    import subprocess
+
+    from mbrl_lessons.core.results import git_commit
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "r.json").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    sha = git_commit(tmp_path)
+    assert len(sha) == 40
+    (tmp_path / "results" / "r.json").write_text('{"rerun": true}\n')
+    assert git_commit(tmp_path) == sha  # a rewritten result is not dirty code
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit(tmp_path) == sha + "-dirty"
