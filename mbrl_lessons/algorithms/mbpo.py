@@ -39,6 +39,7 @@ from mbrl_lessons.algorithms.sac import (
 )
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
+from mbrl_lessons.models.ensemble import batched_gaussian_forward
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -76,14 +77,8 @@ class GaussianEnsemble(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x [E, B, in]`` (raw units) -> standardised ``mean, logvar [E, B, out]``."""
         h = (x - self.x_mu) / self.x_sd
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b, h, w)
-            if i < len(self.weights) - 1:
-                h = nn.functional.silu(h)
-        mean, raw = h.split(self.out_dim, dim=-1)
-        logvar = self.max_logvar - nn.functional.softplus(self.max_logvar - raw)
-        logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
-        return mean, logvar
+        return batched_gaussian_forward(h, self.weights, self.biases, self.out_dim,
+                                        self.min_logvar, self.max_logvar)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood (up to a constant), summed over members;

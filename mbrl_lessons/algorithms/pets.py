@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.models.ensemble import batched_gaussian_forward
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig, run_episode
 
 PROPAGATIONS = ("ts_inf", "ts1", "mean")
@@ -83,14 +84,8 @@ class GaussianEnsemble(nn.Module):
             raise ValueError(f"x must be [{self.ensemble_size}, B, {self.in_dim}], got "
                              f"{tuple(x.shape)}")
         h = x
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b, h, w)
-            if i < len(self.weights) - 1:
-                h = nn.functional.silu(h)
-        mean, raw = h.split(self.out_dim, dim=-1)
-        logvar = self.max_logvar - nn.functional.softplus(self.max_logvar - raw)
-        logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
-        return mean, logvar
+        return batched_gaussian_forward(h, self.weights, self.biases, self.out_dim,
+                                        self.min_logvar, self.max_logvar)
 
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw inputs ``x [E, B, in]`` -> each member's ``mean, var [E, B, out]``."""
