@@ -237,10 +237,11 @@ def budget_to_optimal(n: int, plan_every: str = "step", n_seeds: int = 10,
 
 
 # ------------------------------------------------------------------ MCTS
-def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0
-               ) -> dict[str, int]:
+def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0,
+               **search) -> dict[str, int]:
     """Wins/draws/losses of UCT against a random or a perfect (minimax) player;
-    MCTS plays X in even games and O in odd ones."""
+    MCTS plays X in even games and O in odd ones.  ``search`` goes to
+    :class:`MCTSPlayer` (``rave=``, ``solver=``, ``c=``)."""
     game = tictactoe_game()
     rng = make_rng(seed)
 
@@ -250,14 +251,14 @@ def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0
 
     tally = {"win": 0, "draw": 0, "loss": 0}
     for i in range(n_games):
-        me = MCTSPlayer(game, n_simulations, seed=seed * 100_000 + i)
+        me = MCTSPlayer(game, n_simulations, seed=seed * 100_000 + i, **search)
         r = play_match(game, me, other) if i % 2 == 0 else -play_match(game, other, me)
         tally["win" if r > 0 else "draw" if r == 0 else "loss"] += 1
     return tally
 
 
 def mcts_perfect_reply_rate(opening: tuple[int, ...], sims=(50, 200, 400, 1000),
-                            n_searches=100, seed=0) -> dict:
+                            n_searches=100, seed=0, **search) -> dict:
     """How often UCT's move after ``opening`` (cells played so far) keeps the
     game value, i.e. is one of minimax's moves, for each simulation budget.
     After a corner opening only the centre holds the draw."""
@@ -268,15 +269,18 @@ def mcts_perfect_reply_rate(opening: tuple[int, ...], sims=(50, 200, 400, 1000),
     game = tictactoe_game()
     rate = []
     for k in sims:
-        hits = sum(MCTSPlayer(game, k, seed=seed * 100_000 + i)(state) in good
+        hits = sum(MCTSPlayer(game, k, seed=seed * 100_000 + i, **search)(state)
+                   in good
                    for i in range(n_searches))
         rate.append(hits / n_searches)
     return {"opening": list(opening), "perfect_replies": sorted(good),
             "sims": list(sims), "rate": rate}
 
 
-def mcts_speed(n_simulations: int = 20_000, seed: int = 0) -> float:
-    """Simulations per second from the empty board (one search)."""
+def mcts_speed(n_simulations: int = 20_000, seed: int = 0, **search) -> float:
+    """Simulations per second from the empty board (one search; with the
+    solver on, it may stop early, so the speed counts the root's visits)."""
     t0 = time.perf_counter()
-    mcts(tictactoe_game(), EMPTY, n_simulations, make_rng(seed))
+    root = mcts(tictactoe_game(), EMPTY, n_simulations, make_rng(seed), **search)
+    n_simulations = root.N
     return n_simulations / (time.perf_counter() - t0)
