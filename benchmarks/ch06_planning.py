@@ -33,7 +33,8 @@ cfg = {
     "dyna": {"alpha": 0.1, "epsilon": 0.1, "gamma": 0.95},
 }
 t0 = time.time()
-steps, paths = P.fig8_2(n_seeds=cfg["fig8_2_seeds"], progress=True)
+fig82 = P.fig8_2(n_seeds=cfg["fig8_2_seeds"], progress=True)
+steps, paths = fig82.steps, fig82.paths
 order_violations = int(sum(
     not (steps[50][e] <= steps[5][e] <= steps[0][e]) for e in range(1, 10)))
 maze_seeds = cfg["changing_maze_seeds"]
@@ -107,6 +108,10 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
               results_dir=out_dir, extra={
                   "fig8_2_steps": {str(k): v for k, v in steps.items()},
                   "fig8_2_final_paths": {str(k): v for k, v in paths.items()},
+                  "fig8_2_model_paths": {str(k): v for k, v in
+                                         fig82.model_paths.items()},
+                  "fig8_2_first_episode": {str(k): v for k, v in
+                                           fig82.first_episode.items()},
                   "blocking": {"dyna_q": blocking[0][::10], "dyna_q_plus":
                                blocking[1][::10], "config": blocking[2]},
                   "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":

@@ -11,6 +11,7 @@ from mbrl_lessons.dyna import (
     PrioritizedSweeping,
     PSConfig,
     greedy_path_length,
+    model_path_length,
     priority,
     run_episodes,
     run_steps,
@@ -110,3 +111,21 @@ def test_same_seed_same_run():
     a = run_episodes(DynaMaze(), DynaConfig(n_planning=5), 3, seed=7)
     b = run_episodes(DynaMaze(), DynaConfig(n_planning=5), 3, seed=7)
     assert np.array_equal(a.Q, b.Q)
+
+
+def test_model_path_length_only_uses_what_the_model_saw():
+    maze = DynaMaze()
+    start = maze.start_states[0]
+    assert model_path_length(maze, {}) is None            # never saw the goal
+    # a hand-built model: the true transitions of one 16-step route only
+    route = [0, 0] + [1] * 6 + [2] * 3 + [1] * 2 + [0] * 3   # up up right... up
+    model, s = {}, start
+    for a in route:
+        s2 = maze._move(s, a)
+        model[(s, a)] = (float(maze.goal_mask[s2]), s2, bool(maze.goal_mask[s2]))
+        s = s2
+    assert maze.goal_mask[s] and model_path_length(maze, model) == 16
+    # a full run's model knows the 14-step route, and planning found it
+    stats = run_episodes(DynaMaze(), DynaConfig(n_planning=50), 30, seed=0)
+    assert model_path_length(maze, stats.model) == 14
+    assert greedy_path_length(maze, stats.Q) == 14

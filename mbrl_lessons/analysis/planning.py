@@ -19,6 +19,7 @@ from mbrl_lessons.dyna import (
     PrioritizedSweeping,
     PSConfig,
     greedy_path_length,
+    model_path_length,
     run_episodes,
     run_ps_episodes,
     run_steps,
@@ -36,21 +37,32 @@ from mbrl_lessons.search import MCTSPlayer, mcts, play_match, tictactoe_game
 
 
 # --------------------------------------------------------------- Fig 8.2
+class Fig82(NamedTuple):
+    steps: dict[int, np.ndarray]  # n -> mean steps per episode [n_episodes]
+    paths: dict[int, list]        # n -> each run's final greedy path length
+    model_paths: dict[int, list]  # n -> shortest path the run's model knows
+    first_episode: dict[int, list]  # n -> each run's first-episode length
+
+
 def fig8_2(n_values=(0, 5, 50), n_seeds=30, n_episodes=50, progress=False
-           ) -> tuple[dict[int, np.ndarray], dict[int, list]]:
-    """Mean steps per episode on the Dyna maze, and each run's final greedy path
-    length (alpha 0.1, epsilon 0.1, gamma 0.95)."""
-    steps, paths = {}, {}
+           ) -> Fig82:
+    """Mean steps per episode on the Dyna maze (alpha 0.1, epsilon 0.1,
+    gamma 0.95), and for every run: its final greedy path length, the best
+    path its learned model knows about, and the length of its first episode
+    (a random walk, which decides what the model has seen)."""
+    steps, paths, model_paths, first = {}, {}, {}, {}
     for n in n_values:
-        runs, lengths = [], []
+        runs, lengths, known, firsts = [], [], [], []
         for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress):
             st = run_episodes(DynaMaze(), DynaConfig(n_planning=n), n_episodes,
                               seed=seed)
             runs.append(st.steps_per_episode)
             lengths.append(greedy_path_length(DynaMaze(), st.Q))
+            known.append(model_path_length(DynaMaze(), st.model))
+            firsts.append(int(st.steps_per_episode[0]))
         steps[n] = np.mean(runs, axis=0)
-        paths[n] = lengths
-    return steps, paths
+        paths[n], model_paths[n], first[n] = lengths, known, firsts
+    return Fig82(steps, paths, model_paths, first)
 
 
 # ------------------------------------------------------- Figs 8.4 and 8.5

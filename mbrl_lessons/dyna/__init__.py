@@ -5,6 +5,7 @@ from mbrl_lessons.dyna.dyna_q import (
     DynaQ,
     EpisodeStats,
     greedy_path_length,
+    model_path_length,
     run_episodes,
     run_steps,
 )
@@ -16,5 +17,5 @@ from mbrl_lessons.dyna.prioritized import (
 )
 
 __all__ = ["DynaConfig", "DynaQ", "EpisodeStats", "PSConfig", "PrioritizedSweeping",
-           "greedy_path_length", "priority", "run_episodes", "run_ps_episodes",
-           "run_steps"]
+           "greedy_path_length", "model_path_length", "priority", "run_episodes",
+           "run_ps_episodes", "run_steps"]

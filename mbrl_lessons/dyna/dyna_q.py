@@ -49,6 +49,9 @@ class DynaConfig:
     plan_every: str = "step"
     """``"step"``: n updates after each real step; ``"episode"``: n x (steps of
     the episode) updates at the end of each episode."""
+    q_init: float = 0.0
+    """Initial action value; above the largest return it is *optimistic*
+    and makes the agent try every pair (0 in Sutton & Barto)."""
 
     def __post_init__(self) -> None:
         if self.start_rule not in START_RULES:
@@ -67,7 +70,7 @@ class DynaQ:
                  rng: np.random.Generator) -> None:
         self.cfg, self.rng = cfg, rng
         self.n_states, self.n_actions = n_states, n_actions
-        self.Q = np.zeros((n_states, n_actions))
+        self.Q = np.full((n_states, n_actions), float(cfg.q_init))
         self.model: dict[tuple[int, int], tuple[float, int, bool]] = {}
         self.last_tried = np.zeros((n_states, n_actions))
         self.visited_states: dict[int, None] = {}  # insertion-ordered set
@@ -142,6 +145,7 @@ class EpisodeStats(NamedTuple):
     steps_per_episode: np.ndarray   # [n_episodes]
     backups_per_episode: np.ndarray  # [n_episodes] cumulative Q backups
     Q: np.ndarray
+    model: dict | None = None       # the learned model (s, a) -> (r, s', done)
 
 
 def run_episodes(env, cfg: DynaConfig, n_episodes: int, seed: SeedLike = 0,
@@ -165,7 +169,7 @@ def run_episodes(env, cfg: DynaConfig, n_episodes: int, seed: SeedLike = 0,
         steps.append(t)
         backups.append(agent.backups)
         obs, _ = env.reset()
-    return EpisodeStats(np.array(steps), np.array(backups), agent.Q)
+    return EpisodeStats(np.array(steps), np.array(backups), agent.Q, agent.model)
 
 
 def run_steps(env, cfg: DynaConfig, total_steps: int, seed: SeedLike = 0
@@ -201,4 +205,30 @@ def greedy_path_length(env, Q: np.ndarray, max_steps: int = 10_000) -> int | Non
         s = base._move(s, int(np.argmax(Q[s])))
         if base.goal_mask[s]:
             return t
+    return None
+
+
+def model_path_length(env, model: dict) -> int | None:
+    """The shortest route to a goal that a learned deterministic ``model``
+    knows about (breadth-first over its recorded transitions only); ``None``
+    if the model has never seen the goal reached.  Planning to convergence on
+    the model cannot do better than this, whatever the budget."""
+    base = env.unwrapped if hasattr(env, "unwrapped") else env
+    start = base.start_states[0]
+    n_actions = base.action_space.n
+    dist, frontier = {start: 0}, [start]
+    while frontier:
+        nxt = []
+        for s in frontier:
+            for a in range(n_actions):
+                known = model.get((s, a))
+                if known is None:
+                    continue
+                _, s2, done = known
+                if done:
+                    return dist[s] + 1
+                if s2 not in dist:
+                    dist[s2] = dist[s] + 1
+                    nxt.append(s2)
+        frontier = nxt
     return None
