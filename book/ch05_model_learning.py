@@ -1454,10 +1454,15 @@ else:
 # %% [markdown]
 # ## Exercises
 #
-# The graded versions of the first exercise, of the split of an ensemble's
-# variance, and of the $k$-step loss are in
+# Six of the chapter's building blocks are graded in
 # [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb)
-# (see {doc}`ch00_checking_your_work`).
+# (see {doc}`ch00_checking_your_work`): the Gaussian negative log-likelihood
+# of the first exercise below, the split of an ensemble's variance into its
+# aleatoric and epistemic parts (§5.3), the running-median change detector
+# `first_alarm` (§5.5), the $k$-step loss (§5.6), the latent consistency
+# loss with its stop-gradient (§5.7), and the multi-time model
+# $(R_o, P_o)$ of an option (§5.8). The exercises below go further than the
+# grader does.
 #
 # ```{exercise}
 # :label: ex-ch05-nll

@@ -604,6 +604,14 @@ else:
 # %% [markdown]
 # ## Exercises
 #
+# The graded versions of two of the chapter's computations — planning a new
+# task with the same model, by scoring action sequences under a new reward
+# (§8.4), and the pessimistic planner's disagreement-penalised return (§8.5)
+# — are in
+# [`exercises/ch08_benefits.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch08_benefits.ipynb)
+# (see {doc}`ch00_checking_your_work`). The exercises below go further than
+# the grader does.
+#
 # ```{exercise}
 # :label: ex-ch08-transfer-data
 # Transfer needs coverage. Replace the model of §8.4 by one learned only from

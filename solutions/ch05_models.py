@@ -14,11 +14,14 @@
 # %% [markdown]
 # # Exercises for chapter 5: learning the dynamics model
 #
-# Three small functions behind the chapter's models: the loss a Gaussian
-# model is trained with, the split of an ensemble's variance into its
-# aleatoric and epistemic parts, and the loss that trains a model through its
-# own rollouts. Write each function in numpy in the cell that raises
-# `NotImplementedError`, then run the `check(...)` cell under it.
+# Six small functions behind the chapter's models: the loss a Gaussian
+# model is trained with (§5.2), the split of an ensemble's variance into its
+# aleatoric and epistemic parts (§5.3), a detector that notices when the
+# physics change (§5.5), the loss that trains a model through its own
+# rollouts (§5.6), the consistency term of a latent model (§5.7) and the
+# multi-time model of an option (§5.8). Write each function in numpy (the
+# latent loss in torch) in the cell that raises `NotImplementedError`, then
+# run the `check(...)` cell under it.
 
 # %%
 # Running in Colab? Install the course package first (a no-op elsewhere).
@@ -105,3 +108,134 @@ print(kstep_loss(lambda s, a: s + a, np.zeros((1, 3, 1)), np.zeros((1, 2, 1))))
 
 # %%
 check("ch05_kstep_loss", globals())
+
+# %% [markdown]
+# ## Exercise 4 — noticing that the physics changed (`ch05_first_alarm`, 5 points)
+#
+# Section 5.5 watches a model's one-step errors as they stream in and raises an
+# alarm when they jump. Write `first_alarm(errors, reference, window,
+# threshold)`: `errors` is a 1-D array of one-step errors, `reference` the
+# model's usual error level, `window` a number of steps and `threshold` a
+# factor. At every step `t` that has a full window behind it (the `window`
+# errors `errors[t - window + 1]` to `errors[t]`, both included), take the
+# **median** of that window; return the first `t` (an `int`) at which the
+# median is larger than `threshold * reference`, or `None` if it never is
+# (also when there are fewer than `window` errors). Why the median and not the
+# mean: a handful of large errors from rarely seen states should not count as
+# a change.
+
+# %%
+def first_alarm(errors, reference, window, threshold):
+    """First step ``t`` whose trailing window ``errors[t - window + 1 : t + 1]``
+    has a median above ``threshold * reference``; ``None`` if there is none.
+
+    errors: ``[N]`` one-step errors; reference, threshold: positive floats;
+    window: int >= 1.  Returns an int or ``None``.
+    """
+    # BEGIN SOLUTION
+    errors = np.asarray(errors, dtype=float)
+    for t in range(window - 1, len(errors)):
+        if np.median(errors[t - window + 1:t + 1]) > threshold * reference:
+            return t
+    return None
+    # END SOLUTION
+
+
+print(first_alarm(np.r_[np.ones(10), np.full(10, 10.0)], 1.0, 5, 4.0))
+
+# %%
+check("ch05_first_alarm", globals())
+
+# %% [markdown]
+# ## Exercise 5 — the latent consistency loss (`ch05_latent_consistency`, 5 points)
+#
+# Section 5.7's model encodes an observation into a code, $z_t = e(o_t)$, and
+# steps the code forward, $\hat z_{t+1} = f(\hat z_t, a_t)$. Its consistency
+# term asks each predicted code to land where the encoder puts the real
+# observation, with the encoder's output treated as a fixed target:
+# $\frac1K \sum_{k=1}^{K} \lVert \hat z_{t+k} - \operatorname{sg}[e(o_{t+k})]
+# \rVert^2$.
+#
+# Write `latent_consistency(encode, step, obs, act)` in torch. `obs` holds
+# windows of `K + 1` observations, shape `[B, K + 1, ...]`, and `act` the `K`
+# actions between them, `[B, K, A]`; `encode` maps `[..., obs dims] -> [..., Z]`
+# and `step(z [B, Z], a [B, A]) -> [B, Z]`. Encode only the first observation
+# of each window, then step it `K` times along the recorded actions. At each
+# step take the squared distance to the encoded true observation, summed over
+# the `Z` numbers and averaged over the batch; return the average over the `K`
+# steps as a scalar tensor. The targets must carry **no gradient** (use
+# `.detach()` or `torch.no_grad()`), so this term trains the transition and
+# not the encoder's targets; the start code $z_t$ keeps its gradient.
+
+# %%
+import torch
+
+
+def latent_consistency(encode, step, obs, act):
+    """(1/K) sum_k mean_b ||z_hat_{t+k} - sg[encode(o_{t+k})]||^2, a scalar tensor.
+
+    obs: ``[B, K + 1, ...]`` observations; act: ``[B, K, A]`` actions;
+    encode: ``[..., obs dims] -> [..., Z]``; step: ``([B, Z], [B, A]) -> [B, Z]``.
+    """
+    # BEGIN SOLUTION
+    z = encode(obs[:, 0])
+    with torch.no_grad():
+        target = encode(obs[:, 1:])
+    K, total = act.shape[1], 0.0
+    for k in range(K):
+        z = step(z, act[:, k])
+        total = total + (z - target[:, k]).square().sum(-1).mean()
+    return total / K
+    # END SOLUTION
+
+
+print(latent_consistency(lambda o: o, lambda z, a: z + a,
+                         torch.tensor([[[0.0], [1.0], [3.0]]]),
+                         torch.tensor([[[2.0], [1.0]]])))
+
+# %%
+check("ch05_latent_consistency", globals())
+
+# %% [markdown]
+# ## Exercise 6 — the model of an option (`ch05_option_model`, 5 points)
+#
+# Section 5.8 turns an option into a multi-step model: $R_o(s)$, the
+# discounted reward it collects until it stops, and $P_o(s, s')$, the
+# discounted probability that it stops in $s'$. Write
+# `option_model(P, R, gamma, policy, beta)` for a finite MDP with `P [S, A, S]`
+# and `R [S, A]`, an option that may start in every state, follows the
+# deterministic `policy` (an int array `[S]`) and stops on **arriving** in
+# state `s` with probability `beta[s]` (an array `[S]`). Return `(R_o [S],
+# P_o [S, S])`.
+#
+# Condition on the first step, as the chapter does. With $P_\pi$, $r_\pi$ the
+# one-step model under the policy, $B = \operatorname{diag}(\beta)$ and
+# $C = I - B$:
+# $R_o = r_\pi + \gamma P_\pi C R_o$ and
+# $P_o = \gamma P_\pi B + \gamma P_\pi C P_o$. Both are linear systems with
+# the same matrix; solve them with `np.linalg.solve` (no inverse needed).
+
+# %%
+def option_model(P, R, gamma, policy, beta):
+    """The multi-time model ``(R_o [S], P_o [S, S])`` of an option that may start
+    anywhere, acts with ``policy`` (int ``[S]``) and stops on arriving in ``s``
+    with probability ``beta[s]``, in the MDP ``P [S, A, S]``, ``R [S, A]``.
+    """
+    # BEGIN SOLUTION
+    S = P.shape[0]
+    P_pi = P[np.arange(S), policy]            # [S, S']
+    r_pi = R[np.arange(S), policy]            # [S]
+    M = np.eye(S) - gamma * P_pi * (1.0 - beta)   # I - gamma P_pi C
+    R_o = np.linalg.solve(M, r_pi)
+    P_o = np.linalg.solve(M, gamma * P_pi * beta)
+    return R_o, P_o
+    # END SOLUTION
+
+
+corridor = np.zeros((3, 1, 3))
+corridor[[0, 1, 2], 0, [1, 2, 2]] = 1.0       # 0 -> 1 -> 2, and 2 stays
+print(option_model(corridor, np.array([[1.0], [4.0], [0.0]]), 0.5,
+                   np.zeros(3, dtype=int), np.array([0.0, 0.0, 1.0])))
+
+# %%
+check("ch05_option_model", globals())

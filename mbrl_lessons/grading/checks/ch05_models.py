@@ -119,6 +119,274 @@ def kstep_random(ns):
                       "batch, then average over the k steps")
 
 
+# ---------------------------------------------------- change detection
+def _alarm(ns, errors, reference, window, threshold):
+    got = get_function(ns, "first_alarm")(errors.copy(), reference, window, threshold)
+    if got is None:
+        return None
+    if isinstance(got, bool) or not isinstance(got, int | np.integer):
+        raise AssertionError(f"first_alarm returned {got!r} ({type(got).__name__}); "
+                             "return the step index as an int, or None")
+    return int(got)
+
+
+def _say(t):
+    return "None (no alarm)" if t is None else f"step {t}"
+
+
+def _expect_alarm(ns, errors, reference, window, threshold, what):
+    from mbrl_lessons.models.adaptation import first_alarm as ref
+
+    want = ref(errors, reference, window, threshold)
+    got = _alarm(ns, errors, reference, window, threshold)
+    if got == want:
+        return
+    hint = ("t is the LAST step of the first window whose median is too large, "
+            "errors[t - window + 1 : t + 1]")
+    if want is not None and got == want - window + 1:
+        hint = ("you returned where that window STARTS; the alarm is raised at "
+                "the step that completes it, start + window - 1")
+    elif want is not None and got is not None and got < want:
+        hint = ("an alarm came too early: use the MEDIAN of the window (a few large "
+                "errors must not fire it), and a full window only")
+    elif want is None and got is not None:
+        hint = ("no window's median exceeds threshold * reference here; a mean, or "
+                "a window that is not full yet, fires too soon")
+    raise AssertionError(f"{what}: expected {_say(want)}, got {_say(got)}. "
+                         f"Hint: {hint}")
+
+
+def alarm_none(ns):
+    quiet = np.ones(30)
+    got = _alarm(ns, quiet, 1.0, 5, 4.0)
+    if got is not None:
+        raise AssertionError(f"30 errors all equal to the reference: expected None "
+                             f"(no alarm), got {_say(got)}")
+    got = _alarm(ns, np.full(3, 100.0), 1.0, 5, 4.0)
+    if got is not None:
+        raise AssertionError(f"3 huge errors but a window of 5: expected None (no "
+                             f"full window yet), got {_say(got)}")
+
+
+def alarm_hand(ns):
+    jump = np.r_[np.ones(10), np.full(10, 10.0)]        # the change at step 10
+    # the median of 5 exceeds 4 once 3 of the 5 lie after the change: t = 12
+    _expect_alarm(ns, jump, 1.0, 5, 4.0, "ten errors of 1, then ten of 10 "
+                  "(reference 1, window 5, threshold 4)")
+    _expect_alarm(ns, jump, 1.0, 5, 20.0, "the same stream with threshold 20")
+    _expect_alarm(ns, jump * 3, 3.0, 4, 2.0, "errors of 3 then 30, reference 3, "
+                  "window 4, threshold 2 (the threshold is relative)")
+
+
+def alarm_spikes(ns):
+    spikes = np.ones(40)
+    spikes[[5, 6, 20, 30, 31]] = 50.0                   # rare, badly predicted states
+    _expect_alarm(ns, spikes, 1.0, 5, 4.0, "errors of 1 with isolated spikes of 50 "
+                  "(never 3 in one window of 5)")
+
+
+def alarm_random(ns):
+    rng = np.random.default_rng(17)
+    for i, (window, threshold) in enumerate([(10, 4.0), (25, 4.0), (50, 3.0),
+                                            (7, 6.0), (20, 2.0)]):
+        n, change = 300, int(rng.integers(80, 260))
+        errors = rng.lognormal(-3.0, 1.0, size=n)       # heavy-tailed, like a model's
+        errors[change:] *= rng.uniform(1.5, 12.0)
+        reference = float(np.median(errors[:change]))
+        _expect_alarm(ns, errors, reference, window, threshold,
+                      f"random stream {i} (change at step {change}, window "
+                      f"{window}, threshold {threshold:g})")
+
+
+# ------------------------------------------------ latent consistency
+def _latent_setup(seed=0):
+    import torch
+
+    from mbrl_lessons.models.latent import LatentConfig, LatentModel
+
+    cfg = LatentConfig(image_size=4, latent_dim=3, hidden=16, trans_hidden=16,
+                       seed=seed)
+    model = LatentModel(cfg)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():  # the package starts f(z, a) = z; make the step do work
+        last = model.transition[-1]
+        last.weight.copy_(0.3 * torch.randn(last.weight.shape, generator=gen))
+        last.bias.copy_(0.1 * torch.randn(last.bias.shape, generator=gen))
+    obs = torch.rand(6, 4, 2, 4, 4, generator=gen)      # B = 6 windows, K = 3
+    act = 2.0 * torch.rand(6, 3, 1, generator=gen) - 1.0
+    return torch, model, obs, act
+
+
+def _consistency(ns, encode, step, obs, act):
+    import torch
+
+    out = get_function(ns, "latent_consistency")(encode, step, obs, act)
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        raise AssertionError(f"latent_consistency should return a scalar torch "
+                             f"tensor, got {type(out).__name__}"
+                             + (f" of shape {tuple(out.shape)}"
+                                if isinstance(out, torch.Tensor) else ""))
+    return out.reshape(())
+
+
+def consistency_hand(ns):
+    import torch
+
+    def encode(o):                       # observations are already codes
+        return o
+
+    def step(z, a):
+        return z + a
+
+    obs = torch.tensor([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]])   # B = 1, K = 2, Z = 2
+    act = torch.tensor([[[1.0, 1.0], [0.0, 0.0]]])
+    # predictions (1, 1), (1, 1) against (1, 0), (1, 1): squared gaps 1 and 0
+    got = float(_consistency(ns, encode, step, obs, act).detach())
+    assert_close(got, 0.5, "two steps in a 2-d code space, by hand",
+                 hint="SUM the squared gap over the code's numbers, average over "
+                      "the batch, then average over the K steps; step from your "
+                      "own prediction, never from the encoded true observation")
+    obs2 = torch.cat([obs, obs + 1.0])                       # a batch of two
+    got = float(_consistency(ns, encode, step, obs2, act.repeat(2, 1, 1)).detach())
+    assert_close(got, 0.5, "the same window twice (B = 2)",
+                 hint="average over the batch, do not sum over it")
+
+
+def consistency_value(ns):
+    torch, model, obs, act = _latent_setup()
+    from mbrl_lessons.models.latent import latent_losses
+
+    want = float(latent_losses(model, obs, act).consistency.detach())
+    got = float(_consistency(ns, model.encode, model.step, obs, act).detach())
+    assert_close(got, want, "on a small random LatentModel (B = 6, K = 3, Z = 3), "
+                 "against the package's latent_losses", atol=1e-5,
+                 hint="z = encode(obs[:, 0]); for k: z = step(z, act[:, k]) and "
+                      "compare with encode(obs[:, k + 1])")
+
+
+def _encoder_grads(model):
+    return np.concatenate([p.grad.flatten().numpy() if p.grad is not None
+                           else np.zeros(p.numel())
+                           for p in model.encoder.parameters()])
+
+
+def consistency_gradient(ns):
+    torch, model, obs, act = _latent_setup(seed=1)
+    from mbrl_lessons.models.latent import latent_losses
+
+    loss = _consistency(ns, model.encode, model.step, obs, act)
+    if not loss.requires_grad:
+        raise AssertionError("the loss carries no gradient at all: only the TARGETS "
+                             "are detached; the start code and the steps keep theirs")
+    loss.backward()
+    got = _encoder_grads(model)
+    trans_got = model.transition[0].weight.grad
+    model.zero_grad(set_to_none=True)
+    latent_losses(model, obs, act, stop_gradient=False).consistency.backward()
+    no_sg = _encoder_grads(model)
+    model.zero_grad(set_to_none=True)
+    latent_losses(model, obs, act, stop_gradient=True).consistency.backward()
+    want = _encoder_grads(model)
+    if trans_got is None:
+        raise AssertionError("no gradient reached the transition: do not detach the "
+                             "predicted codes")
+    assert_close(trans_got.numpy(), model.transition[0].weight.grad.numpy(),
+                 "gradient of the transition's first layer", atol=1e-5,
+                 hint="the loss's value must be right first (see the checks "
+                      "above); then the steps keep their gradient")
+    scale = max(np.abs(want).max(), 1e-12)
+    if np.abs(got - want).max() <= 1e-4 * scale + 1e-7:
+        return
+    if np.abs(got - no_sg).max() <= 1e-4 * scale + 1e-7:
+        raise AssertionError("the encoder's gradient includes the path through the "
+                             "TARGETS encode(obs[:, 1:]): the stop-gradient is "
+                             "missing. Hint: compute the targets under "
+                             "torch.no_grad() or call .detach() on them")
+    if not np.abs(got).max() > 0:
+        raise AssertionError("the encoder gets no gradient at all; only the targets "
+                             "are detached, the start code z = encode(obs[:, 0]) "
+                             "keeps its gradient")
+    assert_close(got, want, "the encoder's gradient (with the stop-gradient)",
+                 atol=1e-4 * scale + 1e-7)
+
+
+# -------------------------------------------------------- option model
+def _option(ns, P, R, gamma, policy, beta):
+    S = P.shape[0]
+    out = get_function(ns, "option_model")(P.copy(), R.copy(), gamma, policy.copy(),
+                                          beta.copy())
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        raise AssertionError("option_model should return a pair (R_o, P_o)")
+    return (as_array(out[0], "R_o", shape=(S,)),
+            as_array(out[1], "P_o", shape=(S, S)))
+
+
+def _random_mdp(rng, S, A):
+    P = rng.random((S, A, S)) ** 3
+    P /= P.sum(-1, keepdims=True)
+    return P, rng.normal(size=(S, A))
+
+
+def option_primitive(ns):
+    P, R = _random_mdp(np.random.default_rng(21), 6, 3)
+    R_o, P_o = _option(ns, P, R, 0.9, np.full(6, 2), np.ones(6))
+    assert_close(R_o, R[:, 2], "R_o of the option 'take action 2 once' (beta = 1 "
+                 "everywhere)", atol=1e-8,
+                 hint="an option that stops after one step pays R[s, a]")
+    assert_close(P_o, 0.9 * P[:, 2], "P_o of the option 'take action 2 once'",
+                 atol=1e-8, hint="P_o = gamma * P[:, a] for one step: the "
+                 "discount of the step is inside P_o")
+
+
+def option_hand(ns):
+    P = np.zeros((3, 1, 3))
+    P[[0, 1, 2], 0, [1, 2, 2]] = 1.0                 # a corridor 0 -> 1 -> 2
+    R = np.array([[1.0], [4.0], [0.0]])
+    R_o, P_o = _option(ns, P, R, 0.5, np.zeros(3, dtype=int),
+                       np.array([0.0, 0.0, 1.0]))   # stop on reaching state 2
+    assert_close(R_o, [1 + 0.5 * 4, 4, 0], "R_o along the corridor 0 -> 1 -> 2 "
+                 "(rewards 1, 4, 0; gamma 0.5; stops on arriving in 2)",
+                 hint="the option passes through 1 without stopping, so from 0 it "
+                      "collects 1 + gamma * 4")
+    assert_close(P_o[:, 2], [0.25, 0.5, 0.5], "P_o(s, 2) along the corridor",
+                 hint="two steps from state 0 give gamma^2; beta is checked in the "
+                      "state the option ARRIVES in (B multiplies P_pi from the right)")
+    assert_close(P_o[:, :2], np.zeros((3, 2)), "P_o(s, 0) and P_o(s, 1): the "
+                 "option never stops there")
+    # one state that loops on itself, stopping with probability 1/2 each step
+    R_o, P_o = _option(ns, np.ones((1, 1, 1)), np.ones((1, 1)), 0.5,
+                       np.zeros(1, dtype=int), np.array([0.5]))
+    assert_close(R_o, [1 / 0.75], "R_o of a self-loop paying 1 that stops with "
+                 "probability 1/2 (gamma 0.5): 1 + 0.25 + 0.25^2 + ...",
+                 hint="R_o = r + gamma (1 - beta) R_o")
+    assert_close(P_o, [[0.25 / 0.75]], "P_o of the same self-loop",
+                 hint="P_o = gamma beta + gamma (1 - beta) P_o")
+
+
+def option_random(ns):
+    from mbrl_lessons.mdp.options import Option
+    from mbrl_lessons.mdp.options import option_model as ref
+    from mbrl_lessons.mdp.tabular import TabularMDP
+
+    rng = np.random.default_rng(23)
+    for i in range(4):
+        S, A = int(rng.integers(4, 9)), int(rng.integers(2, 4))
+        P, R = _random_mdp(rng, S, A)
+        gamma = float(rng.choice([0.8, 0.9, 0.99]))
+        policy = rng.integers(0, A, size=S)
+        beta = rng.uniform(0.0, 1.0, size=S)
+        beta[rng.random(S) < 0.3] = 0.0          # some states never stop it
+        want = ref(TabularMDP(P, R, gamma),
+                   Option("random", np.ones(S, dtype=bool), policy, beta))
+        R_o, P_o = _option(ns, P, R, gamma, policy, beta)
+        what = f"random MDP {i} ({S} states, {A} actions, gamma {gamma:g})"
+        assert_close(R_o, want.R, f"R_o on {what}, against the package", atol=1e-8,
+                     hint="P_pi[s] = P[s, policy[s]]; solve (I - gamma P_pi C) R_o "
+                          "= r_pi with C = diag(1 - beta)")
+        assert_close(P_o, want.P, f"P_o on {what}, against the package", atol=1e-8,
+                     hint="solve (I - gamma P_pi C) P_o = gamma P_pi diag(beta)")
+
+
 EXERCISES = [
     Exercise("ch05_gaussian_nll", "The Gaussian negative log-likelihood",
              "ch05_models", ("gaussian_nll",),
@@ -136,4 +404,26 @@ EXERCISES = [
               Check("a linear model on random trajectories", 2, kstep_random)),
              hint="s = obs[:, 0]; for each j: s = predict(s, act[:, j]); add the "
                   "error against obs[:, j + 1]"),
+    Exercise("ch05_first_alarm", "A running-median change detector", "ch05_models",
+             ("first_alarm",),
+             (Check("no alarm on quiet or short streams", 1, alarm_none),
+              Check("a clean jump, by hand", 2, alarm_hand),
+              Check("isolated spikes do not fire", 1, alarm_spikes),
+              Check("heavy-tailed random streams vs the package", 1, alarm_random)),
+             hint="for t from window - 1 on: if np.median(errors[t - window + 1 : "
+                  "t + 1]) > threshold * reference: return t"),
+    Exercise("ch05_latent_consistency", "The latent consistency loss", "ch05_models",
+             ("latent_consistency",),
+             (Check("an identity encoder, by hand", 2, consistency_hand),
+              Check("a small LatentModel vs the package", 1, consistency_value),
+              Check("the stop-gradient on the targets", 2, consistency_gradient)),
+             hint="z = encode(obs[:, 0]); targets = encode(obs[:, 1:]).detach(); "
+                  "step K times, add the summed squared gap, divide by K"),
+    Exercise("ch05_option_model", "The multi-time model of an option", "ch05_models",
+             ("option_model",),
+             (Check("a one-step option is a primitive action", 1, option_primitive),
+              Check("a corridor and a self-loop, by hand", 2, option_hand),
+              Check("random MDPs and options vs the package", 2, option_random)),
+             hint="M = I - gamma * P_pi * (1 - beta); R_o = solve(M, r_pi); "
+                  "P_o = solve(M, gamma * P_pi * beta)"),
 ]
