@@ -505,6 +505,61 @@ else:
           f"{rates['uct']['rate'] / max(rates['uct_rave_solver']['rate'], 1e-9):.1f}x")
 
 # %% [markdown]
+# Look inside one search yourself: pick a position and a budget, switch the
+# enhancements on and off, and compare where the visits go. Run it several
+# times with different seeds: at small budgets the answer to the corner
+# opening changes from search to search.
+
+# %%
+from mbrl_lessons.envs.tictactoe import from_board, perfect_moves  # noqa: E402
+from mbrl_lessons.search import best_move  # noqa: E402
+
+POSITIONS = {"corner opening (O to move)": "X........",
+             "edge opening (O to move)": ".X.......",
+             "O must take an edge (O to move)": "X...O...X",
+             "X can force a win (X to move)": "XO......."}
+
+
+def draw_search(position="corner opening (O to move)", simulations=200,
+                rave=False, solver=False, seed=0):
+    state = from_board(POSITIONS[position])
+    root = mcts(tictactoe_game(), state, simulations, make_rng(seed),
+                rave=1000 if rave else 0, solver=solver)
+    visits = search_policy(root, 9)
+    good = set(perfect_moves(state))
+    move = best_move(root, solver=solver)
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.imshow(visits.reshape(3, 3), cmap="Blues", vmin=0, vmax=1)
+    board = POSITIONS[position]
+    for i in range(9):
+        r, c = divmod(i, 3)
+        if board[i] != ".":
+            ax.text(c, r, board[i], ha="center", va="center", fontsize=26)
+        else:
+            proven = root.children[i].proven if solver and i in root.children else None
+            mark = {1.0: " win", 0.5: " draw", 0.0: " loss"}.get(proven, "")
+            ax.text(c, r, f"{visits[i]:.2f}{mark}", ha="center", va="center",
+                    color="tab:green" if i in good else "tab:red", fontsize=10)
+    r, c = divmod(move, 3)
+    ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=3))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"visit share ({root.N} simulations); box = move played\n"
+                 "green = keeps the game value, red = does not", fontsize=9)
+
+
+live_figure(draw_search,
+            caption="Corner opening, 200 simulations, plain UCT, seed 0.",
+            position=widgets.Dropdown(options=list(POSITIONS),
+                                      value="corner opening (O to move)",
+                                      description="position"),
+            simulations=widgets.IntSlider(value=200, min=20, max=2000, step=20,
+                                          description="simulations"),
+            rave=widgets.Checkbox(value=False, description="RAVE (k = 1000)"),
+            solver=widgets.Checkbox(value=False, description="MCTS-Solver"),
+            seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"))
+
+# %% [markdown]
 # RAVE does the heavy lifting on the first reply; the solver makes the rest
 # of the game exact once the tree reaches the end. Together they cut the
 # loss rate several-fold (the factor is printed above) at the same number of
