@@ -214,14 +214,14 @@ print(f"greedy path = the model's shortest route in {same} of {len(greedy)} runs
 
 # %% [markdown]
 # The dots sit inside their circles (the count is printed above): planning
-# did its job and found the best route *the model knows*. What differs between runs is what the
-# model knows. The first episode is a random walk (all values are zero, so
-# ties are broken at random); when it is short, it never visits the pairs of
-# the bottom route, the model does not contain them, and after the first
-# success planning quickly makes the 16-step top route look good. From then
-# on only the 10 % of $
-# arepsilon$-greedy moves can discover the bottom
-# route, and a single random detour seldom reaches far enough into it. A
+# did its job and found the best route *the model knows*. What differs
+# between runs is what the model knows. The first episode is a random walk
+# (all values are zero, so ties are broken at random); when it is short, it
+# never visits the pairs of the bottom route, the model does not contain
+# them, and after the first success planning quickly makes the 16-step top
+# route look good. From then on only the 10 % of $\varepsilon$-greedy moves
+# can discover the bottom route, and a single random detour seldom reaches
+# far enough into it. A
 # larger $n$ cannot help here; better exploration can (exercise
 # {ref}`ex-ch06-optimism`). This is the sense in which a model-based agent is
 # only as good as the data its model has seen.
@@ -428,9 +428,8 @@ plt.show()
 # estimates,
 #
 # $$
-# 	ilde Q(s,a) = (1-eta)\,\hat Q(s,a) + eta\,\hat Q_{	ext{AMAF}}(s,a),
-# \qquad eta = \sqrt{
-# rac{k}{3N(s) + k}},
+# \tilde Q(s,a) = (1-\beta)\,\hat Q(s,a) + \beta\,\hat Q_{\text{AMAF}}(s,a),
+# \qquad \beta = \sqrt{\frac{k}{3N(s) + k}},
 # $$
 #
 # so the fast, biased estimate dominates while $N(s)$ is small and fades as
