@@ -14,6 +14,7 @@ from mbrl_lessons.dyna import (
     model_path_length,
     priority,
     run_episodes,
+    run_ps_episodes,
     run_steps,
 )
 from mbrl_lessons.envs.mazes import (
@@ -129,3 +130,20 @@ def test_model_path_length_only_uses_what_the_model_saw():
     stats = run_episodes(DynaMaze(), DynaConfig(n_planning=50), 30, seed=0)
     assert model_path_length(maze, stats.model) == 14
     assert greedy_path_length(maze, stats.Q) == 14
+
+
+def test_clear_errors_for_bad_settings_and_envs():
+    import gymnasium as gym
+
+    for kwargs, word in (({"alpha": 0}, "alpha"), ({"epsilon": 1.5}, "epsilon"),
+                         ({"gamma": -0.1}, "gamma"), ({"kappa": -1}, "kappa")):
+        with pytest.raises(ValueError, match=word):
+            DynaConfig(**kwargs)
+    with pytest.raises(ValueError, match="theta"):
+        PSConfig(theta=-1)
+    with pytest.raises(TypeError, match="Discrete"):
+        run_episodes(gym.make("Pendulum-v1"), DynaConfig(), 1)
+    with pytest.raises(TypeError, match="Discrete"):
+        run_ps_episodes(gym.make("Pendulum-v1"), PSConfig(), 1)
+    with pytest.raises(ValueError, match="shape"):
+        greedy_path_length(DynaMaze(), np.zeros((3, 4)))

@@ -212,3 +212,17 @@ def test_bad_search_arguments():
         mcts(GAME, EMPTY, 10, make_rng(0), rave=-1)
     with pytest.raises(ValueError, match="finished"):
         mcts(GAME, from_board("XXXOO...."), 10, make_rng(0))
+
+
+def test_clear_errors_for_bad_games_states_and_policies():
+    with pytest.raises(TypeError, match="Game"):
+        mcts(None, EMPTY, 10, make_rng(0))
+    with pytest.raises(ValueError, match="not a state"):
+        mcts(GAME, (1, 2, 3), 10, make_rng(0))
+    with pytest.raises(ValueError, match="exploration weight"):
+        mcts(GAME, EMPTY, 10, make_rng(0), c=-1)
+    root = mcts(GAME, EMPTY, 50, make_rng(0))
+    with pytest.raises(ValueError, match="temperature"):
+        search_policy(root, 9, temperature=-1)
+    with pytest.raises(ValueError, match="too small"):
+        search_policy(root, 3)

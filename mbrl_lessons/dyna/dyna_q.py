@@ -23,11 +23,36 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from gymnasium import spaces
 
 from mbrl_lessons.core.seeding import SeedLike, make_rng
 from mbrl_lessons.mdp.learning import epsilon_greedy
 
 START_RULES = ("visited", "uniform", "current")
+
+
+def check_rates(alpha: float, gamma: float, epsilon: float) -> None:
+    """Refuse a step size outside (0, 1], a discount or an exploration rate
+    outside [0, 1], with the offending value in the message."""
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha (the step size) must be in (0, 1], got {alpha}")
+    if not 0 <= gamma <= 1:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+    if not 0 <= epsilon <= 1:
+        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+
+
+def tabular_sizes(env) -> tuple[int, int]:
+    """``(n_states, n_actions)`` of an env with Discrete spaces, or a clear
+    ``TypeError``: tabular agents index their tables by state and action."""
+    obs_space, act_space = env.observation_space, env.action_space
+    if not (isinstance(obs_space, spaces.Discrete)
+            and isinstance(act_space, spaces.Discrete)):
+        raise TypeError(
+            "tabular Dyna agents need Discrete observation and action spaces, got "
+            f"{obs_space} and {act_space}; for continuous control use the "
+            "model-based agents of chapters 4 and 7")
+    return int(obs_space.n), int(act_space.n)
 
 
 @dataclass(frozen=True)
@@ -54,6 +79,9 @@ class DynaConfig:
     and makes the agent try every pair (0 in Sutton & Barto)."""
 
     def __post_init__(self) -> None:
+        check_rates(self.alpha, self.gamma, self.epsilon)
+        if self.kappa < 0:
+            raise ValueError(f"kappa must be >= 0, got {self.kappa}")
         if self.start_rule not in START_RULES:
             raise ValueError(f"start_rule must be one of {START_RULES}, "
                              f"got {self.start_rule!r}")
@@ -151,8 +179,9 @@ class EpisodeStats(NamedTuple):
 def run_episodes(env, cfg: DynaConfig, n_episodes: int, seed: SeedLike = 0,
                  agent: DynaQ | None = None) -> EpisodeStats:
     """Run whole episodes; returns steps and cumulative backups per episode."""
+    n_states, n_actions = tabular_sizes(env)
     rng = make_rng(seed)
-    agent = agent or DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+    agent = agent or DynaQ(n_states, n_actions, cfg, rng)
     steps, backups = [], []
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     for _ in range(n_episodes):
@@ -175,8 +204,9 @@ def run_episodes(env, cfg: DynaConfig, n_episodes: int, seed: SeedLike = 0,
 def run_steps(env, cfg: DynaConfig, total_steps: int, seed: SeedLike = 0
               ) -> np.ndarray:
     """Run for ``total_steps`` real steps; returns cumulative reward ``[T]``."""
+    n_states, n_actions = tabular_sizes(env)
     rng = make_rng(seed)
-    agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+    agent = DynaQ(n_states, n_actions, cfg, rng)
     cumulative = np.zeros(total_steps)
     total = 0.0
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
@@ -197,6 +227,10 @@ def greedy_path_length(env, Q: np.ndarray, max_steps: int = 10_000) -> int | Non
     """Steps the greedy policy (ties -> lowest action) takes to the goal on a
     deterministic maze; ``None`` if it loops or runs past ``max_steps``."""
     base = env.unwrapped if hasattr(env, "unwrapped") else env
+    expected = (int(base.observation_space.n), int(base.action_space.n))
+    if np.shape(Q) != expected:
+        raise ValueError(f"Q must have shape [n_states, n_actions] = {expected} "
+                         f"for this maze, got {np.shape(Q)}")
     s, seen = base.start_states[0], set()
     for t in range(1, max_steps + 1):
         if s in seen:

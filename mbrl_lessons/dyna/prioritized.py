@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mbrl_lessons.core.seeding import SeedLike, make_rng
-from mbrl_lessons.dyna.dyna_q import EpisodeStats
+from mbrl_lessons.dyna.dyna_q import EpisodeStats, check_rates, tabular_sizes
 from mbrl_lessons.mdp.learning import epsilon_greedy
 
 
@@ -37,6 +37,13 @@ class PSConfig:
     """Exploration rate."""
     theta: float = 1e-4
     """Only pairs whose priority exceeds theta enter the queue."""
+
+    def __post_init__(self) -> None:
+        check_rates(self.alpha, self.gamma, self.epsilon)
+        if self.n_planning < 0:
+            raise ValueError(f"n_planning must be >= 0, got {self.n_planning}")
+        if self.theta < 0:
+            raise ValueError(f"theta must be >= 0, got {self.theta}")
 
 
 def priority(Q: np.ndarray, s: int, a: int, r: float, s2: int, done: bool,
@@ -108,8 +115,9 @@ class PrioritizedSweeping:
 def run_ps_episodes(env, cfg: PSConfig, n_episodes: int, seed: SeedLike = 0,
                     stop=None) -> EpisodeStats:
     """Run episodes; ``stop(Q)`` (optional) ends the run early when true."""
+    n_states, n_actions = tabular_sizes(env)
     rng = make_rng(seed)
-    agent = PrioritizedSweeping(env.observation_space.n, env.action_space.n, cfg, rng)
+    agent = PrioritizedSweeping(n_states, n_actions, cfg, rng)
     steps, backups = [], []
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     for _ in range(n_episodes):
@@ -125,4 +133,4 @@ def run_ps_episodes(env, cfg: PSConfig, n_episodes: int, seed: SeedLike = 0,
         obs, _ = env.reset()
         if stop is not None and stop(agent.Q):
             break
-    return EpisodeStats(np.array(steps), np.array(backups), agent.Q)
+    return EpisodeStats(np.array(steps), np.array(backups), agent.Q, agent.model)

@@ -173,11 +173,21 @@ def mcts(game: Game, root_state, n_simulations: int, rng: np.random.Generator,
 
     ``rave`` (the equivalence parameter ``k``, 0 = off) and ``solver`` switch on
     the two enhancements described in the module docstring."""
+    if not isinstance(game, Game):
+        raise TypeError(f"game must be a search.Game of pure functions (see "
+                        f"tictactoe_game()), got {type(game).__name__}")
     if n_simulations < 1:
         raise ValueError(f"n_simulations must be >= 1, got {n_simulations}")
+    if c < 0:
+        raise ValueError(f"the exploration weight c must be >= 0, got {c}")
     if rave < 0:
         raise ValueError(f"rave must be >= 0, got {rave}")
-    if game.is_terminal(root_state):
+    try:
+        finished = game.is_terminal(root_state)
+    except (TypeError, ValueError, IndexError) as err:
+        raise ValueError(f"root_state {root_state!r} is not a state of this game "
+                         f"({err})") from err
+    if finished:
         raise ValueError("cannot search from a finished game")
     root = Node(root_state, -game.to_play(root_state), game)
     legal, play_, terminal, winner, to_play = (game.legal_actions, game.play,
@@ -246,6 +256,11 @@ def best_move(root: Node, solver: bool = False) -> int:
 def search_policy(root: Node, n_actions: int, temperature: float = 1.0) -> np.ndarray:
     """Visit counts turned into a distribution ``pi(a) ~ N(a)^(1/T)``; ``T -> 0``
     is the most-visited move."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if root.children and max(root.children) >= n_actions:
+        raise ValueError(f"n_actions={n_actions} is too small: the root has a "
+                         f"child for action {max(root.children)}")
     counts = np.zeros(n_actions)
     for a, ch in root.children.items():
         counts[a] = ch.N
