@@ -24,6 +24,7 @@ from mbrl_lessons.core.budget import budget  # noqa: E402
 cfg = {
     "fig8_2_seeds": budget(fast=5, full=30), "fig8_2_episodes": 50,
     "changing_maze_seeds": budget(fast=3, full=20),
+    "slippery_seeds": budget(fast=3, full=10),
     "example8_4_resolutions": budget(fast=[1, 2], full=[1, 2, 3, 4, 5]),
     "example8_4_seeds": budget(fast=2, full=5),
     "mcts_random_games": budget(fast=20, full=200), "mcts_random_sims": 200,
@@ -37,6 +38,8 @@ fig82 = P.fig8_2(n_seeds=cfg["fig8_2_seeds"], progress=True)
 steps, paths = fig82.steps, fig82.paths
 order_violations = int(sum(
     not (steps[50][e] <= steps[5][e] <= steps[0][e]) for e in range(1, 10)))
+noisy = P.stochastic_world(slip=0.2, n=50, n_seeds=cfg["slippery_seeds"],
+                           n_episodes=50, progress=True)
 maze_seeds = cfg["changing_maze_seeds"]
 blocking = P.changing_maze("blocking", n_seeds=maze_seeds, progress=True)
 shortcut = P.changing_maze("shortcut", n_seeds=maze_seeds, progress=True)
@@ -81,6 +84,11 @@ targets = [
            "fraction of n=50 runs whose final greedy path is the 14-step optimum "
            "(the others settle on the 16-step top route)",
            float(np.mean(np.array(paths[50]) == 14)), ">=", 1.0),
+    Target("slippery_stochastic_minus_deterministic",
+           "slippery Dyna maze (slip 0.2, n=50, 50 episodes): true value of the "
+           "greedy policy, count model minus last-outcome model",
+           noisy["stochastic"]["greedy_value"][-1]
+           - noisy["deterministic"]["greedy_value"][-1], ">", 0),
     Target("fig8_4_blocking_ratio", "Dyna-Q+ / Dyna-Q cumulative reward, blocking",
            blocking[1][-1] / blocking[0][-1], ">=", 1.3),
     Target("fig8_5_shortcut_ratio", "Dyna-Q+ / Dyna-Q cumulative reward, shortcut",
@@ -116,6 +124,7 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
                                blocking[1][::10], "config": blocking[2]},
                   "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":
                                shortcut[1][::10], "config": shortcut[2]},
+                  "slippery_maze": noisy,
                   "example8_4": ex84, "mcts_vs_random": vs_random,
                   "mcts_vs_minimax": vs_perfect,
                   "mcts_loss_rate_vs_random": loss_rate,

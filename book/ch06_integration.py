@@ -33,6 +33,8 @@
 #   backpropagation, and turning visit counts into a policy;
 # - strengthen UCT at a fixed budget with RAVE and the MCTS-Solver, and
 #   measure what each buys;
+# - learn a deterministic or a stochastic tabular model and say when each is
+#   right;
 # - say how Dyna, Dyna-Q+ and prioritized sweeping differ, and reproduce
 #   Figures 8.2, 8.4, 8.5 and Example 8.4 of Sutton and Barto.
 # ```
@@ -584,7 +586,59 @@ live_figure(draw_search,
 #    executes the first planned action (chapter 4), our `MCTSPlayer` plays the
 #    most visited move; Dyna instead acts from its learned Q.
 #
-# ## 6.5 Dyna in changing worlds, and smarter sweeps
+# ## 6.5 Dyna in noisy and changing worlds, and smarter sweeps
+#
+# ### A noisy world needs a noisy model
+#
+# Sutton and Barto's Dyna-Q remembers only the *last* outcome of each
+# state–action pair, $\text{Model}(s,a) = (r, s')$. In a deterministic maze
+# that is the whole truth. Make the floor slippery (with probability 0.2 a
+# move goes in one of the other three directions) and it is not: the model
+# now claims that whatever happened last time always happens, and planning
+# backs up values of a world that does not exist. The fix is the
+# maximum-likelihood model: count every outcome, $N(s,a,r,s')$, and let each
+# planning step draw one in proportion to its count,
+#
+# $$
+# \hat p(r, s' \mid s, a) = \frac{N(s,a,r,s')}{\sum_{r'', s''} N(s,a,r'',s'')},
+# $$
+#
+# so that, with a small step size, the Q-learning backups average over the
+# outcomes as the true expectation would (`DynaConfig(model="stochastic")`).
+# Below, Dyna-Q with $n = 50$ on the slippery maze: the *true* value from the
+# start of each model's greedy policy (computed exactly on the real
+# transition probabilities), against the best possible, $V^\star(s_0)$.
+
+# %%
+noisy = exp.stochastic_world(slip=0.2, n=50, n_seeds=budget(fast=3, full=10),
+                             n_episodes=budget(fast=30, full=50))
+fig, ax = plt.subplots(figsize=(7, 3.4))
+for kind, label in (("deterministic", "last outcome (Dyna-Q)"),
+                    ("stochastic", "outcome counts")):
+    ax.plot(noisy["episodes"], noisy[kind]["greedy_value"], "o-", label=label)
+ax.axhline(noisy["v_star"], color="k", ls=":", label="$V^\\star(s_0)$")
+ax.set_xlabel("episode")
+ax.set_ylabel("true value of the greedy policy")
+ax.set_title(f"slippery Dyna maze (slip {noisy['slip']}), n = {noisy['n']}, "
+             f"{noisy['seeds']} seeds")
+ax.legend()
+plt.show()
+for kind in ("deterministic", "stochastic"):
+    print(f"{kind:>13} model: final greedy value "
+          f"{noisy[kind]['greedy_value'][-1]:.3f} of {noisy['v_star']:.3f}, "
+          f"|max Q(s0) - V*(s0)| = {noisy[kind]['q_error']:.3f}")
+
+# %% [markdown]
+# The last-outcome model keeps changing its mind as new slips arrive, and
+# its Q-values chase whichever outcome it saw last; its greedy policy stays
+# well short of the best. The count model converges on the right
+# expectation and its policy comes close to $V^\star$. Two remarks. First,
+# the sampled model needs a step size below one: with $\alpha = 1$ each
+# backup copies a single sampled outcome and the averaging is lost
+# (exercise {ref}`ex-ch06-noisy`). Second, the counts could be used in an
+# *expected* backup, $\sum_{r,s'} \hat p(r,s' \mid s,a)\,[r + \gamma \max_{a'}
+# Q(s',a')]$, which removes the sampling noise at the price of touching
+# every outcome (Sutton and Barto's §8.5 compares the two).
 #
 # ### Blocking and shortcut mazes (Figs 8.4, 8.5)
 #
@@ -691,6 +745,15 @@ else:
 # final greedy path now 14 steps, and why? What does optimism cost in the
 # first three episodes? Would the same trick help Dyna-Q in the shortcut maze
 # of §6.5, where the world changes after the values have settled?
+# ```
+#
+# ```{exercise}
+# :label: ex-ch06-noisy
+# Rerun the slippery-maze experiment with `alpha=1.0` for both models, then
+# with slip 0.1 and 0.4. When does the last-outcome model do as well as the
+# count model, and why does $\alpha = 1$ hurt the count model most? Write an
+# *expected* planning backup for the count model and compare its value
+# curve and its cost per backup with the sampled one.
 # ```
 #
 # ```{exercise}

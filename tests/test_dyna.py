@@ -147,3 +147,32 @@ def test_clear_errors_for_bad_settings_and_envs():
         run_ps_episodes(gym.make("Pendulum-v1"), PSConfig(), 1)
     with pytest.raises(ValueError, match="shape"):
         greedy_path_length(DynaMaze(), np.zeros((3, 4)))
+
+
+def test_stochastic_model_samples_outcomes_in_proportion():
+    agent = DynaQ(4, 2, DynaConfig(model="stochastic"), make_rng(0))
+    for _ in range(3):
+        agent.observe(0, 1, 0.0, 2, False)
+    agent.observe(0, 1, 1.0, 3, True)
+    assert agent.counts[(0, 1)] == {(0.0, 2, False): 3, (1.0, 3, True): 1}
+    draws = [agent._sample_outcome(0, 1) for _ in range(4000)]
+    share = np.mean([d == (1.0, 3, True) for d in draws])
+    assert abs(share - 0.25) < 0.03
+    assert agent._sample_outcome(1, 0) is None            # never seen
+    # the deterministic model keeps only the last outcome
+    det = DynaQ(4, 2, DynaConfig(), make_rng(0))
+    det.observe(0, 1, 0.0, 2, False)
+    det.observe(0, 1, 1.0, 3, True)
+    assert {det._sample_outcome(0, 1) for _ in range(20)} == {(1.0, 3, True)}
+    with pytest.raises(ValueError, match="model"):
+        DynaConfig(model="gaussian")
+
+
+def test_a_slippery_maze_needs_the_stochastic_model():
+    from mbrl_lessons.analysis.planning import stochastic_world
+
+    out = stochastic_world(slip=0.2, n=50, n_seeds=3, n_episodes=30)
+    det = out["deterministic"]["greedy_value"][-1]
+    sto = out["stochastic"]["greedy_value"][-1]
+    assert sto > det + 0.02, (det, sto)
+    assert sto > 0.9 * out["v_star"]

@@ -33,6 +33,7 @@ from mbrl_lessons.envs.mazes import (
 )
 from mbrl_lessons.envs.tictactoe import EMPTY, legal_actions, perfect_moves, play
 from mbrl_lessons.mdp import TabularMDP, value_iteration
+from mbrl_lessons.mdp.dp import policy_evaluation_exact
 from mbrl_lessons.search import MCTSPlayer, mcts, play_match, tictactoe_game
 
 
@@ -63,6 +64,39 @@ def fig8_2(n_values=(0, 5, 50), n_seeds=30, n_episodes=50, progress=False
         steps[n] = np.mean(runs, axis=0)
         paths[n], model_paths[n], first[n] = lengths, known, firsts
     return Fig82(steps, paths, model_paths, first)
+
+
+def stochastic_world(slip=0.2, n=50, n_seeds=10, n_episodes=50, eval_every=5,
+                     progress=False) -> dict:
+    """Dyna-Q with a deterministic (last outcome) and a stochastic (counts)
+    model on a slippery Dyna maze: the exact value of the greedy policy from
+    the start, ``V^{pi_Q}(s0)``, every ``eval_every`` episodes, against
+    ``V*(s0)`` (both computed on the true model); also ``|max_a Q(s0, a) -
+    V*(s0)|`` at the end."""
+    mdp = TabularMDP.from_env(DynaMaze(slip=slip), 0.95)
+    v_star = value_iteration(mdp, tol=1e-12).V
+    s0 = DynaMaze().start_states[0]
+    checkpoints = list(range(eval_every, n_episodes + 1, eval_every))
+    out = {"slip": slip, "n": n, "seeds": n_seeds, "episodes": checkpoints,
+           "v_star": float(v_star[s0])}
+    for kind in ("deterministic", "stochastic"):
+        cfg = DynaConfig(n_planning=n, model=kind)
+        values, q_err = [], []
+        for seed in tqdm(range(n_seeds), desc=kind, disable=not progress):
+            rng = make_rng(seed)
+            env = DynaMaze(slip=slip)
+            agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+            curve = []
+            for _ in checkpoints:
+                run_episodes(env, cfg, eval_every, seed=rng, agent=agent)
+                greedy = np.eye(4)[agent.Q.argmax(1)]
+                curve.append(float(policy_evaluation_exact(mdp, greedy)[s0]))
+            values.append(curve)
+            q_err.append(abs(float(agent.Q[s0].max()) - float(v_star[s0])))
+        out[kind] = {"greedy_value": np.mean(values, 0).tolist(),
+                     "final_values": [c[-1] for c in values],
+                     "q_error": float(np.mean(q_err))}
+    return out
 
 
 # ------------------------------------------------------- Figs 8.4 and 8.5

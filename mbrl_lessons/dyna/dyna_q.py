@@ -1,9 +1,12 @@
 """Dyna-Q and Dyna-Q+ (Sutton 1990; Sutton & Barto §8.2–8.3), chapter 6.
 
 Every real step does three things: a Q-learning update from the real
-transition, an update of a learned model ``Model(s, a) -> (r, s')`` (the last
-outcome seen: the mazes are deterministic), and ``n`` *planning* updates, each
-a Q-learning update on a transition imagined by the model.
+transition, an update of a learned model ``Model(s, a) -> (r, s')``, and ``n``
+*planning* updates, each a Q-learning update on a transition imagined by the
+model.  The model is either the last outcome seen (``model="deterministic"``,
+Sutton & Barto's choice for their deterministic mazes) or the counts of every
+outcome, sampled in proportion (``model="stochastic"``), which a slippery
+world needs.
 
 Dyna-Q+ adds an exploration bonus to imagined rewards, ``r + kappa sqrt(tau)``
 with ``tau`` the real steps since ``(s, a)`` was last tried, and lets planning
@@ -29,6 +32,7 @@ from mbrl_lessons.core.seeding import SeedLike, make_rng
 from mbrl_lessons.mdp.learning import epsilon_greedy
 
 START_RULES = ("visited", "uniform", "current")
+MODELS = ("deterministic", "stochastic")
 
 
 def check_rates(alpha: float, gamma: float, epsilon: float) -> None:
@@ -77,9 +81,16 @@ class DynaConfig:
     q_init: float = 0.0
     """Initial action value; above the largest return it is *optimistic*
     and makes the agent try every pair (0 in Sutton & Barto)."""
+    model: str = "deterministic"
+    """``"deterministic"``: remember the last outcome of each pair (Sutton &
+    Barto's Dyna-Q, right for deterministic worlds); ``"stochastic"``: count
+    every outcome and let planning sample one in proportion to its count (a
+    maximum-likelihood model of a stochastic world)."""
 
     def __post_init__(self) -> None:
         check_rates(self.alpha, self.gamma, self.epsilon)
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.kappa < 0:
             raise ValueError(f"kappa must be >= 0, got {self.kappa}")
         if self.start_rule not in START_RULES:
@@ -99,7 +110,10 @@ class DynaQ:
         self.cfg, self.rng = cfg, rng
         self.n_states, self.n_actions = n_states, n_actions
         self.Q = np.full((n_states, n_actions), float(cfg.q_init))
-        self.model: dict[tuple[int, int], tuple[float, int, bool]] = {}
+        self.model: dict[tuple[int, int], tuple[float, int, bool]] = {}  # last seen
+        # stochastic model: (s, a) -> {(r, s', done): count}
+        self.counts: dict[tuple[int, int], dict[tuple[float, int, bool], int]] = {}
+        self.totals: dict[tuple[int, int], int] = {}
         self.last_tried = np.zeros((n_states, n_actions))
         self.visited_states: dict[int, None] = {}  # insertion-ordered set
         self.pairs: list[tuple[int, int]] = []
@@ -123,11 +137,29 @@ class DynaQ:
         if (s, a) not in self.model:
             self.pairs.append((s, a))
         self.model[(s, a)] = (r, s2, done)
+        if self.cfg.model == "stochastic":
+            seen = self.counts.setdefault((s, a), {})
+            seen[(r, s2, done)] = seen.get((r, s2, done), 0) + 1
+            self.totals[(s, a)] = self.totals.get((s, a), 0) + 1
         self.last_tried[s, a] = self.time
         self.visited_states[s] = None
 
+    def _sample_outcome(self, s: int, a: int) -> tuple[float, int, bool] | None:
+        """One outcome of ``(s, a)`` from the learned model, or ``None``."""
+        if self.cfg.model == "deterministic":
+            return self.model.get((s, a))
+        seen = self.counts.get((s, a))
+        if not seen:
+            return None
+        u = self.rng.random() * self.totals[(s, a)]  # pick in proportion to counts
+        for outcome, count in seen.items():
+            u -= count
+            if u < 0:
+                return outcome
+        return outcome  # u hit the total exactly (rounding)
+
     def _imagine(self, s: int, a: int) -> tuple[float, int, bool] | None:
-        known = self.model.get((s, a))
+        known = self._sample_outcome(s, a)
         if known is None:
             if self.cfg.kappa > 0 and s in self.visited_states:
                 known = (0.0, s, False)  # Dyna-Q+: untried actions "stay put"
