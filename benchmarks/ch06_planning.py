@@ -25,6 +25,7 @@ cfg = {
     "fig8_2_seeds": budget(fast=5, full=30), "fig8_2_episodes": 50,
     "changing_maze_seeds": budget(fast=3, full=20),
     "slippery_seeds": budget(fast=3, full=10),
+    "cartpole_seeds": budget(fast=1, full=3),
     "example8_4_resolutions": budget(fast=[1, 2], full=[1, 2, 3, 4, 5]),
     "example8_4_seeds": budget(fast=2, full=5),
     "mcts_random_games": budget(fast=20, full=200), "mcts_random_sims": 200,
@@ -66,6 +67,9 @@ reply_rate = {name: {opening: P.mcts_perfect_reply_rate(
     opening_cells, sims=(50, 200, 400, 1000), n_searches=budget(fast=20, full=200),
     **kw) for opening, opening_cells in (("corner", (0,)), ("edge", (1,)))}
     for name, kw in variants.items()}
+cart = P.cartpole_mcts(sims=(1, 2, 5, 20), n_seeds=cfg["cartpole_seeds"],
+                       max_steps=500, progress=True)
+maze_search = P.maze_mcts_with_learned_value(dyna_episodes=2, n_simulations=100)
 speeds = {name: float(np.median([P.mcts_speed(20_000, seed=s, **kw)
                                  for s in range(3)]))
           for name, kw in variants.items()}
@@ -109,6 +113,14 @@ targets = [
     Target("mcts_simulations_per_second",
            "UCT+RAVE+solver simulations per second (median of 3)",
            speeds["uct_rave_solver"], ">=", 20_000),
+    Target("env_mcts_maze_learned_value_steps",
+           "Dyna maze: MCTS (100 sims) with leaves scored by Dyna-Q's max Q after "
+           "2 episodes, steps to the goal (shortest 14)",
+           maze_search["mcts_learned_value"] or 101, "==", 14),
+    Target("env_mcts_cartpole_vs_random",
+           "CartPole-v1, MCTS with the true simulator (20 sims, 30-step random "
+           "rollouts): mean return / random policy's mean return",
+           float(np.mean(cart["returns"][-1]) / np.mean(cart["random"])), ">=", 10),
     Target("full_budget_seconds", "the whole chapter-6 benchmark, seconds",
            seconds, "<=", 300),
 ]
@@ -125,6 +137,7 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
                   "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":
                                shortcut[1][::10], "config": shortcut[2]},
                   "slippery_maze": noisy,
+                  "cartpole_mcts": cart, "maze_mcts": maze_search,
                   "example8_4": ex84, "mcts_vs_random": vs_random,
                   "mcts_vs_minimax": vs_perfect,
                   "mcts_loss_rate_vs_random": loss_rate,

@@ -586,6 +586,77 @@ live_figure(draw_search,
 #    executes the first planned action (chapter 4), our `MCTSPlayer` plays the
 #    most visited move; Dyna instead acts from its learned Q.
 #
+# ### MCTS on any simulator you can copy
+#
+# Tree search needs only one thing from its model: a state it can go back
+# to. Tic-tac-toe gave us that for free (pure functions on small integers).
+# `mcts_env` asks for any gymnasium environment with discrete actions that
+# `copy.deepcopy` can clone, and searches from its current state without
+# touching it. Two things change from the two-player version: a node stores
+# the reward of the step into it, so the value of an edge is
+# $r + \gamma V(s')$; and since returns are not in $[0, 1]$, the UCB rule
+# compares values rescaled to the smallest and largest seen in the tree.
+# Acting with it is MPC again (channel 3): search, take the most visited
+# action, search again.
+#
+# First, with the *true* CartPole simulator, random rollouts of 30 steps and
+# a handful of simulations per step:
+
+# %%
+from mbrl_lessons.search import mcts_env  # noqa: E402
+
+show_source(mcts_env)
+cart = exp.cartpole_mcts(sims=budget(fast=(1, 5), full=(1, 2, 5, 20)),
+                         n_seeds=budget(fast=2, full=3),
+                         max_steps=budget(fast=200, full=500))
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(cart["sims"], np.mean(cart["returns"], 1), "o-", label="MCTS, true simulator")
+ax.axhline(np.mean(cart["random"]), color="tab:gray", ls=":", label="random policy")
+ax.set_xscale("log")
+ax.set_xlabel("simulations per step")
+ax.set_ylabel("episode return")
+ax.set_title("CartPole-v1")
+ax.legend()
+plt.show()
+for k, rets, ends in zip(cart["sims"], cart["returns"], cart["end_x"], strict=True):
+    print(f"{k:>3} simulations: returns {rets}; cart position where an episode "
+          f"ended early: {[round(x, 2) for x in ends]}")
+
+# %% [markdown]
+# A few simulations per step already keep the pole up for hundreds of
+# steps. When an episode ends early with a larger budget, look at the
+# cart's position: near $\pm 2.4$, the edge of the track. A random rollout
+# measures how long a *random* player would survive from here, and that
+# depends on the pole's angle, not on where the cart is; drifting to the
+# edge costs nothing until it is too late for a 30-step look-ahead. The
+# rollout policy is part of the model of the future, and a bad one biases
+# the search.
+#
+# Second, the Dyna maze, where the reward is sparse: a random rollout from
+# the start almost never reaches the goal, so every action looks the same.
+# A learned value fixes that (channel 1). Dyna-Q runs for two episodes, too
+# few for its greedy policy to find the goal; then MCTS crosses the maze
+# with leaves scored by random rollouts, or by that unfinished $\max_a Q$:
+
+# %%
+mz = exp.maze_mcts_with_learned_value(dyna_episodes=2, n_simulations=100)
+display(Markdown(
+    "| agent | steps to the goal (shortest 14) |\n|---|---|\n"
+    f"| greedy in Dyna-Q's Q after {mz['dyna_episodes']} episodes | "
+    f"{mz['greedy_q'] or 'loops, never arrives'} |\n"
+    f"| MCTS, {mz['simulations']} simulations, random rollouts | "
+    f"{mz['mcts_rollouts'] or 'not in 100 steps'} |\n"
+    f"| MCTS, {mz['simulations']} simulations, leaves scored by max Q | "
+    f"{mz['mcts_learned_value'] or 'not in 100 steps'} |"))
+
+# %% [markdown]
+# Neither ingredient is enough alone: the learned values are too rough to
+# follow greedily, and search without them is blind. Together, search
+# corrects the value's local mistakes by looking a few steps ahead, and the
+# value tells the search what lies beyond its horizon. This division of
+# labour is AlphaZero's and MuZero's, with neural networks in place of our
+# table (chapter 7).
+#
 # ## 6.5 Dyna in noisy and changing worlds, and smarter sweeps
 #
 # ### A noisy world needs a noisy model

@@ -330,3 +330,60 @@ def mcts_speed(n_simulations: int = 20_000, seed: int = 0, **search) -> float:
     root = mcts(tictactoe_game(), EMPTY, n_simulations, make_rng(seed), **search)
     n_simulations = root.N
     return n_simulations / (time.perf_counter() - t0)
+
+
+# ------------------------------------------- MCTS on a copyable simulator
+def cartpole_mcts(sims=(1, 2, 5, 20), n_seeds=3, max_steps=500, horizon=30,
+                  progress=False) -> dict:
+    """Returns of MCTS-MPC with the true CartPole simulator (random rollouts
+    of ``horizon`` steps, gamma 0.99) for each budget, and of a random
+    policy; also the cart position when an episode ended early."""
+    import gymnasium as gym
+
+    from mbrl_lessons.search.env_mcts import MCTSAgent, run_mcts_episode
+
+    out = {"sims": list(sims), "returns": [], "end_x": [], "random": []}
+    for k in tqdm(sims, desc="CartPole MCTS", disable=not progress):
+        rets, ends = [], []
+        for seed in range(n_seeds):
+            env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+            ret, _ = run_mcts_episode(env, MCTSAgent(k, seed=seed, horizon=horizon),
+                                      seed=seed, max_steps=max_steps)
+            rets.append(ret)
+            if ret < max_steps:
+                ends.append(float(env.unwrapped.state[0]))
+        out["returns"].append(rets)
+        out["end_x"].append(ends)
+    rng = make_rng(0)
+    for seed in range(n_seeds):
+        env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+        env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            _, r, term, trunc, _ = env.step(int(rng.integers(2)))
+            total, done = total + float(r), term or trunc
+        out["random"].append(total)
+    return out
+
+
+def maze_mcts_with_learned_value(dyna_episodes=2, n_simulations=100, horizon=30,
+                                 max_steps=100, seed=0) -> dict:
+    """Dyna-Q (n = 5) learns for a few episodes; then the Dyna maze is crossed
+    three ways: greedy in the learned Q, MCTS with random rollouts, and MCTS
+    whose leaves are scored by the learned ``max_a Q`` (no rollout).  Returns
+    the steps each needed (``None``: not reached in ``max_steps``)."""
+    from mbrl_lessons.search.env_mcts import MCTSAgent, run_mcts_episode
+
+    Q = run_episodes(DynaMaze(), DynaConfig(n_planning=5), dyna_episodes,
+                     seed=seed).Q
+    out = {"dyna_episodes": dyna_episodes, "simulations": n_simulations,
+           "greedy_q": greedy_path_length(DynaMaze(), Q),
+           "shortest": shortest_path_length(DynaMaze())}
+    for name, value_fn in (("mcts_rollouts", None),
+                           ("mcts_learned_value", lambda env: Q[env._state].max())):
+        agent = MCTSAgent(n_simulations, seed=seed, horizon=horizon, gamma=0.95,
+                          value_fn=value_fn)
+        ret, steps = run_mcts_episode(DynaMaze(max_steps=max_steps), agent,
+                                      seed=seed, max_steps=max_steps)
+        out[name] = steps if ret > 0 else None
+    return out

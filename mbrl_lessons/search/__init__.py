@@ -1,5 +1,7 @@
-"""Tree search planners (chapter 6): MCTS with UCT, RAVE and the MCTS-Solver."""
+"""Tree search planners (chapter 6): MCTS with UCT, RAVE and the MCTS-Solver on
+two-player games, and MCTS on any single-agent env with a copyable simulator."""
 
+from mbrl_lessons.search.env_mcts import EnvNode, MCTSAgent, mcts_env, run_mcts_episode
 from mbrl_lessons.search.mcts import (
     Game,
     MCTSPlayer,
@@ -17,6 +19,7 @@ from mbrl_lessons.search.mcts import (
     update_amaf,
 )
 
-__all__ = ["Game", "MCTSPlayer", "Node", "backpropagate", "best_move", "mcts",
-           "play_match", "prove", "search_policy", "select_child",
-           "select_child_enhanced", "tictactoe_game", "ucb_score", "update_amaf"]
+__all__ = ["EnvNode", "Game", "MCTSAgent", "MCTSPlayer", "Node", "backpropagate",
+           "best_move", "mcts", "mcts_env", "play_match", "prove", "run_mcts_episode",
+           "search_policy", "select_child", "select_child_enhanced", "tictactoe_game",
+           "ucb_score", "update_amaf"]
