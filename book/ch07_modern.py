@@ -1695,6 +1695,28 @@ show_source(run_mcts)
 # paper, recomputes targets with a recent network; we take its cheapest part
 # and, after every episode, recompute all bootstrap values with the current
 # network (`value_bootstrap="network"`; `"search"` is the original).
+#
+# The policy targets age in the same way. $\boldsymbol\pi_t$ is the visit
+# distribution of the search that chose the move, run with the network of
+# that time; the first episodes, hundreds or thousands of steps long, were
+# searched with a model that knew nothing, and their nearly uniform visit
+# counts would be replayed as targets for the rest of training. Reanalyse's other half
+# searches stored positions again. After every episode we draw $M = 200$
+# stored positions $t$ (a uniform episode, then a uniform step in it) and
+# replace their targets by
+#
+# $$
+# \boldsymbol\pi_t \leftarrow
+# \Big(\frac{N_\theta(o_t, a)}{\sum_b N_\theta(o_t, b)}\Big)_{a},
+# $$
+#
+# the visit counts of a fresh 30-simulation search from $o_t$ with the
+# current parameters $\theta$ and no root noise (`reanalyse_positions=200`;
+# 0 keeps the targets stored while acting). The loss does not change, only
+# the targets it reads. The price is 200 searches per episode, as many as
+# ten or so late training episodes; in return the prior $\mathbf p$ learns
+# what the current model believes, and the prior is what steers the next
+# search.
 
 # %%
 show_source(n_step_value_targets)
@@ -1754,10 +1776,11 @@ plt.show()
 # random walk. Dyna-Q turns its first success into a route within two or
 # three episodes, because fifty planning backups per step spread the single
 # reward through its table at once. MuZero has to learn the same thing
-# through gradient steps on a network, and it needs ten to twenty episodes
+# through gradient steps on a network, and it needs five to twenty episodes
 # before its episodes are short; in the full benchmark its 40 episodes cost
-# about as many real steps as Q-learning's, several times Dyna-Q's (the
-# numbers are printed at the end of the section). Its curve then settles a
+# on average about as many real steps as Q-learning's, between one and a half
+# and six times Dyna-Q's depending on the seed (the numbers are printed at
+# the end of the section). Its curve then settles a
 # little above the shortest path, as Dyna-Q's does: during training MuZero
 # samples its moves from the visit counts with noise at the root, just as
 # Dyna-Q explores with $\varepsilon$-greedy. In wall-clock time MuZero is
@@ -1789,19 +1812,31 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# In the full benchmark the raw policy head never brings the agent to the
-# goal within 50 steps, at any checkpoint of any seed. The head is trained to
-# imitate the visit counts of earlier searches, which are spread over several
-# moves (30 simulations, noise at the root), and greedy play needs its argmax
-# to be right in every cell on the route: one wrong cell, and the agent
-# bumps into a wall or steps back and forth for ever. The search looks a few
-# steps ahead in the model before each move and corrects such cells; in two
-# of the three seeds it walks the 16-step route (two steps longer than the
-# shortest) from the middle of training on. The third seed shows the other
-# side of planning in a learned model: its training episodes are short, but
-# without root noise the greedy search gets stuck in a cell where the model
-# overrates one move, and nothing in a deterministic evaluation takes it
-# out again. A search is only as good as the model it searches.
+# In the full benchmark the search walks the 16-step route (two steps longer
+# than the shortest) in all three seeds, from episode 30 at the latest (from
+# episode 10 in the quickest seed). The raw policy head gets there later or
+# not at all: in two seeds it too finds the 16-step route, from episodes 20
+# and 35 on, and in the third it never reaches the goal. The head is trained
+# to imitate the visit counts of searches, which are spread over several
+# moves (30 simulations, noise at the root while acting), and greedy play
+# needs its argmax to be right in every cell on the route: one wrong cell,
+# and the agent bumps into a wall or steps back and forth for ever. The
+# search looks a few steps ahead in the model before each move and corrects
+# such cells.
+#
+# It needs a good prior to do so. Without the refreshed policy targets
+# (`reanalyse_positions=0`), seed 1's training episodes are short, yet its
+# greedy search stops in a cell next to a wall and never reaches the goal:
+# the move that bumps into the wall (and so leaves the agent where it is)
+# and the move along the route differ in value by a few hundredths, and the
+# learned model's one-step predictions are off by as much. Nothing forces
+# $g$ to map a bump into a wall onto the hidden state of staying put, so the
+# search cannot tell the two moves apart, and without root noise nothing in
+# a deterministic evaluation takes it out of that cell. With priors learned
+# from fresh searches, seed 1 walks the 16-step route like the others: the
+# prior, trained on what recent searches chose, tips such near-ties towards
+# the route. A search is only as good as the model it searches, and as the
+# prior that tells it where to look.
 #
 # ### What the model believes
 #

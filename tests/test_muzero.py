@@ -107,6 +107,28 @@ def test_replay_targets_past_the_end():
         rep.add(obs, np.array([0, 1]), np.zeros(2), pis[:1], np.zeros(3), True, rng)
 
 
+def test_reanalyse_replaces_policy_targets_of_real_positions_only():
+    rep = mz.EpisodeReplay(obs_dim=3, n_actions=2, K=3)
+    obs = np.eye(3, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    rep.add(obs, np.array([0, 1]), np.array([0.0, 1.0]),
+            np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.9, 1.0, 0.0]), True, rng)
+    seen = []
+
+    def fresh(o):
+        seen.append(int(np.argmax(o)))
+        return np.array([0.25, 0.75])
+
+    rep.reanalyse_policies(fresh, 20, np.random.default_rng(1))
+    # only positions with a move are searched again, never the terminal cell
+    assert len(seen) == 20 and set(seen) == {0, 1}
+    b = rep.sample(16, rng)
+    np.testing.assert_allclose(b.policy[:, 0], np.tile([0.25, 0.75], (16, 1)))
+    row = int(torch.nonzero(b.obs[:, 1] == 1)[0])  # starts at the last move
+    np.testing.assert_allclose(b.policy[row, 1:], 0.5)  # past the end: unchanged
+    np.testing.assert_allclose(b.policy_mask[row], [1, 0, 0, 0])
+
+
 def known_model(env: GridWorld, gamma: float, exact_value: bool):
     """A perfect ``recurrent_fn`` on cell indices: the true moves and rewards,
     uniform priors, and either the true value or none at all."""
@@ -167,6 +189,8 @@ def test_bad_config_and_spaces():
         mz.MuZeroConfig(unroll_steps=0)
     with pytest.raises(ValueError, match="gamma"):
         mz.MuZeroConfig(gamma=1.5)
+    with pytest.raises(ValueError, match="reanalyse_positions"):
+        mz.MuZeroConfig(reanalyse_positions=-1)
     with pytest.raises(TypeError, match="observation space"):
         mz.encoder_for(spaces.MultiBinary(3))
 

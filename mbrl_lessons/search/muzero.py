@@ -26,9 +26,10 @@ whole-episode replay sampled uniformly.  Departures from the paper's
 pseudocode, each for the small budgets of the book: unvisited children are
 scored with their parent's mean value (as in ``mctx``) instead of 0; by default
 the n-step targets bootstrap from the latest network's value, refreshed after
-every episode (the value half of MuZero Reanalyse); the output layers start at
-zero (uniform prior, zero value and reward); greedy evaluation breaks visit
-ties by Q.
+every episode, and after every episode the policy targets of 200 random stored
+positions are replaced by a fresh search with the latest network (both halves
+of MuZero Reanalyse, made cheap); the output layers start at zero (uniform
+prior, zero value and reward); greedy evaluation breaks visit ties by Q.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -371,6 +373,19 @@ class EpisodeReplay:
             self._parts["value"][e][:len(z)] = z
         self._flat = None
 
+    def reanalyse_policies(self, policy_fn: Callable[[np.ndarray], np.ndarray],
+                           n_positions: int, rng: np.random.Generator) -> None:
+        """Replace the policy targets of ``n_positions`` stored positions (a
+        uniform episode, then a uniform step) by ``policy_fn(obs [O]) -> [A]``,
+        a fresh search with a recent network (the policy half of MuZero
+        Reanalyse)."""
+        for _ in range(n_positions):
+            e = int(rng.integers(len(self.episodes)))
+            obs = self.episodes[e][0]
+            t = int(rng.integers(len(obs) - 1))
+            self._parts["policy"][e][t] = policy_fn(obs[t])
+        self._flat = None
+
     def sample(self, batch_size: int, rng: np.random.Generator) -> UnrollBatch:
         """A uniform episode, then a uniform position in it (paper's pseudocode)."""
         if not self.starts:
@@ -464,6 +479,11 @@ class MuZeroConfig:
     (like MuZero Reanalyse's target network)."""
     step_weight: float | None = None
     """Loss weight of each unrolled step ``k >= 1`` (``None``: ``1/K``)."""
+    reanalyse_positions: int = 200
+    """Stored positions whose policy target is replaced, after each episode, by
+    the visit counts of a fresh noise-free search with the latest network (the
+    policy half of MuZero Reanalyse); 0 keeps the policies stored while
+    acting."""
     updates_per_episode: int = 200
     """Adam steps after each episode."""
     batch_size: int = 64
@@ -505,6 +525,9 @@ class MuZeroConfig:
         if self.value_bootstrap not in ("search", "network"):
             raise ValueError("MuZeroConfig.value_bootstrap must be 'search' or "
                              f"'network', got {self.value_bootstrap!r}")
+        if self.reanalyse_positions < 0:
+            raise ValueError("MuZeroConfig.reanalyse_positions must be >= 0, "
+                             f"got {self.reanalyse_positions}")
         if not 0.0 <= self.noise_fraction <= 1.0:
             raise ValueError("MuZeroConfig.noise_fraction must be in [0, 1]")
 
@@ -550,6 +573,12 @@ def search(model: FrozenModel, obs_vec: np.ndarray, cfg: MuZeroConfig,
     return run_mcts(s, logits, model.recurrent, cfg.n_simulations, cfg.gamma, rng,
                     cfg.dirichlet_alpha, cfg.noise_fraction if explore else 0.0,
                     cfg.c1, cfg.c2)
+
+
+def fresh_policy(model: FrozenModel, cfg: MuZeroConfig, obs_vec: np.ndarray
+                 ) -> np.ndarray:
+    """The visit distribution ``[A]`` of a noise-free search (for Reanalyse)."""
+    return visit_policy(search(model, obs_vec, cfg), 1.0)
 
 
 def greedy_steps(env, net: MuZeroNet, cfg: MuZeroConfig, use_search: bool) -> float:
@@ -627,6 +656,9 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), progress: bool = True
                    term, rng)
         if cfg.value_bootstrap == "network":
             replay.refresh_values(FrozenModel(net).values, cfg.gamma, cfg.td_steps)
+        if cfg.reanalyse_positions:
+            replay.reanalyse_policies(partial(fresh_policy, FrozenModel(net), cfg),
+                                      cfg.reanalyse_positions, rng)
         steps.append(len(acts))
         obs, _ = env.reset()
         for _ in range(cfg.updates_per_episode):
@@ -645,6 +677,6 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), progress: bool = True
 
 __all__ = ["best_action", "EpisodeReplay", "FrozenModel", "LatentNode", "MinMaxStats",
            "MuZeroConfig", "MuZeroNet", "MuZeroResult", "Unroll", "UnrollBatch",
-           "encoder_for", "greedy_steps", "muzero_losses", "n_step_value_targets",
-           "puct_score", "run_mcts", "scale_hidden", "search", "select_child",
-           "train", "unroll", "visit_policy"]
+           "encoder_for", "fresh_policy", "greedy_steps", "muzero_losses",
+           "n_step_value_targets", "puct_score", "run_mcts", "scale_hidden",
+           "search", "select_child", "train", "unroll", "visit_policy"]
