@@ -695,15 +695,17 @@ ax.set_title(f"slippery Dyna maze (slip {noisy['slip']}), n = {noisy['n']}, "
 ax.legend()
 plt.show()
 for kind in ("deterministic", "stochastic"):
-    print(f"{kind:>13} model: final greedy value "
-          f"{noisy[kind]['greedy_value'][-1]:.3f} of {noisy['v_star']:.3f}, "
-          f"|max Q(s0) - V*(s0)| = {noisy[kind]['q_error']:.3f}")
+    print(f"{kind:>13} model: true value of the final greedy policy "
+          f"{noisy[kind]['greedy_value'][-1]:.3f} (best possible "
+          f"{noisy['v_star']:.3f})")
 
 # %% [markdown]
 # The last-outcome model keeps changing its mind as new slips arrive, and
 # its Q-values chase whichever outcome it saw last; its greedy policy stays
-# well short of the best. The count model converges on the right
-# expectation and its policy comes close to $V^\star$. Two remarks. First,
+# well short of the best. The count model's backups average over the
+# outcomes in the right proportions, and its policy comes close to
+# $V^\star$. (Its Q-values themselves stay noisy: each backup still uses one
+# sampled outcome.) Two remarks. First,
 # the sampled model needs a step size below one: with $\alpha = 1$ each
 # backup copies a single sampled outcome and the averaging is lost
 # (exercise {ref}`ex-ch06-noisy`). Second, the counts could be used in an
