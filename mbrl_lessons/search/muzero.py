@@ -11,7 +11,8 @@ The hidden state is never asked to look like the observation.  Training unrolls
 the three quantities a planner needs: the observed reward, an ``n``-step value
 target and the search's visit-count policy (*value equivalence*).
 
-Acting runs a Monte Carlo tree search over the hidden states: each simulation
+Acting runs a Monte Carlo tree search over the hidden states (``puct.py``,
+re-exported here): each simulation
 descends by the pUCT rule (prior-weighted UCB, paper eq. 2) with min-max
 normalised Q values, expands one leaf with a single call of ``g`` and ``f``
 (no rollout), and backs up the discounted return.  The root's visit counts are
@@ -49,6 +50,15 @@ from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.search.puct import (
+    LatentNode,
+    MinMaxStats,
+    best_action,
+    puct_score,
+    run_mcts,
+    select_child,
+    visit_policy,
+)
 
 # ------------------------------------------------------------------ networks
 
@@ -148,132 +158,6 @@ class FrozenModel:
         s2 = self._scale(out[:-1])
         pred = self._mlp(self.f, s2)
         return float(out[-1]), s2, pred[:-1], float(pred[-1])
-
-
-# ---------------------------------------------------------------------- search
-
-
-class MinMaxStats:
-    """The range of Q values seen in one search, to map them onto ``[0, 1]``
-    (rewards of unknown scale; paper eq. 5)."""
-
-    def __init__(self) -> None:
-        self.minimum, self.maximum = math.inf, -math.inf
-
-    def update(self, q: float) -> None:
-        self.minimum, self.maximum = min(self.minimum, q), max(self.maximum, q)
-
-    def normalize(self, q: float) -> float:
-        if self.maximum > self.minimum:
-            return (q - self.minimum) / (self.maximum - self.minimum)
-        return q  # no range seen yet: leave the value as it is
-
-
-def puct_score(q: float, prior: float, n_parent: int, n_child: int,
-               c1: float = 1.25, c2: float = 19652.0) -> float:
-    """pUCT (paper eq. 2): ``q + P sqrt(N) / (1 + n) (c1 + log((N + c2 + 1) / c2))``.
-
-    ``q`` is the child's normalised value, ``P`` its prior, ``N`` the parent's
-    and ``n`` the child's visit count.
-    """
-    c = c1 + math.log((n_parent + c2 + 1.0) / c2)
-    return q + prior * c * math.sqrt(n_parent) / (1.0 + n_child)
-
-
-class LatentNode:
-    """A search node: a hidden state, the reward predicted on the way in, and
-    visit statistics; ``value_sum`` adds discounted returns from this node."""
-
-    __slots__ = ("prior", "state", "reward", "children", "N", "value_sum")
-
-    def __init__(self, prior: float) -> None:
-        self.prior, self.state, self.reward = prior, None, 0.0
-        self.children: dict[int, LatentNode] = {}
-        self.N, self.value_sum = 0, 0.0
-
-    def value(self) -> float:
-        return self.value_sum / self.N if self.N else 0.0
-
-
-RecurrentFn = Callable[[Any, int], tuple[float, Any, np.ndarray, float]]
-
-
-def _expand(node: LatentNode, state, reward: float, logits: np.ndarray) -> None:
-    node.state, node.reward = state, float(reward)
-    p = np.exp(logits - logits.max())
-    p /= p.sum()
-    node.children = {a: LatentNode(float(p[a])) for a in range(len(p))}
-
-
-def _q(child: LatentNode, gamma: float) -> float:
-    return child.reward + gamma * child.value()
-
-
-def select_child(node: LatentNode, stats: MinMaxStats, gamma: float, c1: float,
-                 c2: float) -> tuple[int, LatentNode]:
-    """The child with the highest pUCT score; ties go to the lowest action.
-
-    An unvisited child is scored with the node's own mean value (as mctx does)
-    rather than the pseudocode's 0: with a few dozen simulations, a pessimistic
-    0 (the bottom of the normalised range) locks the search onto the first
-    child it tried.
-    """
-    best, best_score = None, -math.inf
-    q_unvisited = stats.normalize(node.value()) if node.N else 0.0
-    for a, ch in node.children.items():
-        q = stats.normalize(_q(ch, gamma)) if ch.N else q_unvisited
-        score = puct_score(q, ch.prior, node.N, ch.N, c1, c2)
-        if score > best_score:
-            best, best_score = (a, ch), score
-    return best
-
-
-def run_mcts(root_state, root_logits: np.ndarray, recurrent_fn: RecurrentFn,
-             n_simulations: int, gamma: float, rng: np.random.Generator | None = None,
-             dirichlet_alpha: float = 0.25, noise_fraction: float = 0.0,
-             c1: float = 1.25, c2: float = 19652.0) -> LatentNode:
-    """Search from a root state; returns the root (``root.children[a].N`` are
-    the visit counts, ``root.value()`` the search value).
-
-    ``noise_fraction > 0`` mixes Dirichlet(``dirichlet_alpha``) noise into the
-    root priors (acting only; needs ``rng``).
-    """
-    if n_simulations < 1:
-        raise ValueError(f"n_simulations must be >= 1, got {n_simulations}")
-    root = LatentNode(1.0)
-    _expand(root, root_state, 0.0, np.asarray(root_logits, dtype=np.float64))
-    if noise_fraction > 0:
-        if rng is None:
-            raise ValueError("run_mcts: root noise needs an rng")
-        noise = rng.dirichlet([dirichlet_alpha] * len(root.children))
-        for a, ch in root.children.items():
-            ch.prior = (1 - noise_fraction) * ch.prior + noise_fraction * noise[a]
-    stats = MinMaxStats()
-    for _ in range(n_simulations):
-        node, path = root, [root]
-        while node.children:  # descend to a leaf not yet expanded
-            a, node = select_child(node, stats, gamma, c1, c2)
-            path.append(node)
-        # one model step to the leaf: the parent's hidden state and the action
-        reward, state, logits, value = recurrent_fn(path[-2].state, a)
-        _expand(node, state, reward, np.asarray(logits, dtype=np.float64))
-        for n in reversed(path):  # back up the discounted return
-            n.value_sum += value
-            n.N += 1
-            stats.update(_q(n, gamma))
-            value = n.reward + gamma * value
-    return root
-
-
-def visit_policy(root: LatentNode, temperature: float = 1.0) -> np.ndarray:
-    """Visit counts as a distribution ``pi(a) ~ N(a)^(1/T)``; ``T = 0`` is argmax."""
-    counts = np.array([ch.N for ch in root.children.values()], dtype=np.float64)
-    if temperature == 0:
-        out = np.zeros_like(counts)
-        out[int(np.argmax(counts))] = 1.0
-        return out
-    counts = counts ** (1.0 / temperature)
-    return counts / counts.sum()
 
 
 # ----------------------------------------------------------------- targets
@@ -556,13 +440,6 @@ def encoder_for(space: spaces.Space) -> Callable[[Any], np.ndarray]:
     if isinstance(space, spaces.Box):
         return lambda o: np.asarray(o, np.float32).reshape(-1)
     raise TypeError(f"MuZero needs a Discrete or Box observation space, got {space}")
-
-
-def best_action(root: LatentNode, gamma: float) -> int:
-    """The most visited move; ties (common with few simulations) go to the
-    higher backed-up Q rather than to the lowest action number."""
-    return max(root.children, key=lambda a: (root.children[a].N,
-                                             _q(root.children[a], gamma)))
 
 
 def search(model: FrozenModel, obs_vec: np.ndarray, cfg: MuZeroConfig,
