@@ -55,7 +55,7 @@ targets = [
     Target("seconds_per_submission", "grading one full ch02 notebook (4 exercises)",
            per_submission, "<=", 10),
     Target("seconds_class_of_30", f"grading {N_STUDENTS} synthetic submissions "
-           "with --submissions on this machine's cores", class_seconds, "<=", 300),
+           "with `--submissions` on this machine's cores", class_seconds, "<=", 300),
     Target("class_rows", "one gradebook row per student, none lost", len(rows),
            "==", N_STUDENTS),
 ]

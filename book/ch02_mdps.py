@@ -74,6 +74,9 @@ from mbrl_lessons.viz import live_figure, plot_grid_values, show_source
 # predict the future is in $s_t$. In the rest of the book, $P$ and $R$ together
 # are **the model**. A planner is handed them; a model-based learner has to
 # estimate them from experience and plan with its estimates $\hat P, \hat R$.
+# From here on we write $R(s, a) = \sum_{s'} P(s' \mid s, a)\, R(s, a, s')$
+# for the expected reward of an action, which is all that the values below
+# depend on.
 #
 # Our running example is a grid world. The agent starts at the dashed cell,
 # pays $-1$ per step, and wants to reach the green goal; the red trap ends the
@@ -145,7 +148,9 @@ print("from cell (2, 3), moving right: P(next cell) =",
 # The iterative alternative applies the expectation equation as an update,
 # $V_{k+1} = r_\pi + \gamma P_\pi V_k$. This map is a $\gamma$-contraction in
 # the max norm, so the error shrinks by at least a factor $\gamma$ per sweep and
-# the iterates converge to $V^\pi$ from any start. Both live in the package:
+# the iterates converge to $V^\pi$ from any start. Both live in the package
+# (`policy_evaluation_exact` solves the linear system); here is the iterative
+# one:
 
 # %%
 show_source(policy_evaluation)
@@ -227,8 +232,9 @@ plt.show()
 # %% [markdown]
 # The left panel shows the contraction at work: the change per sweep falls
 # geometrically, no slower than $\gamma^k$. The right panel shows why policy
-# iteration needs so few rounds: most states find their final action in the
-# first improvement.
+# iteration needs so few rounds: two improvements already give the optimal
+# policy (the bars show how many states changed their action in each), and
+# the third round only confirms that nothing changes any more.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -236,15 +242,20 @@ plot_grid_values(env, vi.V, vi.policy, ax=ax, title="$V^\\star$ and the greedy p
 plt.show()
 
 # %% [markdown]
-# The optimal policy avoids the trap by a cell's margin and prefers the upper
-# corridor: with slip 0.1, every step beside the trap risks falling in.
+# Every route to the goal runs through the cell just above the trap and then
+# along the top row, so the optimal policy cannot avoid the danger, only
+# limit it: it crosses that cell in one step and turns away from the trap at
+# once. With slip 0.1, the step there is a gamble, which is why the values
+# around the trap are lower than the distance to the goal alone would give.
 #
 # ## Try it: discount and slip
 #
 # Move the sliders to redraw $V^\star$ and the greedy policy. A small $\gamma$
 # makes the agent short-sighted: far from the goal, all actions look equally
-# bad. A large slip makes risky corridors next to the trap less attractive, and
-# the policy detours.
+# bad. A large slip lowers the values most near the trap, since the only route
+# passes beside it; the arrows hardly change, because there is no safer route
+# to switch to. (Exercise: design a layout with a long safe route, and find
+# the slip at which the policy switches to it.)
 
 # %%
 def draw_optimal(gamma=0.95, slip=0.1):
@@ -269,14 +280,22 @@ live_figure(
 #
 # A single optimality backup from $V = 0$ gives each state the best immediate
 # reward, and the greedy policy from it is blind beyond one step. It takes as
-# many backups as the goal is steps away before the start state "sees" the goal.
+# many backups as the goal is steps away before the start state "sees" the
+# goal. Watch the four action values at the start, backup after backup:
 
 # %%
-V0 = np.zeros(mdp.n_states)
-V1 = bellman_optimality_backup(mdp, V0)
-Q1 = q_from_v(mdp, V1)
 start = env.start_states[0]
-print("V1 at the start:", V1[start], "| Q2 at the start:", np.round(Q1[start], 3))
+V = np.zeros(mdp.n_states)
+for k in range(1, 101):
+    V = bellman_optimality_backup(mdp, V)
+    q_start = q_from_v(mdp, V)[start]
+    if k in (1, 2) or np.ptp(q_start) > 1e-9:
+        print(f"after {k:2d} backups, Q at the start:", np.round(q_start, 3))
+    if np.ptp(q_start) > 1e-9:  # the actions differ: the news has arrived
+        break
+from mbrl_lessons.envs.mazes import shortest_path_length  # noqa: E402
+
+print("shortest path from the start to the goal:", shortest_path_length(env), "steps")
 
 # %% [markdown]
 # ## Exercises
@@ -297,9 +316,11 @@ print("V1 at the start:", V1[start], "| Q2 at the start:", np.round(Q1[start], 3
 #
 # ```{exercise}
 # :label: ex-ch02-gamma-one
-# With $\gamma = 1$, `policy_evaluation_exact` can fail for some policies of our
-# grid world but not for others. Which ones, and why? Try the policy that
-# always moves left.
+# With $\gamma = 1$ and no slip (`GridWorld(slip=0)`),
+# `policy_evaluation_exact` fails for some policies of our grid world but not
+# for others. Which ones, and why? Try the policy that always moves left.
+# Then put the slip back to 0.1: the same policy now gets a finite, hugely
+# negative value. Why, and how long does the agent wander on average?
 # ```
 #
 # ## References

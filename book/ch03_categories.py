@@ -75,7 +75,7 @@ from mbrl_lessons.viz import live_figure, plot_grid_values, plot_learning_curves
 #
 # | | no global solution learned | global policy / value learned |
 # |---|---|---|
-# | **model used** | **planning** — e.g. value iteration on a known model, MPC, tree search from the current state | **model-based RL** — e.g. Dyna, AlphaZero, MBPO, Dreamer, MuZero |
+# | **model used** | **planning** — e.g. MPC, tree search from the current state, a trajectory optimised for one start | **model-based RL** — e.g. Dyna, AlphaZero, MBPO, Dreamer, MuZero |
 # | **no model** | — | **model-free RL** — e.g. Q-learning, SAC, PPO |
 #
 # Model-based RL itself comes in two flavours. With a **known model** the rules
@@ -87,7 +87,9 @@ from mbrl_lessons.viz import live_figure, plot_grid_values, plot_learning_curves
 # — planning over a learned model without ever storing a global policy, like
 # the MPC agents of chapter 4 — learns *something* (the model) and plans, but by
 # the strict definition it is planning with a learned model rather than
-# model-based RL.
+# model-based RL. The same test puts chapter 2's value iteration in the
+# model-based column: its model is given, not learned, but what it computes
+# and keeps is a value for every state, a global solution.
 #
 # ## The simplest model-based agent
 #
@@ -102,7 +104,8 @@ from mbrl_lessons.viz import live_figure, plot_grid_values, plot_learning_curves
 # choose. Our agent is *optimistic*: an untried pair is modelled as paying the
 # best possible reward forever (zero here, since every step costs $-1$). The
 # planner then deliberately walks to untried actions — exploration by planning,
-# the idea behind R-max — instead of stumbling on them by chance.
+# the idea behind R-max {cite}`brafman2002rmax` — instead of stumbling on
+# them by chance.
 
 # %%
 show_source(TabularModel.to_mdp)
@@ -256,10 +259,13 @@ plt.show()
 #
 # ```{exercise}
 # :label: ex-ch03-pessimism
-# Rerun the experiment with `ModelBasedConfig(unvisited="self_loop")`, which
-# models untried pairs as a zero-reward self-loop. Does the model-based agent
-# still reach the optimal policy quickly? Explain what changed, in terms of
-# which states the planner is willing to visit.
+# The model-based agent above is optimistic without saying so: it models an
+# untried pair as a self-loop paying `optimism = 0` per step, and on this
+# grid, where every real step costs $-1$, that is better than anything real.
+# Make it pessimistic with `ModelBasedConfig(optimism=-20.0)`, so that an
+# untried action looks like a trap. Does the agent still reach the optimal
+# policy quickly? Explain what changed, in terms of which actions the planner
+# is willing to try, and what is left to find them.
 # ```
 #
 # ```{exercise}

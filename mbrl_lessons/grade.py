@@ -3,6 +3,7 @@
     python -m mbrl_lessons.grade exercises/ch02_mdp.ipynb [--json results.json]
     python -m mbrl_lessons.grade --submissions DIR --out gradebook.csv
     ... [--hidden DIR] [--exercise ch02_value_iteration]
+    python -m mbrl_lessons.grade --list      # every exercise, its notebook and points
 """
 
 from __future__ import annotations
@@ -25,7 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercise", action="append", default=None,
                         help="grade only this exercise id (repeatable)")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--list", action="store_true",
+                        help="list every exercise (id, notebook, points, functions)")
     args = parser.parse_args(argv)
+
+    if args.list:
+        try:
+            print(exercise_catalogue(args.hidden))
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return 0
 
     from mbrl_lessons.grading.runner import grade_class, grade_path
 
@@ -49,6 +60,25 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(report.gradescope(), fh, indent=2)
         print(f"wrote {args.json}")
     return 0
+
+
+def exercise_catalogue(hidden: list[str] | None = None) -> str:
+    """A plain-text table of every exercise, grouped by notebook."""
+    from mbrl_lessons.grading.registry import load_exercises
+
+    exercises = sorted(load_exercises(hidden).values(),
+                       key=lambda e: (e.notebook, e.id))
+    width = max(len(e.id) for e in exercises)
+    lines, notebook = [], None
+    for ex in exercises:
+        if ex.notebook != notebook:
+            notebook = ex.notebook
+            lines.append(f"{notebook}.ipynb")
+        lines.append(f"  {ex.id:<{width}}  {ex.max_score:>4g} pts  "
+                     f"{', '.join(ex.functions)}  ({ex.title})")
+    total = sum(e.max_score for e in exercises)
+    lines.append(f"{len(exercises)} exercises, {total:g} points")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

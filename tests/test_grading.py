@@ -114,6 +114,21 @@ def test_cli_json_is_gradescope_shaped(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_cli_list_names_every_exercise_with_its_notebook(capsys):
+    from mbrl_lessons.grading.registry import load_exercises
+
+    assert grade_main(["--list"]) == 0
+    out = capsys.readouterr().out
+    exercises = load_exercises()
+    for ex in exercises.values():
+        line = next(ln for ln in out.splitlines() if ln.split()[:1] == [ex.id])
+        assert f"{ex.max_score:g} pts" in line and ex.functions[0] in line
+    assert f"{len(exercises)} exercises" in out
+    # every notebook header is a real exercises/ notebook
+    headers = [ln for ln in out.splitlines() if ln.endswith(".ipynb")]
+    assert headers and all((ROOT / "exercises" / h).exists() for h in headers)
+
+
 def test_hidden_checks_are_added(tmp_path):
     (tmp_path / "extra.py").write_text(
         "from mbrl_lessons.grading.core import Check\n"

@@ -108,7 +108,7 @@ def run(cfg: CategoriesConfig = CategoriesConfig(), progress: bool = True
     seeds = spawn_seeds(make_rng(cfg.seed), cfg.n_seeds)
     values = {"Q-learning": [], "model-based": []}
     steps = None
-    for seed in tqdm(seeds, desc="seeds", disable=not progress):
+    for seed in tqdm(seeds, desc="seeds", disable=not progress, leave=False):
         for name, algo, c in (("Q-learning", q_learning, qcfg),
                               ("model-based", model_based_rl, mcfg)):
             res = algo(make_env(cfg), c, seed=seed)

@@ -54,7 +54,8 @@ def fig8_2(n_values=(0, 5, 50), n_seeds=30, n_episodes=50, progress=False
     steps, paths, model_paths, first = {}, {}, {}, {}
     for n in n_values:
         runs, lengths, known, firsts = [], [], [], []
-        for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress):
+        for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress,
+                         leave=False):
             st = run_episodes(DynaMaze(), DynaConfig(n_planning=n), n_episodes,
                               seed=seed)
             runs.append(st.steps_per_episode)
@@ -82,7 +83,7 @@ def stochastic_world(slip=0.2, n=50, n_seeds=10, n_episodes=50, eval_every=5,
     for kind in ("deterministic", "stochastic"):
         cfg = DynaConfig(n_planning=n, model=kind)
         values, q_err = [], []
-        for seed in tqdm(range(n_seeds), desc=kind, disable=not progress):
+        for seed in tqdm(range(n_seeds), desc=kind, disable=not progress, leave=False):
             rng = make_rng(seed)
             env = DynaMaze(slip=slip)
             agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
@@ -110,7 +111,7 @@ def changing_maze(maze: str, n_seeds=20, progress=False
         "blocking": (BlockingMaze, 3000, 10, 1e-4),
         "shortcut": (ShortcutMaze, 6000, 50, 1e-3)}[maze]
     q, qp = [], []
-    for seed in tqdm(range(n_seeds), desc=maze, disable=not progress):
+    for seed in tqdm(range(n_seeds), desc=maze, disable=not progress, leave=False):
         q.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0), steps,
                            seed=seed))
         qp.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0,
@@ -159,7 +160,7 @@ def backups_to_near_optimal(k: int, method: str, seed: int,
 
 def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False) -> dict:
     out = {"resolution": [], "states": [], "dyna_q": [], "prioritized": []}
-    for k in tqdm(resolutions, desc="resolution", disable=not progress):
+    for k in tqdm(resolutions, desc="resolution", disable=not progress, leave=False):
         out["resolution"].append(k)
         out["states"].append(int((~scaled_dyna_maze(k).wall_mask).sum()))
         for m in ("dyna_q", "prioritized"):
@@ -343,7 +344,7 @@ def cartpole_mcts(sims=(1, 2, 5, 20), n_seeds=3, max_steps=500, horizon=30,
     from mbrl_lessons.search.env_mcts import MCTSAgent, run_mcts_episode
 
     out = {"sims": list(sims), "returns": [], "end_x": [], "random": []}
-    for k in tqdm(sims, desc="CartPole MCTS", disable=not progress):
+    for k in tqdm(sims, desc="CartPole MCTS", disable=not progress, leave=False):
         rets, ends = [], []
         for seed in range(n_seeds):
             env = gym.make("CartPole-v1", max_episode_steps=max_steps)

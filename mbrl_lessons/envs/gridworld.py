@@ -29,7 +29,7 @@ ACTIONS = ("up", "right", "down", "left")
 MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
 ARROWS = ("↑", "→", "↓", "←")
 
-# The course's default grid: a short route past the trap and a long safe one.
+# The course's default grid: every route to the goal passes the cell above the trap.
 DEFAULT_LAYOUT = """\
 S...#....
 .##.#.##.

@@ -5,11 +5,15 @@
 seen after ``(s, a)``.  Pairs never tried have no data, so a rule decides what
 the model says about them (``unvisited``):
 
-- ``"self_loop"``: stay in ``s`` with reward ``unvisited_reward`` (default 0):
-  pessimistic-neutral, the planner never counts on the unknown;
-- ``"optimistic"``: stay in ``s`` forever earning ``unvisited_reward`` per step
-  (set it to the largest reward the task can pay, as in R-max): the planner is
-  drawn to untried actions, which makes model-based exploration systematic;
+- ``"self_loop"``: stay in ``s`` with reward ``unvisited_reward`` (default 0).
+  Whether that is cautious depends on the task: where every real step costs
+  -1, a free self-loop is worth more than any real path, so the planner is
+  drawn to untried actions; a reward below the task's smallest makes the
+  model pessimistic, and the planner avoids the unknown;
+- ``"optimistic"``: the same self-loop, named for its intended use: set
+  ``unvisited_reward`` to the largest reward the task can pay, as in R-max,
+  and the planner is drawn to untried actions, which makes model-based
+  exploration systematic;
 - ``"uniform"``: jump to a uniformly random state with ``unvisited_reward``.
 
 Q-learning (Watkins & Dayan, 1992) is the model-free baseline.

@@ -184,7 +184,8 @@ def train_latent(data: PixelPendulumData, cfg: LatentConfig = LatentConfig(),
     gen = torch_generator(cfg.seed)
     offsets = torch.arange(cfg.unroll + 1)
     history = []
-    bar = tqdm(range(cfg.n_steps), desc="latent model", disable=not progress)
+    bar = tqdm(range(cfg.n_steps), desc="latent model", disable=not progress,
+               leave=False)
     for _ in bar:
         ep = torch.randint(N, (cfg.batch_size,), generator=gen)
         start = torch.randint(T - cfg.unroll, (cfg.batch_size,), generator=gen)

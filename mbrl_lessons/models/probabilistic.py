@@ -159,7 +159,8 @@ def fit_ensemble(members: list[nn.Module], x, y,
     own seeds."""
     x, y = _check_xy(x, y)
     rng = make_rng(seed)
-    for i, member in enumerate(tqdm(members, desc="ensemble", disable=not progress)):
+    bar = tqdm(members, desc="ensemble", disable=not progress, leave=False)
+    for i, member in enumerate(bar):
         idx = rng.integers(len(x), size=len(x)) if bootstrap else np.arange(len(x))
         fit_regression(member, x[idx], y[idx], cfg, seed=seed * 1000 + i)
 
