@@ -10,6 +10,7 @@ import torch
 
 from mbrl_lessons.algorithms import mbpo, sac
 from mbrl_lessons.core.replay import ReplayBuffer
+from mbrl_lessons.models.ensemble import gaussian_nll
 
 torch.set_num_threads(1)
 
@@ -185,11 +186,32 @@ def test_ensemble_fit_learns_a_linear_system():
     assert float((pred - y).abs().mean()) < 0.1 * float(y.abs().mean())
 
 
+def test_ensemble_gaussian_nll_and_its_beta_weighting():
+    gen = torch.Generator().manual_seed(0)
+    mean = torch.randn(3, 8, 2, generator=gen, requires_grad=True)
+    logvar = torch.randn(3, 8, 2, generator=gen, requires_grad=True)
+    target = torch.randn(3, 8, 2, generator=gen)
+    by_hand = ((mean - target) ** 2 / logvar.exp() + logvar).mean((1, 2)).sum()
+    objective, nll = gaussian_nll(mean, logvar, target, beta=0.0)
+    assert objective is nll and torch.allclose(nll, by_hand)
+    objective, nll = gaussian_nll(mean, logvar, target, beta=1.0)
+    assert torch.allclose(nll, by_hand)
+    # beta = 1: the weight sigma^2 cancels the 1/sigma^2 in the mean's gradient,
+    # which becomes that of the squared error
+    (g_mean,) = torch.autograd.grad(objective, mean)
+    assert torch.allclose(g_mean, 2 * (mean - target).detach() / 16)
+    with pytest.raises(ValueError, match="beta"):
+        gaussian_nll(mean, logvar, target, beta=2.0)
+
+
 def test_mbpo_rejects_bad_config():
     with pytest.raises(ValueError, match="real_ratio"):
         mbpo.MBPOConfig(real_ratio=1.5)
     with pytest.raises(ValueError, match="multiple"):
         mbpo.MBPOConfig(model_train_every=300)
+    for beta in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="model_beta"):
+            mbpo.MBPOConfig(model_beta=beta)
     with pytest.raises(ValueError, match="rollout length"):
         mbpo.branched_rollout(mbpo.GaussianEnsemble(2, 1), lambda o: o, torch.ones(
             2, 1), 0, torch.Generator())

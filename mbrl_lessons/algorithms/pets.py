@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs.pendulum import pendulum_reward
-from mbrl_lessons.models.ensemble import batched_gaussian_forward
+from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig, run_episode
 
 PROPAGATIONS = ("ts_inf", "ts1", "mean")
@@ -150,13 +150,7 @@ def fit_gaussian_ensemble(model: GaussianEnsemble, x, y,
         pick = torch.randint(N, (E, min(cfg.batch_size, N)), generator=gen)
         idx = torch.gather(rows, 1, pick)  # [E, B]: each member from its resample
         mean, logvar = model.forward_normalised(xn[idx])
-        per_elem = (mean - yn[idx]) ** 2 * torch.exp(-logvar) + logvar
-        nll = per_elem.mean((1, 2)).sum()
-        if cfg.beta:
-            weight = torch.exp(cfg.beta * logvar.detach())  # sigma^(2 beta)
-            objective = (weight * per_elem).mean((1, 2)).sum()
-        else:
-            objective = nll
+        objective, nll = gaussian_nll(mean, logvar, yn[idx], cfg.beta)
         loss = objective + cfg.bound_weight * (model.max_logvar.sum()
                                                - model.min_logvar.sum())
         opt.zero_grad()

@@ -64,7 +64,7 @@ def open_vs_closed_loop(noise_levels=(0.0, 0.2, 0.5, 1.0), n_episodes=2, seed=0,
     mpc_cfg = mpc_cfg or PlannerConfig(horizon=20, n_candidates=200, n_iterations=4,
                                        n_elites=20)
     out = {"noise": list(noise_levels), "open_loop": [], "mpc": [],
-           "open_loop_theta": None, "mpc_theta": None}
+           "open_loop_theta": {}, "mpc_theta": {}}  # angle traces [T] by noise
     for sigma in noise_levels:
         ol, mp = [], []
         for ep in range(n_episodes):
@@ -76,12 +76,25 @@ def open_vs_closed_loop(noise_levels=(0.0, 0.2, 0.5, 1.0), n_episodes=2, seed=0,
             agent = MPCAgent(CEMPlanner(TRUE_ENV, -2.0, 2.0, mpc_cfg, seed=ep))
             r, obs_mpc, _ = run_episode(env, agent.act, seed * 1000 + ep, sigma, rng)
             mp.append(r)
-            if ep == 0 and sigma == noise_levels[-1]:
-                out["open_loop_theta"] = np.arctan2(obs_ol[:, 1], obs_ol[:, 0])
-                out["mpc_theta"] = np.arctan2(obs_mpc[:, 1], obs_mpc[:, 0])
+            if ep == 0:  # the first episode's angle at every noise level
+                out["open_loop_theta"][sigma] = np.arctan2(obs_ol[:, 1], obs_ol[:, 0])
+                out["mpc_theta"][sigma] = np.arctan2(obs_mpc[:, 1], obs_mpc[:, 0])
         out["open_loop"].append(float(np.mean(ol)))
         out["mpc"].append(float(np.mean(mp)))
     return out
+
+
+def swing_up_transitions(seed: int = 0, cfg: PlannerConfig | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(obs [T, 3], act [T, 1], next_obs [T, 3])`` of one real episode of MPC
+    with the TRUE model: the states a good controller must pass through (fast
+    swings, the top), which a random policy rarely visits."""
+    env = gym.make("Pendulum-v1")
+    cfg = cfg or PlannerConfig(horizon=20, n_candidates=200, n_iterations=4,
+                               n_elites=20)
+    agent = MPCAgent(CEMPlanner(TRUE_ENV, -2.0, 2.0, cfg, seed=seed))
+    _, obs, act = run_episode(env, agent.act, seed)
+    return obs[:-1], act, obs[1:]
 
 
 def model_errors(model: MLPDynamics, obs, act, next_obs) -> np.ndarray:
