@@ -1,7 +1,8 @@
 """Chapter 6: Sutton & Barto's Dyna results, prioritized sweeping, and MCTS.
 
 Full budget: Fig 8.2 with 30 seeds x 50 episodes, Figs 8.4/8.5 with 20 seeds,
-Example 8.4 at resolutions 1-5 (5 seeds), MCTS on tic-tac-toe (200 games vs
+Example 8.4 at resolutions 1-5 (5 seeds; step size 0.5 as in the widely used
+reproduction, and 1), MCTS on tic-tac-toe (200 games vs
 random at 200 simulations, 20 games vs minimax at 1,000).  The MCTS targets
 are measured on UCT with RAVE (k = 1000) and the MCTS-Solver; plain UCT is
 measured beside it, and both also play 25 x 200 further games against random
@@ -46,6 +47,11 @@ blocking = P.changing_maze("blocking", n_seeds=maze_seeds, progress=True)
 shortcut = P.changing_maze("shortcut", n_seeds=maze_seeds, progress=True)
 ex84 = P.example8_4(cfg["example8_4_resolutions"], n_seeds=cfg["example8_4_seeds"],
                     progress=True)
+# the same with alpha = 1, the natural step size in a deterministic maze: each
+# pair's value is then settled by one backup, and prioritized sweeping stops
+# re-updating the same pairs with half steps
+ex84_a1 = P.example8_4(cfg["example8_4_resolutions"],
+                       n_seeds=cfg["example8_4_seeds"], progress=True, alpha=1.0)
 player = cfg["mcts_player"]
 variants = {"uct": {}, "uct_rave_solver": player}
 vs_random = {name: P.mcts_match("random", cfg["mcts_random_sims"],
@@ -101,6 +107,10 @@ targets = [
            ex84["ratio"][0], ">=", 2),
     Target("ex8_4_ratio_res2", "Dyna-Q / prioritized-sweeping backups, resolution 2",
            ex84["ratio"][1], ">=", 2),
+    Target("ex8_4_alpha1_ratio_grows",
+           "alpha = 1: ratio at the largest resolution / ratio at resolution 1 "
+           "(prioritized sweeping's advantage grows with the maze, as in S&B)",
+           ex84_a1["ratio"][-1] / ex84_a1["ratio"][0], ">", 1),
     Target("mcts_losses_vs_random",
            f"UCT+RAVE+solver (200 sims) losses in {cfg['mcts_random_games']} "
            "games vs random (seed 0)",
@@ -138,7 +148,8 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
                                shortcut[1][::10], "config": shortcut[2]},
                   "slippery_maze": noisy,
                   "cartpole_mcts": cart, "maze_mcts": maze_search,
-                  "example8_4": ex84, "mcts_vs_random": vs_random,
+                  "example8_4": ex84, "example8_4_alpha1": ex84_a1,
+                  "mcts_vs_random": vs_random,
                   "mcts_vs_minimax": vs_perfect,
                   "mcts_loss_rate_vs_random": loss_rate,
                   "mcts_perfect_reply_rate": reply_rate,

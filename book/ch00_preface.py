@@ -42,7 +42,8 @@
 # through the model — on one continuous-control task. Chapter 5 asks what it
 # takes to learn a model that deserves the planner's trust: distributions
 # instead of averages, ensembles that know where they are ignorant, memory
-# for what the observation hides, training for many steps ahead, and models
+# for what the observation hides, models that notice when the world
+# changes, training for many steps ahead, and models
 # that think in larger units of state or time. Chapter 6 turns to the
 # questions every model-based agent must answer: where to start planning, how
 # much to plan, with which planner, and how planning feeds learning.
@@ -144,10 +145,13 @@ print(first, second, "equal:", np.array_equal(first, second))
 # %% [markdown]
 # ## Exercises and grading
 #
-# Exercises live in notebooks under `exercises/`, one per chapter. Each asks
-# you to write one function (a Bellman backup, a CEM update, an MCTS
-# backpropagation, …) in a cell that starts out raising
-# `NotImplementedError`. When you think it works, call the checker in the
+# Graded exercises live in notebooks under `exercises/`, one notebook for
+# each of chapters 2 to 8 (its name is given in the chapter; ch03's is
+# `ch03_model_learning`, ch05's is `ch05_models`), with two to six exercises
+# each. Each exercise asks you to write one function (a Bellman backup, a CEM
+# update, an MCTS backpropagation, …) in a cell that starts out raising
+# `NotImplementedError`. `python -m mbrl_lessons.grade --list` prints them
+# all. When you think it works, call the checker in the
 # notebook, for example `check("ch02_value_iteration", globals())`; it runs
 # your code in a separate process with a time limit, and prints a score table
 # with what it expected, what came back, and a hint. {doc}`ch00_checking_your_work`

@@ -223,6 +223,7 @@ axes[0].set_ylabel("$\\max_s |V_{k+1}(s) - V_k(s)|$")
 axes[0].set_title("Convergence of the sweeps")
 axes[0].legend()
 axes[1].plot(np.arange(1, len(pi.policy_changes) + 1), pi.policy_changes, "o-")
+axes[1].set_xticks(np.arange(1, len(pi.policy_changes) + 1))  # whole rounds
 axes[1].set_xlabel("policy-iteration round")
 axes[1].set_ylabel("states whose action changed")
 axes[1].set_title("Policy iteration settles in a few rounds")

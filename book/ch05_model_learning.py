@@ -173,29 +173,33 @@ with torch.no_grad():
     mix_samples = mix.sample((3,))
 
 
-def draw_stochastic(model="mixture"):
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    ax.scatter(x_data, y_data, s=4, color="0.6", label="real transitions")
-    if model == "MSE":
-        ax.plot(grid, point, "r", lw=2, label="MSE prediction (the mean)")
-    elif model == "Gaussian":
-        sd = g_var.sqrt()[:, 0]
-        ax.plot(grid, g_mean[:, 0], "r", lw=2, label="Gaussian mean")
-        ax.fill_between(grid[:, 0], g_mean[:, 0] - 2 * sd, g_mean[:, 0] + 2 * sd,
-                        color="r", alpha=0.2, label="± 2 std")
-    else:
-        for i in range(len(mix_samples)):
-            ax.scatter(grid[:, 0], mix_samples[i], s=5, color="r",
-                       label="mixture samples" if i == 0 else None)
-    ax.set_xlabel("$x = (s_t, a_t)$")
-    ax.set_ylabel("$y = s_{t+1}$")
-    ax.set_title(f"{model} model")
-    ax.legend(loc="lower left", fontsize=8)
+def draw_stochastic(model="all three"):
+    names = ["MSE", "Gaussian", "mixture"] if model == "all three" else [model]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6),
+                             sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        ax.scatter(x_data, y_data, s=4, color="0.6", label="real transitions")
+        if name == "MSE":
+            ax.plot(grid, point, "r", lw=2, label="MSE prediction (the mean)")
+        elif name == "Gaussian":
+            sd = g_var.sqrt()[:, 0]
+            ax.plot(grid, g_mean[:, 0], "r", lw=2, label="Gaussian mean")
+            ax.fill_between(grid[:, 0], g_mean[:, 0] - 2 * sd, g_mean[:, 0] + 2 * sd,
+                            color="r", alpha=0.2, label="± 2 std")
+        else:
+            for i in range(len(mix_samples)):
+                ax.scatter(grid[:, 0], mix_samples[i], s=5, color="r",
+                           label="mixture samples" if i == 0 else None)
+        ax.set_xlabel("$x = (s_t, a_t)$")
+        ax.set_title(f"{name} model")
+        ax.legend(loc="lower left", fontsize=7)
+    axes[0, 0].set_ylabel("$y = s_{t+1}$")
+    plt.tight_layout()
 
 
-live_figure(draw_stochastic, caption="The mixture model.",
-            model=widgets.ToggleButtons(options=["MSE", "Gaussian", "mixture"],
-                                        value="mixture"))
+live_figure(draw_stochastic, caption="The three models side by side.",
+            model=widgets.ToggleButtons(options=["all three", "MSE", "Gaussian",
+                                                 "mixture"], value="all three"))
 
 # %%
 print(f"{'model':10s} {'test NLL':>9s} {'samples near a real outcome':>28s}")
@@ -208,7 +212,11 @@ for name in ("point", "gaussian", "mixture"):
 # model reports the spread honestly but puts its peak where the data are
 # not, so most of its samples land between the modes. Only the mixture
 # gives both outcomes their share; its test negative log-likelihood (NLL,
-# lower is better) is lower by far.
+# lower is better) is lower by far. (The MSE model predicts no spread, so to
+# give it an NLL at all we score it as a Gaussian around its prediction with
+# the single variance that fits its residuals best. On these data the
+# spread is the same everywhere, so the Gaussian model learns an almost
+# constant variance too, hence the nearly equal NLL.)
 #
 # ## 5.3 Uncertainty: what the model does not know
 #
@@ -337,6 +345,8 @@ plt.show()
 # rollouts short so they stay where the members agree
 # {cite}`janner2019mbpo`. Disagreement is a warning, not a guarantee: all
 # members can be wrong in the same way, so the correlation is well below 1.
+# Look for it in the left panel: wherever the members' curves bunch together
+# away from the truth, the ensemble is confident and wrong at once.
 #
 # ## 5.4 Partial observability
 #
@@ -613,8 +623,10 @@ def draw_window(w=window):
     axes[0].plot(ends, every.block_error, "o-", ms=3, color="C0", label="all data")
     axes[0].plot(ends, r.block_error, "o-", ms=3, color="C1", label=f"window {w}")
     stale = np.clip(1 - (starts - switch) / w, 0, 1)
-    axes[0].plot(ends, np.where(starts >= switch, stale * gap, np.nan), "k--",
-                 lw=1, label="bias of the window (theory)")
+    # once the window holds only new data the bias is 0, which a log axis
+    # cannot draw: stop the line there
+    bias = np.where((starts >= switch) & (stale > 0), stale * gap, np.nan)
+    axes[0].plot(ends, bias, "k--", lw=1, label="bias of the window (theory)")
     axes[0].axvline(switch, color="grey", ls=":", lw=2)
     axes[0].set_yscale("log")
     axes[0].set_xlabel("real steps")

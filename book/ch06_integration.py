@@ -768,24 +768,63 @@ plt.show()
 #
 # On larger versions of the Dyna maze (each cell split into $k \times k$),
 # we count backups until the greedy path is within 20% of the shortest.
+# Sutton and Barto count until the path is optimal; with $\varepsilon$-greedy
+# exploration, whether a run ever finds the *exactly* shortest route of a big
+# maze is mostly luck (the Figure 8.2 analysis above shows the same effect),
+# and the 20% slack keeps the measurement about planning. Both methods do at
+# most $n = 5$ updates per real step. We run it twice: with step size
+# $\alpha = 0.5$, as in the widely used reproduction of the book's figures,
+# and with $\alpha = 1$.
 
 # %%
 show_source(PrioritizedSweeping.sweep)
 
 # %%
-ex84 = exp.example8_4(budget(fast=(1, 2), full=(1, 2, 3, 4, 5)),
-                      n_seeds=budget(fast=2, full=5))
-fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.plot(ex84["states"], ex84["dyna_q"], "o-", label="Dyna-Q (n = 5)")
-ax.plot(ex84["states"], ex84["prioritized"], "s-", label="prioritized sweeping")
-ax.set_xscale("log")
-ax.set_yscale("log")
-ax.set_xlabel("free cells in the maze")
-ax.set_ylabel("backups until near-optimal")
-ax.legend()
+ex84_res = budget(fast=(1, 2), full=(1, 2, 3, 4, 5))
+ex84 = {alpha: exp.example8_4(ex84_res, n_seeds=budget(fast=2, full=5), alpha=alpha)
+        for alpha in (0.5, 1.0)}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+for ax, (alpha, res) in zip(axes, ex84.items(), strict=True):
+    ax.plot(res["states"], res["dyna_q"], "o-", label="Dyna-Q (n = 5)")
+    ax.plot(res["states"], res["prioritized"], "s-", label="prioritized sweeping")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("free cells in the maze")
+    ax.set_title(f"step size α = {alpha}")
+    ax.legend(fontsize=8)
+axes[0].set_ylabel("backups until near-optimal")
+plt.tight_layout()
 plt.show()
-print("ratio Dyna-Q / prioritized at each resolution:",
-      [f"{r:.1f}" for r in ex84["ratio"]])
+for alpha, res in ex84.items():
+    print(f"alpha {alpha}: ratio Dyna-Q / prioritized at each resolution:",
+          ", ".join(f"{r:.1f}" for r in res["ratio"]))
+if full is not None and "example8_4_alpha1" in full["extra"]:
+    for key, alpha in (("example8_4", 0.5), ("example8_4_alpha1", 1.0)):
+        print(f"full budget, alpha {alpha}, states {full['extra'][key]['states']}: "
+              "ratios " + ", ".join(f"{r:.1f}" for r in full["extra"][key]["ratio"]))
+
+# %% [markdown]
+# Prioritized sweeping wins at every size, but how its advantage changes with
+# the maze depends on $\alpha$. In Sutton and Barto's figure the gap widens as
+# the maze grows. With $\alpha = 0.5$ ours does not (see the full-budget
+# ratios printed above): it stays at a few times, and even narrows at the
+# largest sizes. The reason is in the queue. With a
+# half step, one backup moves $Q(s, a)$ only half-way to its target, so the
+# pair's priority stays above $\theta$ and it comes back to the front again
+# and again. In the big mazes prioritized sweeping re-updates the same pairs
+# dozens of times and spends its full five backups on every real step, just
+# as Dyna-Q does. What is left of its advantage is the backups Dyna-Q wastes
+# in its first episode, a random walk during which every planning update
+# pushes zeros around, and that is a noisy quantity.
+#
+# In a *deterministic* maze, $\alpha = 1$ is the natural choice: the model's
+# one-step prediction is exact, so one full backup settles a pair's value
+# until a successor changes. Then each pair leaves the queue after about one
+# backup, the work of prioritized sweeping grows roughly with the number of
+# states, and Dyna-Q's blind sampling grows much faster: the ratio climbs
+# with the maze size, the shape of the book's figure. (Dyna-Q itself hardly
+# notices the change of $\alpha$.) The choice of step size, invisible in the
+# algorithm box, decides which story the experiment tells.
 
 # %% [markdown]
 # ## The full-budget numbers
