@@ -45,6 +45,8 @@ noisy = P.stochastic_world(slip=0.2, n=50, n_seeds=cfg["slippery_seeds"],
 maze_seeds = cfg["changing_maze_seeds"]
 blocking = P.changing_maze("blocking", n_seeds=maze_seeds, progress=True)
 shortcut = P.changing_maze("shortcut", n_seeds=maze_seeds, progress=True)
+ratio_ci = {name: P.ratio_interval(res[2]["final_dyna_q_plus"], res[2]["final_dyna_q"])
+            for name, res in (("blocking", blocking), ("shortcut", shortcut))}
 ex84 = P.example8_4(cfg["example8_4_resolutions"], n_seeds=cfg["example8_4_seeds"],
                     progress=True)
 # the same with alpha = 1, the natural step size in a deterministic maze: each
@@ -143,9 +145,11 @@ write_results("ch06_planning", config=cfg, targets=targets, seconds=seconds,
                   "fig8_2_first_episode": {str(k): v for k, v in
                                            fig82.first_episode.items()},
                   "blocking": {"dyna_q": blocking[0][::10], "dyna_q_plus":
-                               blocking[1][::10], "config": blocking[2]},
+                               blocking[1][::10], "config": blocking[2],
+                               "ratio_ci95": ratio_ci["blocking"]},
                   "shortcut": {"dyna_q": shortcut[0][::10], "dyna_q_plus":
-                               shortcut[1][::10], "config": shortcut[2]},
+                               shortcut[1][::10], "config": shortcut[2],
+                               "ratio_ci95": ratio_ci["shortcut"]},
                   "slippery_maze": noisy,
                   "cartpole_mcts": cart, "maze_mcts": maze_search,
                   "example8_4": ex84, "example8_4_alpha1": ex84_a1,

@@ -117,8 +117,24 @@ def changing_maze(maze: str, n_seeds=20, progress=False
         qp.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0,
                                                   kappa=kappa), steps, seed=seed))
     cfg = {"steps": steps, "n": n, "kappa": kappa, "alpha": 1.0, "seeds": n_seeds,
-           "switch_step": env_cls.SWITCH}
+           "switch_step": env_cls.SWITCH,
+           # each seed's final cumulative reward, for the spread of the ratio
+           "final_dyna_q": [float(c[-1]) for c in q],
+           "final_dyna_q_plus": [float(c[-1]) for c in qp]}
     return np.mean(q, 0), np.mean(qp, 0), cfg
+
+
+def ratio_interval(plus: np.ndarray, plain: np.ndarray, n_boot: int = 10_000,
+                   seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of ``mean(plus) / mean(plain)``, resampling the
+    seeds (pairs of runs) with replacement."""
+    plus, plain = np.asarray(plus, float), np.asarray(plain, float)
+    if plus.shape != plain.shape or plus.ndim != 1 or len(plus) < 2:
+        raise ValueError("need two equal-length 1-d arrays of per-seed values")
+    idx = make_rng(seed).integers(0, len(plus), (n_boot, len(plus)))
+    ratios = plus[idx].mean(1) / plain[idx].mean(1)
+    lo, hi = np.quantile(ratios, [0.025, 0.975])
+    return float(lo), float(hi)
 
 
 # ------------------------------------------------------------ Example 8.4
