@@ -848,8 +848,8 @@ else:
 #   two means differ by a fraction of a step.
 # - The $n = 50$ runs that end on 16 steps are the runs whose model never
 #   saw the bottom route (the scatter plot above): with $Q_0 = 0$ and
-#   $\varepsilon = 0.1$, about a third of runs never try it in 50 episodes,
-#   and no amount of planning finds a route the model does not contain.
+#   $\varepsilon = 0.1$, a quarter to a third of runs never try it in 50
+#   episodes, and no amount of planning finds a route the model does not contain.
 #   "Every run ends on 14 steps" is not what these settings do.
 # - The shortcut-maze ratio depends on the luck of Dyna-Q's runs, whose
 #   cumulative reward varies far more from seed to seed than Dyna-Q+'s. The
