@@ -20,6 +20,12 @@
 # which records the configuration, the commit and the wall-clock time of the
 # run that produced it. Run `make reproduce` to measure them again on your
 # machine; a target that a run misses is shown as missed, with its number.
+#
+# Each benchmark was last run at its own commit, shown in its header: a
+# benchmark is rerun when the code behind it changes, not on every change
+# to the book, so the commits differ from one benchmark to the next and from
+# the commit this website was built at. A commit ending in `-dirty` would
+# mean uncommitted changes; the committed results have none.
 
 # %%
 # Running in Colab? Install the course package first (a no-op elsewhere).

@@ -1726,7 +1726,10 @@ show_source(run_mcts)
 # $$
 #
 # the discounted rewards of the next $n$ steps plus the discounted value
-# of the state reached then. Past the end of an episode the targets are those
+# of the state reached then. The paper indexes the reward that follows action
+# $a_t$ as $u_{t+1}$; the code below (`n_step_value_targets`) stores it at
+# position $t$ of its reward array, as `rewards[t]`, so its docstring's
+# $r_{t+i}$ is the same quantity as $u_{t+1+i}$ here. Past the end of an episode the targets are those
 # of an absorbing state: reward 0, value 0 and no policy target.
 #
 # There is no reconstruction term: the loss never compares $s^k$ with an
