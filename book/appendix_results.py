@@ -24,8 +24,8 @@
 # Each benchmark was last run at its own commit, shown in its header: a
 # benchmark is rerun when the code behind it changes, not on every change
 # to the book, so the commits differ from one benchmark to the next and from
-# the commit this website was built at. A commit ending in `-dirty` would
-# mean uncommitted changes; the committed results have none.
+# the commit this website was built at. A commit ending in `-dirty` means
+# that the run had uncommitted changes on top of that commit.
 
 # %%
 # Running in Colab? Install the course package first (a no-op elsewhere).
