@@ -24,7 +24,7 @@ torch.set_num_threads(1)
 THRESHOLD = -250.0  # the task's target return
 seeds = list(range(budget(fast=1, full=3)))
 base = DreamerConfig(n_episodes=budget(fast=6, full=15),
-                     updates_per_episode=budget(fast=40, full=100))
+                     updates_per_episode=budget(fast=120, full=300))
 variants = {f"H{h}_{'critic' if c else 'no_critic'}": (h, c)
             for h in (15, 5) for c in (True, False)}
 t0, c0 = time.time(), time.process_time()
