@@ -41,3 +41,57 @@ def test_show_source_returns_code():
     assert "def plot_learning_curves" in getattr(code, "data", code)
     with pytest.raises(TypeError):
         show_source(3)
+
+
+def test_live_figure_draws_once_and_redraws_in_place(monkeypatch):
+    """The static figure is one display output; moving a control updates that
+    same output (no second copy), and the draw's prints go under the controls."""
+    import ipywidgets as widgets
+    from IPython import display as ipd
+
+    from mbrl_lessons.viz import live_figure
+
+    shown, updates = [], []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj)
+
+    def fake_display(*objs, display_id=None, **kw):
+        shown.extend(objs)
+        return Handle() if display_id else None
+
+    monkeypatch.setattr(ipd, "display", fake_display)
+    calls = []
+
+    def draw(k=1):
+        calls.append(k)
+        fig, ax = plt.subplots()
+        ax.plot([0, k])
+        print(f"k = {k}")
+
+    slider = widgets.IntSlider(value=1, min=1, max=3)
+    box = live_figure(draw, caption="demo", k=slider)
+    figures = [o for o in shown if isinstance(o, plt.Figure)]
+    assert calls == [1] and len(figures) == 1
+    assert plt.get_fignums() == []  # nothing left for the inline backend to show
+    assert isinstance(box, widgets.VBox) and box.children[0] is slider
+    slider.value = 3
+    assert calls == [1, 3] and len(updates) == 1
+    assert isinstance(updates[0], plt.Figure) and updates[0] is not figures[0]
+    # what a redraw prints goes to an Output under the controls (captured only
+    # inside a kernel, so here we check that the Output is there)
+    assert isinstance(box.children[-1], widgets.Output)
+
+
+def test_live_figure_rejects_a_draw_without_a_figure(monkeypatch):
+    import ipywidgets as widgets
+    from IPython import display as ipd
+
+    from mbrl_lessons.viz import live_figure
+
+    monkeypatch.setattr(ipd, "display", lambda *a, **k: None)
+    with pytest.raises(ValueError, match="drew no new figure"):
+        live_figure(lambda k=1: None, k=widgets.IntSlider(value=1))
+    with pytest.raises(ValueError, match="at least one control"):
+        live_figure(lambda: plt.subplots())
