@@ -120,8 +120,8 @@ for name, returns in curves.items():
 # whose coefficient $a$ is off by the amount you choose. Each step the model adds
 # a fresh error on top of the one it carried from the step before. What
 # happens to the old errors depends on the system: if it *damps* differences
-# ($a = 0.98$), they fade and the gap settles at a steady bias after a few
-# dozen steps; if it *amplifies* them ($a = 1.02$, like a pendulum near the
+# ($a = 0.98$), they fade and the gap levels off towards a steady bias
+# (lengthen the horizon to watch it settle); if it *amplifies* them ($a = 1.02$, like a pendulum near the
 # top), the gap keeps growing, faster than linearly. Either way the
 # prediction is worst at the far end of the plan, which is why the planners of
 # chapter 4 replan every step.

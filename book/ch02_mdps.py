@@ -234,8 +234,9 @@ plt.show()
 # The left panel shows the contraction at work: the change per sweep falls
 # geometrically, no slower than $\gamma^k$. The right panel shows why policy
 # iteration needs so few rounds: two improvements already give the optimal
-# policy (the bars show how many states changed their action in each), and
-# the third round only confirms that nothing changes any more.
+# policy (the right panel counts how many states changed their action in
+# each round), and the third round only confirms that nothing changes any
+# more.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -280,9 +281,10 @@ live_figure(
 # ## One backup by hand
 #
 # A single optimality backup from $V = 0$ gives each state the best immediate
-# reward, and the greedy policy from it is blind beyond one step. It takes as
-# many backups as the goal is steps away before the start state "sees" the
-# goal. Watch the four action values at the start, backup after backup:
+# reward, and the greedy policy from it is blind beyond one step. It takes
+# about as many backups as the goal is steps away before the start state
+# "sees" the goal: its four action values stay equal until the news arrives.
+# Compare the two numbers printed below:
 
 # %%
 start = env.start_states[0]

@@ -87,9 +87,11 @@ from mbrl_lessons.viz import live_figure, plot_grid_values, plot_learning_curves
 # — planning over a learned model without ever storing a global policy, like
 # the MPC agents of chapter 4 — learns *something* (the model) and plans, but by
 # the strict definition it is planning with a learned model rather than
-# model-based RL. The same test puts chapter 2's value iteration in the
-# model-based column: its model is given, not learned, but what it computes
-# and keeps is a value for every state, a global solution.
+# model-based RL. Strictly, the same test puts chapter 2's value iteration
+# in the model-based column, with a known model: what it computes and keeps
+# is a value for every state, a global solution. In the experiment below we
+# still call it "planning (true model)", the everyday name for computing a
+# policy from a given model without any real interaction.
 #
 # ## The simplest model-based agent
 #
@@ -261,11 +263,12 @@ plt.show()
 #
 # ```{exercise}
 # :label: ex-ch03-pessimism
-# The model-based agent above is optimistic without saying so: it models an
-# untried pair as a self-loop paying `optimism = 0` per step, and on this
-# grid, where every real step costs $-1$, that is better than anything real.
-# Make it pessimistic with `ModelBasedConfig(optimism=-20.0)`, so that an
-# untried action looks like a trap. Does the agent still reach the optimal
+# The model-based agent above is optimistic: it models an untried pair as a
+# self-loop paying `optimism = 0` per step, and on this grid, where every
+# real step costs $-1$, that is better than anything real. Make it
+# pessimistic with `ModelBasedConfig(optimism=-20.0)`: an untried action then
+# looks like a self-loop costing $-20$ per step forever, far worse than even
+# the trap. Does the agent still reach the optimal
 # policy quickly? Explain what changed, in terms of which actions the planner
 # is willing to try, and what is left to find them.
 # ```

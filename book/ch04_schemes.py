@@ -82,9 +82,9 @@ full = load_results("ch04_schemes")
 # charged $\theta^2 + 0.1\dot\theta^2 + 0.001u^2$ per step for 200 steps.
 # A start near the top can score almost 0; from the bottom, even a perfect
 # swing-up pays for the seconds it takes, so a controller that always swings
-# up and balances averages around $-150$ over random starts (MPC with the
-# true model scores about $-140$), while a random policy scores about
-# $-1{,}200$. The torque is too weak to lift the pendulum
+# up and balances still pays for the swing: MPC with the true model, which
+# does both from every start, averages about $-140$, while a random policy
+# scores about $-1{,}200$. The torque is too weak to lift the pendulum
 # directly: the agent must swing it back and forth first, which makes
 # planning ahead essential.
 #
@@ -209,7 +209,9 @@ else:
         ax.fill_between(steps, curves.min(0), curves.max(0), alpha=0.15)
     # the final behaviour of each scheme, evaluated after the last episode
     for i, (name, final) in enumerate(full["extra"]["finals"].items()):
-        ax.plot(steps[-1] + 250, final, "D", color=colours.get(name, f"C{5 + i}"),
+        # v0.5 and v1.0 end close together: shift v0.5's marker to stay visible
+        ax.plot(steps[-1] + (400 if name == "v0.5" else 250), final, "D",
+                color=colours.get(name, f"C{5 + i}"),
                 label="v0.5, its one plan" if name == "v0.5" else None)
     ax.axhline(np.mean(full["extra"]["ceiling_returns"]), color="k", ls=":",
                label="MPC with the true model")
@@ -227,8 +229,8 @@ else:
 # true-model ceiling. A model-free learner needs far more real steps: in
 # chapter 7, soft actor-critic {cite}`haarnoja2018sac` had not swung the
 # pendulum up after 5,000. The two open-loop schemes improve on random but
-# never swing up: a plan for 200 steps cannot correct the model's errors on
-# the way. v2.0's policy is erratic from episode to episode, sometimes as good
+# never swing up: a 200-step plan executed blind is hard to optimise and
+# cannot correct anything on the way (the sections below separate the two). v2.0's policy is erratic from episode to episode, sometimes as good
 # as MPC and often far worse, and its final behaviour sits between the
 # open-loop schemes and MPC, at a tiny fraction of MPC's compute per action
 # (section 8.8 measures how small).
@@ -271,15 +273,15 @@ for err, label in ((err_train, "training data"), (err_plan, "v0.5's states"),
 # small on all three sets. The pendulum's dynamics are smooth, and random
 # torques from starts spread over the whole circle visit most of its small
 # state space, so the model generalises to the swing-up's states. The
-# failure has another cause, the one the next section isolates: v0.5 executes
-# one long plan open loop, and the model's small one-step errors compound
-# over the 200 imagined steps (v1.0, which refits the model on better data
-# but still plans open loop, fails just as badly). Distribution mismatch
-# does bite on tasks whose random data miss regions that matter, such as a
-# robot arm that random motions never bring near its target, or the
-# pendulum's fast spins in chapter 8 (§8.5), which a cautious data set never
-# covered; there, collecting data with the current plan (v1.0 onwards) is
-# the cure.
+# failure has another cause: v0.5 executes one long plan open loop. The next
+# section shows that this alone is ruinous, even with the *true* model: one
+# search over all 200 torques finds a poor plan, and nothing corrects it on
+# the way. The learned model's errors only add to that (v1.0, which refits
+# the model on better data but still plans open loop, fails just as badly).
+# Distribution mismatch does bite on tasks whose random data miss regions
+# that matter, such as a robot arm that random motions never bring near its
+# target; there, collecting data with the current plan (v1.0 onwards) is the
+# cure.
 
 # %% [markdown]
 # ## Why v1.0 is not enough: open-loop drift
@@ -353,9 +355,9 @@ plt.show()
 # %% [markdown]
 # With a 30-step horizon, uniformly random torque sequences rarely contain a
 # good swing; CEM concentrates its samples around the best ones it has seen,
-# so it needs far fewer calls for the same plan quality. The gap shows at the
-# smallest budget; with enough calls both planners reach the ceiling (the
-# full-budget comparison is in chapter 6, §6.3).
+# so it needs far fewer calls for the same plan quality. The gap shows most
+# at the smallest budget. With more calls random shooting often catches up
+# but stays erratic; chapter 6 (§6.3) shows the full-budget curves.
 #
 # Watch CEM converge. The sliders set the iterations, candidates and horizon;
 # the plot shows the predicted angle of every sampled sequence, coloured by

@@ -345,8 +345,8 @@ plt.show()
 # rollouts short so they stay where the members agree
 # {cite}`janner2019mbpo`. Disagreement is a warning, not a guarantee: all
 # members can be wrong in the same way, so the correlation is well below 1.
-# Look for it in the left panel: wherever the members' curves bunch together
-# away from the truth, the ensemble is confident and wrong at once.
+# In the right panel, the points in the upper left are exactly that: small
+# disagreement, large error, an ensemble confident and wrong at once.
 #
 # ## 5.4 Partial observability
 #
@@ -963,10 +963,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# With enough training steps both curves flatten above zero (at the FAST
-# budget this page may be built with, they are still falling), because the
-# targets themselves are soft: even a perfect decoder pays the entropy of the
-# grey edge pixels.
+# Neither curve can reach zero, however long we train, because the targets
+# themselves are soft: even a perfect decoder pays the entropy of the grey
+# edge pixels.
 #
 # ### Forecasting in latent space
 #

@@ -275,7 +275,8 @@ plt.show()
 # noisy M does to a controller that relies on precise timing.
 #
 # One run with one seed at the budget this page was built with says little.
-# At the FAST budget (a few CMA-ES generations on a few random episodes) the
+# At the FAST budget (a few CMA-ES generations with a small population and
+# a short fit of M, on the same random data as the full run) the
 # controllers have usually not learned anything yet and can score below
 # random torques; the numbers printed above are then a test that the code
 # runs, not a result. The full-budget benchmark repeats it with three seeds and 120 generations:
@@ -951,7 +952,8 @@ show_source(sac.squashed_log_prob)
 # sampler.
 #
 # **The temperature** is learned rather than tuned
-# (in the follow-up report {cite}`haarnoja2018sacapps`): minimising
+# (in the follow-up report, *Soft Actor-Critic Algorithms and Applications*
+# {cite}`haarnoja2018sacapps`): minimising
 # $-\log\alpha\,\big(\log\pi(a \mid s) + \bar{\mathcal H}\big)$ raises
 # $\alpha$ when the policy's entropy drops below the target
 # $\bar{\mathcal H} = -\dim\mathcal A$ and lowers it otherwise.
@@ -1057,8 +1059,9 @@ show_source(mbpo.mixed_batch)
 #
 # Both use the identical SAC learner (same networks, learning rate
 # $3\cdot 10^{-4}$, batch 256, 250 random steps at the start). SAC gets one
-# update per real step, MBPO five, on mixed batches, with $k = 5$. Every
-# 500 steps (250 in the shorter live run) we run the deterministic policy (the squashed mean) for five
+# update per real step, MBPO five, on mixed batches, with $k = 5$. At
+# regular intervals (every 500 steps; 250 in the shorter live run below) we
+# run the deterministic policy (the squashed mean) for five
 # 200-step episodes with fixed start states. A pendulum swung up and balanced
 # from a random start scores around $-150$; a policy that never swings it up
 # scores below $-1{,}000$. The live run below uses one seed; the full
@@ -1217,9 +1220,9 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # improved.
 #
 # Treat the ablation as a direction, not a ranking. Each evaluation episode
-# either swings the pendulum up (a return near $-120$) or does not (below
-# $-900$), and at 1,500 real steps the runs are half-way through learning
-# the swing-up, so a mean of five episodes mostly counts how many happened to
+# either swings the pendulum up or does not, two outcomes far apart in
+# return, and at 1,500 real steps the runs are half-way through learning the
+# swing-up, so a mean of five episodes mostly counts how many happened to
 # succeed. With two seeds per setting, one lucky or unlucky seed decides the
 # sign (the committed runs show it: one $k = 5$ seed had swung up by then,
 # the other had not). The last exercise below asks how many seeds a fair
@@ -1248,7 +1251,8 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # ```{exercise}
 # :label: ex-ch07-mbpo-3
 # Make the rollout-length comparison trustworthy. Rerun $k \in \{1, 5, 20\}$
-# with `model_beta=0.5` (the loss PETS uses) and with the default 0, on
+# with `model_beta=0.5` (the loss our PETS uses, §7.2) and with the default
+# 0, on
 # eight seeds each, and replace the mean return at 1,500 steps by the share
 # of evaluation episodes that swing up. How many seeds does it take before
 # the ranking of the three settings stops changing when you add more?
@@ -1483,11 +1487,12 @@ else:
 # margin, and the reason was in the bookkeeping, not in the method: our
 # agent took 100 gradient steps per real episode, at a third of v2.0's
 # learning rate, while v2.0 took 300, so it saw about a tenth as many
-# imagined transitions. Both now take 300 steps per episode (about 1.5 per
-# real step, the same order as Dreamer's own ratio of updates to environment
-# steps), and the table above compares them at that equal budget. A
-# comparison of methods is only fair at equal optimisation budgets; the
-# exercise below asks you to measure how much the budget matters.
+# imagined transitions. Both now take 300 gradient steps per episode, and
+# the table above compares them at that equal number of steps (our agent
+# still uses a smaller batch, learning rate and horizon, so it imagines about
+# a third as many transitions as v2.0). A comparison of methods is only fair
+# at comparable optimisation budgets; the exercise below asks you to measure
+# how much the budget matters.
 #
 # The slider below redraws the committed curves for any horizon, with and
 # without the critic (nothing is retrained).
@@ -1742,10 +1747,11 @@ show_source(run_mcts)
 # $$
 #
 # the discounted rewards of the next $n$ steps plus the discounted value
-# of the state reached then. The paper indexes the reward that follows action
-# $a_t$ as $u_{t+1}$; the code below (`n_step_value_targets`) stores it at
-# position $t$ of its reward array, as `rewards[t]`, so its docstring's
-# $r_{t+i}$ is the same quantity as $u_{t+1+i}$ here. Past the end of an episode the targets are those
+# of the state reached then. The reward that follows the action taken at
+# $o_t$ (the paper's $a_{t+1}$) is $u_{t+1}$; the code below
+# (`n_step_value_targets`) calls that action number $t$ and stores its
+# reward as `rewards[t]`, so its docstring's $r_{t+i}$ is the same quantity
+# as $u_{t+1+i}$ here. Past the end of an episode the targets are those
 # of an absorbing state: reward 0, value 0 and no policy target.
 #
 # There is no reconstruction term: the loss never compares $s^k$ with an
@@ -2104,10 +2110,10 @@ plt.show()
 # the policies (section 8.8 measures how much more). What the table does
 # show is the shape of the field. Every learned-model method in it gets most
 # of the way from random torques to the true-model ceiling within a few
-# thousand real steps. SAC on its own, with the same learner, had not
-# swung the pendulum up after 5,000 (section 7.3); well-tuned model-free
-# agents solve this task in several thousand steps, still more than the
-# model-based ones needed here. The methods that train a policy inside the model
+# thousand real steps. SAC on its own, with the same learner as MBPO, had
+# not swung the pendulum up after 5,000 (section 7.3), while MBPO, PETS and
+# the Dreamer-style agent did within 3,000. The methods that train a policy
+# inside the model
 # must defend it against the model's errors, and each does so differently:
 # World Models with noise in the dream, MBPO with short rollouts that start
 # from real states, Dreamer with a critic that lets the imagined horizon stay

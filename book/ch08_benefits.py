@@ -495,9 +495,10 @@ live_figure(draw_field, caption="Phase portrait: one-step change of (angle, spee
 # prediction, against closed-loop MPC (v1.5), which corrects the state every
 # step; chapter 5's multi-step training; and the gap between learned and true
 # model MPC in chapter 4 and in §8.4 above. Read the chapter-5 ratio with
-# care: a value just above 1 means training on ten-step predictions cut the
-# error forty steps ahead only a little, so compounding was a weak effect for
-# that smooth model.
+# care: a value just above 1 means that training on ten-step predictions cut
+# the error forty steps ahead only a little. The errors do compound
+# (chapter 5 shows them growing by orders of magnitude over 40 steps); it is
+# the multi-step cure that helped little for that smooth model.
 
 # %%
 rows = [("return gain of closed-loop v1.5 over open-loop v0.5 (ch. 4)", ch04,

@@ -153,12 +153,20 @@ def backups_to_near_optimal(k: int, method: str, seed: int,
     """Q backups until the greedy path is within 1.2x the shortest (Example 8.4:
     n = 5, epsilon 0.1, gamma 0.95, theta 1e-4; alpha 0.5 as in the widely used
     reproduction, or 1, the natural step for a deterministic maze)."""
+    return _backups_and_rate(k, method, seed, max_episodes, alpha)[0]
+
+
+def _backups_and_rate(k: int, method: str, seed: int, max_episodes: int = 5_000,
+                      alpha: float = 0.5) -> tuple[int, float]:
+    """Backups to near-optimal, and the backups per state-action pair in the
+    final model (how many times, on average, each known pair was updated)."""
     env = scaled_dyna_maze(k)
     ok = _near_optimal(env)
     if method == "prioritized":
         st = run_ps_episodes(env, PSConfig(alpha=alpha), max_episodes, seed=seed,
                              stop=ok)
-        return int(st.backups_per_episode[-1])
+        backups = int(st.backups_per_episode[-1])
+        return backups, backups / max(len(st.model), 1)
     rng = make_rng(seed)
     agent = DynaQ(env.n_states, 4, DynaConfig(n_planning=5, alpha=alpha), rng)
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
@@ -173,7 +181,7 @@ def backups_to_near_optimal(k: int, method: str, seed: int,
         obs, _ = env.reset()
         if ok(agent.Q):
             break
-    return int(agent.backups)
+    return int(agent.backups), agent.backups / max(len(agent.model), 1)
 
 
 def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False,
@@ -186,9 +194,10 @@ def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False,
         out["resolution"].append(k)
         out["states"].append(int((~scaled_dyna_maze(k).wall_mask).sum()))
         for m in ("dyna_q", "prioritized"):
-            out[m].append(float(np.mean([backups_to_near_optimal(
-                k, "prioritized" if m == "prioritized" else "dyna_q", s,
-                alpha=alpha) for s in range(n_seeds)])))
+            runs = [_backups_and_rate(k, m, s, alpha=alpha) for s in range(n_seeds)]
+            out[m].append(float(np.mean([b for b, _ in runs])))
+            out.setdefault(f"{m}_backups_per_pair", []).append(
+                float(np.mean([r for _, r in runs])))
     out["ratio"] = [d / p for d, p in zip(out["dyna_q"], out["prioritized"],
                                           strict=True)]
     return out

@@ -36,8 +36,10 @@ def fit_multistep(model: MLPDynamics, obs: np.ndarray, act: np.ndarray, k: int,
 
     ``obs [N, T + 1, O]`` and ``act [N, T, A]`` are whole trajectories; ``k = 1``
     is ordinary one-step training.  Runs ``cfg.max_epochs`` epochs (no early
-    stopping, so one- and multi-step fits get the same number of updates);
-    returns the loss of every epoch.
+    stopping, so one- and multi-step fits make the same number of passes over
+    the data; a trajectory of ``T`` steps gives ``T - k + 1`` windows, so
+    larger ``k`` means slightly fewer minibatch updates); returns the loss of
+    every epoch.
     """
     cfg = cfg or TrainConfig()
     obs_t = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
