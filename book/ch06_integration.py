@@ -819,7 +819,8 @@ if full is not None and "example8_4_alpha1" in full["extra"]:
 # same way, keep changing a little, and every change puts their
 # predecessors back in the queue; so each pair is updated again and again
 # before its value settles, and more often the longer the chains of states
-# behind it (the printed backups per known pair grow with the maze).
+# behind it (the printed backups per known pair grow, overall, with the
+# maze).
 # Prioritized sweeping still avoids Dyna-Q's blind updates, above all in the
 # first episode, a random walk during which every Dyna-Q planning update
 # pushes zeros around while prioritized sweeping's queue stays empty; but
@@ -828,7 +829,7 @@ if full is not None and "example8_4_alpha1" in full["extra"]:
 # In a *deterministic* maze, $\alpha = 1$ is the natural choice: the model's
 # one-step prediction is exact, so one full backup settles a pair's value
 # until a successor changes. Then each pair is updated about once (the
-# printed count is 1.0), the work of prioritized sweeping grows roughly with
+# printed count is close to 1), the work of prioritized sweeping grows roughly with
 # the number of states, and Dyna-Q's blind sampling grows much faster: the
 # ratio rises overall with the maze size, the shape of the book's figure. (Dyna-Q itself hardly
 # notices the change of $\alpha$.) The choice of step size, invisible in the
