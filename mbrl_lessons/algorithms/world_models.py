@@ -255,8 +255,10 @@ def cma_in_dream(model: DreamModel, start_pool: torch.Tensor, cfg: WorldModelsCo
     Each generation draws ``cfg.dream_starts`` start codes from
     ``start_pool [M, D]`` (encoded real first observations).  Every
     ``cfg.eval_every`` generations the distribution mean is scored inside
-    the model and in the real pendulum on fixed starts; the real score is
-    recorded, never used.  Returns the final mean and that :class:`Trace`.
+    the model and in the real pendulum from the SAME fixed fresh reset
+    states, so that dream minus real measures the model, not two different
+    samples of start states; the real score is recorded, never used.
+    Returns the final mean and that :class:`Trace`.
     """
     n = n_controller_params(start_pool.shape[1], cfg.ctrl_hidden)
     rng = make_rng(cfg.seed)
@@ -267,9 +269,13 @@ def cma_in_dream(model: DreamModel, start_pool: torch.Tensor, cfg: WorldModelsCo
         "randn": lambda *shape: rng.standard_normal(shape)})
     gen = torch_generator(cfg.seed + 1)
     eval_gen = torch_generator(cfg.seed + 2)
-    eval_dream = start_pool[torch.randint(len(start_pool), (cfg.n_eval,),
-                                          generator=eval_gen)]
+    # this draw is no longer used (the dream was once scored from training
+    # starts, which made dream minus real mix model error with the difference
+    # between two start samples); it is kept so that the real starts below,
+    # and so every committed real return, stay the same
+    torch.randint(len(start_pool), (cfg.n_eval,), generator=eval_gen)
     eval_real = reset_states(cfg.n_eval, eval_gen, cfg.max_angle)
+    eval_dream = encode_state(eval_real)
     rows = []
 
     def score(g: int) -> None:
