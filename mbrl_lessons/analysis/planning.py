@@ -153,10 +153,10 @@ def backups_to_near_optimal(k: int, method: str, seed: int,
     """Q backups until the greedy path is within 1.2x the shortest (Example 8.4:
     n = 5, epsilon 0.1, gamma 0.95, theta 1e-4; alpha 0.5 as in the widely used
     reproduction, or 1, the natural step for a deterministic maze)."""
-    return _backups_and_rate(k, method, seed, max_episodes, alpha)[0]
+    return _backups_and_per_pair(k, method, seed, max_episodes, alpha)[0]
 
 
-def _backups_and_rate(k: int, method: str, seed: int, max_episodes: int = 5_000,
+def _backups_and_per_pair(k: int, method: str, seed: int, max_episodes: int = 5_000,
                       alpha: float = 0.5) -> tuple[int, float]:
     """Backups to near-optimal, and the backups per state-action pair in the
     final model (how many times, on average, each known pair was updated)."""
@@ -194,7 +194,7 @@ def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False,
         out["resolution"].append(k)
         out["states"].append(int((~scaled_dyna_maze(k).wall_mask).sum()))
         for m in ("dyna_q", "prioritized"):
-            runs = [_backups_and_rate(k, m, s, alpha=alpha) for s in range(n_seeds)]
+            runs = [_backups_and_per_pair(k, m, s, alpha=alpha) for s in range(n_seeds)]
             out[m].append(float(np.mean([b for b, _ in runs])))
             out.setdefault(f"{m}_backups_per_pair", []).append(
                 float(np.mean([r for _, r in runs])))
