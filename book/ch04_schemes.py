@@ -227,8 +227,8 @@ else:
 # %% [markdown]
 # MPC (v1.5) swings up from the second episode on and stays near the
 # true-model ceiling. A model-free learner needs far more real steps: in
-# chapter 7, soft actor-critic {cite}`haarnoja2018sac` had not swung the
-# pendulum up after 5,000. The two open-loop schemes improve on random but
+# chapter 7, soft actor-critic {cite}`haarnoja2018sac` had not reached a
+# reliable swing-up (a mean return of $-250$) after 5,000. The two open-loop schemes improve on random but
 # never swing up: a 200-step plan executed blind is hard to optimise and
 # cannot correct anything on the way (the sections below separate the two). v2.0's policy is erratic from episode to episode, sometimes as good
 # as MPC and often far worse, and its final behaviour sits between the

@@ -272,8 +272,8 @@ plt.show()
 # from the same start states. Where
 # the circles sit above the squares, the dream promises more than reality
 # delivers: the controller has found something M gets wrong in its favour.
-# Where they sit below, the dream is *harder* than reality, which is what a
-# noisy M does to a controller that relies on precise timing.
+# Where they sit below, the dream is *harder* than reality: the model is
+# pessimistic about this controller.
 #
 # One run with one seed at the budget this page was built with says little.
 # At the FAST budget (a few CMA-ES generations with a small population and
@@ -332,8 +332,8 @@ else:
 # out to check as a miss (`lowest_tau_largest_gap`). Scored from the same
 # start states, dream and reality agree closely at every temperature: the
 # gaps in the left panel are small next to the returns, and of about the
-# same size for all three values of $\tau$. There is nothing here for a
-# near-deterministic dream to let the controller exploit. The reason is the
+# same size for all three values of $\tau$. So there is no model error for
+# the controller to exploit, even in the near-deterministic dream. The reason is the
 # task. Forty random episodes cover the pendulum's small state space, and its
 # dynamics are deterministic, so M is accurate wherever the controllers go.
 # Its mixture components crowd around the one true outcome, so even at
@@ -436,7 +436,8 @@ live_figure(draw_dream_vs_real,
 # Make model exploitation easier to see: fit M on only 3 random episodes,
 # and on random episodes that never exceed $|\dot\theta| = 2$ (filter the
 # transitions). For $\tau \in \{0, 0.5, 1, 2\}$, plot the final dream return
-# against the real return. Does a larger $\tau$ still narrow the gap when
+# against the real return. Does a larger $\tau$ narrow the gap, as the paper
+# found, when
 # M's errors are systematic (missing data) rather than random? Then add one
 # round of iterative collection and compare.
 # ```
@@ -1076,8 +1077,8 @@ show_source(mbpo.mixed_batch)
 # Both use the identical SAC learner (same networks, learning rate
 # $3\cdot 10^{-4}$, batch 256, 250 random steps at the start). SAC gets one
 # update per real step, MBPO five, on mixed batches, with $k = 5$. At
-# regular intervals (every 500 steps; 250 in the shorter live run below) we
-# run the deterministic policy (the squashed mean) for five
+# regular intervals (every 500 steps in the benchmark, every 250 in the live
+# run below) we run the deterministic policy (the squashed mean) for five
 # 200-step episodes with fixed start states. A pendulum swung up and balanced
 # from a random start scores around $-150$; a policy that never swings it up
 # scores below $-1{,}000$. The live run below uses one seed; the full
@@ -2127,8 +2128,9 @@ plt.show()
 # show is the shape of the field. Every learned-model method in it gets most
 # of the way from random torques to the true-model ceiling within a few
 # thousand real steps. SAC on its own, with the same learner as MBPO, had
-# not swung the pendulum up after 5,000 (section 7.3), while MBPO, PETS and
-# the Dreamer-style agent did within 3,000. The methods that train a policy
+# not reached the $-250$ bar of a swing-up held at the top after 5,000 real
+# steps (section 7.3), while MBPO, PETS and the Dreamer-style agent did
+# within 3,000. The methods that train a policy
 # inside the model
 # must defend it against the model's errors, and each does so differently:
 # World Models with noise in the dream, MBPO with short rollouts that start
