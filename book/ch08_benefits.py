@@ -497,7 +497,7 @@ live_figure(draw_field, caption="Phase portrait: one-step change of (angle, spee
 # model MPC in chapter 4 and in §8.4 above. Read the chapter-5 ratio with
 # care: a value just above 1 means that training on ten-step predictions cut
 # the error forty steps ahead only a little. The errors do compound
-# (chapter 5 shows them growing about fifty-fold over 40 steps); it is the
+# (chapter 5 shows them growing fifty- to sixty-fold over 40 steps); it is the
 # multi-step cure that helped little for that smooth model. The chapter-4
 # gains need a caveat of their own: most of them come from open-loop
 # planning itself, which chapter 4 shows failing even with the true model;
