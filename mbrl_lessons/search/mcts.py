@@ -253,6 +253,19 @@ def best_move(root: Node, solver: bool = False) -> int:
     return max(alive, key=lambda kv: kv[1].N)[0]
 
 
+def counts_to_policy(counts: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Visit counts ``[A]`` as a distribution ``pi(a) ~ N(a)^(1/T)``; ``T = 0``
+    puts all the mass on the most-visited action.  Shared by UCT here and by
+    the pUCT search of ``puct.py``."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if temperature == 0:
+        out = np.zeros_like(counts)
+        out[int(np.argmax(counts))] = 1.0
+        return out
+    counts = counts ** (1.0 / temperature)
+    return counts / counts.sum()
+
+
 def search_policy(root: Node, n_actions: int, temperature: float = 1.0) -> np.ndarray:
     """Visit counts turned into a distribution ``pi(a) ~ N(a)^(1/T)``; ``T -> 0``
     is the most-visited move."""
@@ -264,12 +277,7 @@ def search_policy(root: Node, n_actions: int, temperature: float = 1.0) -> np.nd
     counts = np.zeros(n_actions)
     for a, ch in root.children.items():
         counts[a] = ch.N
-    if temperature == 0:
-        out = np.zeros(n_actions)
-        out[int(np.argmax(counts))] = 1.0
-        return out
-    counts = counts ** (1.0 / temperature)
-    return counts / counts.sum()
+    return counts_to_policy(counts, temperature)
 
 
 class MCTSPlayer:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from mbrl_lessons.search.mcts import counts_to_policy
+
 
 class MinMaxStats:
     """The range of Q values seen in one search, to map them onto ``[0, 1]``
@@ -133,13 +135,7 @@ def run_mcts(root_state, root_logits: np.ndarray, recurrent_fn: RecurrentFn,
 
 def visit_policy(root: LatentNode, temperature: float = 1.0) -> np.ndarray:
     """Visit counts as a distribution ``pi(a) ~ N(a)^(1/T)``; ``T = 0`` is argmax."""
-    counts = np.array([ch.N for ch in root.children.values()], dtype=np.float64)
-    if temperature == 0:
-        out = np.zeros_like(counts)
-        out[int(np.argmax(counts))] = 1.0
-        return out
-    counts = counts ** (1.0 / temperature)
-    return counts / counts.sum()
+    return counts_to_policy([ch.N for ch in root.children.values()], temperature)
 
 
 def best_action(root: LatentNode, gamma: float) -> int:
