@@ -20,11 +20,17 @@ help:
 	@echo "make book | make test | make lab | make reproduce | make exercises"
 
 # The CPU torch wheel goes in first, so the range in requirements.txt is already
-# satisfied and pip never pulls a multi-GB CUDA build.
+# satisfied and pip never pulls a multi-GB CUDA build: a local CPU wheel of
+# 2.13.0 if pip can find one without an index (find-links), else the newest
+# admitted release from PyTorch's CPU-only index.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
-	$(PY) -m pip install -q "torch==2.13.0" 2>&1 | grep -v 'is ignored' || true
+	if $(PY) -c "import torch" 2>/dev/null; then :; \
+	elif $(PY) -m pip install -q --dry-run --no-index --no-deps "torch==2.13.0" >/dev/null 2>&1; then \
+	  $(PY) -m pip install -q "torch==2.13.0"; \
+	else $(PY) -m pip install -q "torch>=2.2,<2.14" \
+	  --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple; fi
 	$(PY) -m pip install -q -r requirements.txt 2>&1 | grep -v 'is ignored' || true
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | grep -v 'is ignored' || true
 	$(PY) -c "import torch, mbrl_lessons; assert '+cpu' in torch.__version__ or not torch.cuda.is_available(); print('installed: torch', torch.__version__)"
@@ -48,7 +54,7 @@ test: install
 	echo "make test: all stages passed in $$(( $$(date +%s) - start )) s"
 
 lint: install
-	$(BIN)/ruff check mbrl_lessons tests benchmarks
+	$(BIN)/ruff check mbrl_lessons tests benchmarks tools
 
 test-py: install
 	MBRL_LESSONS_FAST=1 $(BIN)/pytest -q -n 2 --ignore=tests/site tests
@@ -97,6 +103,7 @@ exercises: install
 
 # Keep each notebook and its py:percent twin in step.
 sync: install
+	$(PY) tools/colab_cells.py
 	$(BIN)/jupytext --sync book/*.ipynb $(wildcard solutions/*.ipynb)
 
 clean:

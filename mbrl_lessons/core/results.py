@@ -14,6 +14,7 @@ no number is ever typed into the book by hand.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import json
 import math
 import operator
@@ -25,7 +26,10 @@ from typing import Any
 from mbrl_lessons.core.budget import budget_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RESULTS_DIR = REPO_ROOT / "results"
+# ``mbrl_lessons/results`` is a link to the repository's ``results/`` folder, so
+# the committed numbers ship inside the wheel (and reach Colab) while the
+# benchmarks keep writing ``results/<name>.json`` in a checkout.
+RESULTS_DIR = Path(str(importlib.resources.files("mbrl_lessons") / "results"))
 # the commit the measured code came from: fixed when a benchmark starts, so a
 # commit made while a long benchmark runs is not credited with its numbers
 _START_COMMIT: str | None = None
