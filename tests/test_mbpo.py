@@ -148,8 +148,8 @@ def test_branched_rollout_shapes_and_start_states_come_from_the_buffer():
     assert len(roll.to_batch().obs) == 6 * 40
     # a termination stops the branch: later steps are not kept
     stop = mbpo.branched_rollout(model, lambda o: torch.zeros(len(o), 1), start, 4,
-                                 gen, termination_fn=lambda o: torch.ones(len(o),
-                                                                          dtype=bool))
+                                 gen, termination_fn=lambda o, a, n: torch.ones(
+                                     len(o), dtype=bool))
     assert len(stop.to_batch().obs) == 40
 
 

@@ -44,6 +44,7 @@ from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
 from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+TerminationFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class GaussianEnsemble(nn.Module):
@@ -164,15 +165,17 @@ class Rollout(NamedTuple):
 def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
                      torch.Tensor], start_obs: torch.Tensor, k: int,
                      gen: torch.Generator, reward_fn: RewardFn | None = None,
-                     termination_fn: Callable[[torch.Tensor], torch.Tensor] | None
-                     = None) -> Rollout:
+                     termination_fn: TerminationFn | None = None) -> Rollout:
     """``k`` model steps from each of ``start_obs [N, O]`` (states from the REAL
     buffer), acting with ``policy(obs [N, O]) -> act [N, A]``.
 
     Every step of every rollout uses an ensemble member drawn uniformly at
     random, so model errors of different members do not line up into one
     consistent (and confidently wrong) trajectory.  The reward is the model's
-    last output, or ``reward_fn(obs, act)`` when a known reward is given.
+    last output, or ``reward_fn(obs, act)`` when a known reward is given;
+    ``termination_fn(obs, act, next_obs) -> done [N]`` (e.g. from
+    :mod:`mbrl_lessons.envs.mujoco_tasks`) ends a branch, which keeps its
+    terminal transition (flagged) and nothing after it.
     """
     if start_obs.ndim != 2:
         raise ValueError(f"start_obs must be [N, O], got {tuple(start_obs.shape)}")
@@ -187,8 +190,8 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
         y = model.sample(torch.cat([obs, act], -1), member, gen)
         next_obs = obs + y[:, :obs_dim]
         rew = reward_fn(obs, act) if reward_fn is not None else y[:, obs_dim]
-        term = (termination_fn(next_obs) if termination_fn is not None
-                else torch.zeros(n, dtype=torch.bool))
+        term = (termination_fn(obs, act, next_obs).bool()
+                if termination_fn is not None else torch.zeros(n, dtype=torch.bool))
         for name, v in zip(Rollout._fields, (obs, act, rew, next_obs, term, alive),
                            strict=True):
             out[name].append(v)
@@ -313,11 +316,14 @@ class MBPOResult:
 
 def train(env: gym.Env, cfg: MBPOConfig = MBPOConfig(),
           reward_fn: RewardFn | None = None, eval_env: gym.Env | None = None,
-          progress: bool = False) -> MBPOResult:
+          progress: bool = False,
+          termination_fn: TerminationFn | None = None) -> MBPOResult:
     """MBPO (Janner et al. 2019, algorithm 2) on a gymnasium ``Box`` env.
 
     ``reward_fn(obs, act) -> rew`` (torch, batched) replaces the learned
     reward when given; by default the ensemble learns it, as in the paper.
+    ``termination_fn(obs, act, next_obs) -> done`` ends model rollouts (known
+    terminations, as mbrl-lib's MBPO uses; default: model rollouts never end).
     ``eval_env`` defaults to a fresh ``gym.make(env.spec.id)``.
     """
     obs_dim, low, high = check_box_env(env)
@@ -361,7 +367,8 @@ def train(env: gym.Env, cfg: MBPOConfig = MBPOConfig(),
         if model_ready and t % cfg.rollout_every == 0:
             start = torch.as_tensor(real.sample(cfg.rollout_batch, rng).obs)
             model_buf.add(*branched_rollout(model, policy, start, cfg.rollout_length,
-                                            gen, reward_fn).to_batch())
+                                            gen, reward_fn,
+                                            termination_fn).to_batch())
         if model_ready:
             for _ in range(cfg.updates_per_step):
                 agent.update(mixed_batch(real, model_buf, sac_cfg.batch_size,
