@@ -1,0 +1,155 @@
+"""The sweep runner: a grid of (variant x seed) jobs on Ray, cached, resumable,
+failures reported with their config and seed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mbrl_lessons.sweep import (
+    SweepError,
+    cache_dir_for,
+    config_hash,
+    n_seeds,
+    run_sweep,
+    to_plain,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def square_plus_seed(cfg, seed):
+    """A job whose answer is known: plain data built from numpy."""
+    rng = np.random.default_rng(seed)
+    return {"value": cfg["x"] ** 2 + seed, "draw": rng.random(2),
+            "pid": os.getpid()}
+
+
+def fails_on_seed_one(cfg, seed):
+    if seed == 1 and not Path(cfg["ok_flag"]).exists():
+        raise ValueError(f"seed {seed} is broken")
+    return seed * 10
+
+
+def test_grid_results_match_direct_calls(ray_local, tmp_path):
+    variants = {"a": {"x": 2}, "b": {"x": 3}}
+    res = run_sweep(square_plus_seed, variants, seeds=[0, 1, 2], name="t_grid",
+                    cache_dir=tmp_path, progress=False)
+    assert set(res) == {(v, s) for v in variants for s in (0, 1, 2)}
+    for (v, s), r in res.items():
+        direct = to_plain(square_plus_seed(variants[v], s))
+        assert r["value"] == direct["value"] and r["draw"] == direct["draw"]
+    assert res.computed == 6 and res.cached == 0
+    # the jobs ran in Ray workers, not in this process
+    assert os.getpid() not in {r["pid"] for r in res.values()}
+    assert res.per_seed("b", "value") == [9, 10, 11]
+    # a second run reads everything from the cache and returns the same data
+    again = run_sweep(square_plus_seed, variants, seeds=[0, 1, 2], name="t_grid",
+                      cache_dir=tmp_path, progress=False)
+    assert again.computed == 0 and again.cached == 6 and dict(again) == dict(res)
+    # a changed config is a different job
+    other = run_sweep(square_plus_seed, {"a": {"x": 5}}, seeds=[0], name="t_grid",
+                      cache_dir=tmp_path, progress=False)
+    assert other.computed == 1 and other["a", 0]["value"] == 25
+
+
+def test_failure_is_reported_with_config_and_seed_and_rerun_redoes_only_it(
+        ray_local, tmp_path):
+    flag = tmp_path / "ok"
+    variants = {"v": {"ok_flag": str(flag)}}
+    with pytest.raises(SweepError) as err:
+        run_sweep(fails_on_seed_one, variants, seeds=[0, 1, 2, 3], name="t_fail",
+                  cache_dir=tmp_path, progress=False)
+    msg = str(err.value)
+    assert "1 of 4 jobs" in msg and "seed 1" in msg and "'v'" in msg
+    assert "ok_flag" in msg and "ValueError: seed 1 is broken" in msg
+    assert [(f.variant, f.seed) for f in err.value.failures] == [("v", 1)]
+    # without raising, the others are returned and the failure listed
+    res = run_sweep(fails_on_seed_one, variants, seeds=[0, 1, 2, 3], name="t_fail",
+                    cache_dir=tmp_path, progress=False, raise_on_failure=False)
+    assert dict(res) == {("v", 0): 0, ("v", 2): 20, ("v", 3): 30}
+    assert res.computed == 0 and len(res.failures) == 1
+    flag.touch()  # "fix the bug" and rerun: only the failed job is computed
+    res = run_sweep(fails_on_seed_one, variants, seeds=[0, 1, 2, 3], name="t_fail",
+                    cache_dir=tmp_path, progress=False)
+    assert res.computed == 1 and res.cached == 3 and res["v", 1] == 10
+
+
+SLOW_SWEEP = textwrap.dedent("""
+    import time
+    from mbrl_lessons.sweep import run_sweep
+
+    def job(cfg, seed):
+        time.sleep(cfg["sleep"] * (seed + 1))
+        return seed
+
+    res = run_sweep(job, {"slow": {"sleep": 0.5}}, seeds=range(6), name="t_kill",
+                    cache_dir={cache!r}, progress=False)
+    print("COMPUTED", res.computed, "CACHED", res.cached, flush=True)
+""")
+
+
+def test_killed_sweep_resumes_without_recomputing(ray_local, tmp_path):
+    """Kill a sweep's driver half-way; the rerun computes only unfinished jobs."""
+    script = tmp_path / "sweep_script.py"
+    script.write_text(SLOW_SWEEP.replace("{cache!r}", repr(str(tmp_path / "cache"))))
+    env = {**os.environ, "RAY_ADDRESS": ray_local, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    folder = tmp_path / "cache" / "t_kill"
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list(folder.rglob("*.json"))) < 2:
+        assert proc.poll() is None, proc.stdout.read().decode()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(folder.rglob("*.json")))
+    assert 2 <= finished < 6
+    out = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"COMPUTED {6 - finished} CACHED {finished}" in out.stdout
+
+
+def test_cache_key_and_results_are_plain(tmp_path, monkeypatch):
+    assert config_hash({"a": 1}) == config_hash({"a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+    assert config_hash({"a": 1}, square_plus_seed) != config_hash(
+        {"a": 1}, fails_on_seed_one)
+    monkeypatch.setenv("MBRL_LESSONS_FAST", "1")
+    fast_dir = cache_dir_for("bench", tmp_path)
+    monkeypatch.setenv("MBRL_LESSONS_FAST", "0")
+    assert cache_dir_for("bench", tmp_path) != fast_dir  # budgets never mix
+    plain = to_plain({"a": np.arange(3), "b": (np.float32(0.5), float("nan"))})
+    assert plain["a"] == [0, 1, 2] and plain["b"][0] == 0.5
+    assert np.isnan(json.loads(json.dumps(plain))["b"][1])
+    with pytest.raises(TypeError, match="plain data"):
+        to_plain(object())
+
+
+def test_seed_count_is_raised_never_lowered_by_env(monkeypatch):
+    monkeypatch.setenv("MBRL_LESSONS_FAST", "0")
+    monkeypatch.delenv("MBRL_LESSONS_SEEDS", raising=False)
+    assert n_seeds(full=5, fast=2) == 5
+    monkeypatch.setenv("MBRL_LESSONS_SEEDS", "10")
+    assert n_seeds(full=5, fast=2) == 10 and n_seeds(full=30) == 30
+    monkeypatch.setenv("MBRL_LESSONS_FAST", "1")
+    assert n_seeds(full=5, fast=2) == 10
+    monkeypatch.setenv("MBRL_LESSONS_SEEDS", "ten")
+    with pytest.raises(ValueError, match="whole number"):
+        n_seeds(full=5)
+
+
+def test_bad_sweeps_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="variant"):
+        run_sweep(square_plus_seed, {}, seeds=[0], name="x", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="repeat"):
+        run_sweep(square_plus_seed, {"a": {"x": 1}}, seeds=[0, 0], name="x",
+                  cache_dir=tmp_path)
