@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
@@ -26,6 +26,15 @@
 # to the book, so the commits differ from one benchmark to the next and from
 # the commit this website was built at. A commit ending in `-dirty` means
 # that the run had uncommitted changes on top of that commit.
+#
+# A number that compares methods or summarises several seeds is shown with
+# its 95% bootstrap confidence interval over seeds in brackets and the number
+# of seeds (`n=`); `iqm` marks an interquartile mean, the mean of the middle
+# half of the seeds. Such a target counts as met only if its whole interval
+# lies on the right side of the threshold: a mean that clears the bar while
+# its interval straddles it is reported as missed, because those seeds do not
+# show the effect. Numbers without brackets are single measurements (a time,
+# a count) or benchmarks not yet rerun under this rule.
 
 # %%
 # Running in Colab? Install the course package first (a no-op elsewhere).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,37 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
+# the note Target.over_seeds appends to a description; the table says it in
+# its own columns (the interval, the seed count), so it is dropped there
+_SEED_NOTE = re.compile(r" \[[a-z ]+ over \d+ seeds; met only if its .*\]$")
+
+
+def measured_cell(t: dict[str, Any]) -> str:
+    """A target's number, with its 95% interval and seed count when it has one:
+    ``0.07 [0.05, 0.09] n=10``."""
+    shown = _fmt(t["measured"])
+    if t.get("ci") is not None:
+        per_seed = t.get("per_seed")
+        first = next(iter(per_seed.values())) if isinstance(per_seed, dict) \
+            else per_seed
+        n = f" n={len(first)}" if first else ""
+        label = f" {t['statistic']}" if t.get("statistic") in ("iqm", "median") \
+            else ""
+        shown += f" [{_fmt(t['ci'][0])}, {_fmt(t['ci'][1])}]{n}{label}"
+    return shown
+
+
 def targets_markdown(payload: dict[str, Any]) -> str:
-    """A Markdown table of one payload's targets (measured, op, threshold, met)."""
+    """A Markdown table of one payload's targets (measured with its 95% interval
+    over seeds where it has one, op, threshold, met)."""
     lines = [
-        "| target | description | measured | target | met |",
+        "| target | description | measured [95% CI] | target | met |",
         "|---|---|---|---|---|",
     ]
     for t in payload["targets"]:
-        desc = str(t["description"]).replace("|", "\\|")
+        desc = _SEED_NOTE.sub("", str(t["description"])).replace("|", "\\|")
         lines.append(
-            f"| `{t['id']}` | {desc} | {_fmt(t['measured'])} | "
+            f"| `{t['id']}` | {desc} | {measured_cell(t)} | "
             f"{t['op']} {_fmt(t['threshold'])} | {'yes' if t['met'] else '**no**'} |"
         )
     return "\n".join(lines)
