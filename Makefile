@@ -14,10 +14,18 @@ export PYTHONHASHSEED := 0
 export SDL_VIDEODRIVER := dummy
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: browser-deps help install book test test-py test-nb test-book lint lab reproduce reproduce-fast exercises sync clean
+.PHONY: browser-deps help install book test test-py test-nb test-book test-colab lint lab reproduce reproduce-fast exercises sync clean
 
 help:
 	@echo "make book | make test | make lab | make reproduce | make exercises"
+
+define cpu_torch
+	if $(1) -c "import torch" 2>/dev/null; then :; \
+	elif $(1) -m pip install -q --dry-run --no-index --no-deps "torch==2.13.0" >/dev/null 2>&1; then \
+	  $(1) -m pip install -q "torch==2.13.0"; \
+	else $(1) -m pip install -q "torch>=2.2,<2.14" \
+	  --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple; fi
+endef
 
 # The CPU torch wheel goes in first, so the range in requirements.txt is already
 # satisfied and pip never pulls a multi-GB CUDA build: a local CPU wheel of
@@ -26,11 +34,7 @@ help:
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
-	if $(PY) -c "import torch" 2>/dev/null; then :; \
-	elif $(PY) -m pip install -q --dry-run --no-index --no-deps "torch==2.13.0" >/dev/null 2>&1; then \
-	  $(PY) -m pip install -q "torch==2.13.0"; \
-	else $(PY) -m pip install -q "torch>=2.2,<2.14" \
-	  --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple; fi
+	$(call cpu_torch,$(PY))
 	$(PY) -m pip install -q -r requirements.txt 2>&1 | grep -v 'is ignored' || true
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | grep -v 'is ignored' || true
 	$(PY) -c "import torch, mbrl_lessons; assert '+cpu' in torch.__version__ or not torch.cuda.is_available(); print('installed: torch', torch.__version__)"
@@ -43,14 +47,14 @@ install: $(STAMP)
 # the notebooks at the full budget instead (much slower).
 FULL ?=
 book: install
-	MBRL_LESSONS_FAST=$(if $(FULL),0,1) $(BIN)/jupyter-book build .
+	TQDM_DISABLE=1 MBRL_LESSONS_FAST=$(if $(FULL),0,1) $(BIN)/jupyter-book build .
 	@echo
 	@echo "The book is built. Open: file://$(abspath _build/html/index.html)"
 
 # The whole suite, FAST budgets (nbval runs each notebook whole on one worker).  Each stage prints its own timing.
 test: install
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory lint test-py test-nb test-book; \
+	$(MAKE) --no-print-directory lint test-py test-nb test-book test-colab; \
 	echo "make test: all stages passed in $$(( $$(date +%s) - start )) s"
 
 lint: install
@@ -70,7 +74,7 @@ test-nb: install
 FAST_SITE := _build/fast
 test-book: install browser-deps
 	rm -rf $(FAST_SITE)
-	MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going --path-output $(FAST_SITE)
+	TQDM_DISABLE=1 MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going --path-output $(FAST_SITE)
 	MBRL_LESSONS_FAST=1 MBRL_LESSONS_REQUIRE_SITE=1 MBRL_LESSONS_SITE=$(FAST_SITE)/_build/html \
 	  $(BIN)/pytest -q -p no:cacheprovider tests/site
 
@@ -87,6 +91,27 @@ browser-deps: install
 	  mkdir -p $(VENV)/site-assets && npm install --prefix $(VENV)/site-assets --silent \
 	    --no-audit --no-fund mathjax@3 requirejs@2 @jupyter-widgets/html-manager@1.0.6 \
 	    >/dev/null || echo "could not install the site assets: browser tests will skip"; fi
+
+# The notebooks in Colab's package versions (.ci/colab-packages.txt, and what
+# that file says is not matched): a venv with those versions, the course package
+# installed as each notebook's first cell installs it in Colab (not editable,
+# with its dependencies), a check that pip changed none of Colab's packages,
+# then every notebook at FAST on the installed package (the results it shows
+# come from inside the wheel).
+COLAB_VENV := .venv-colab
+$(COLAB_VENV)/.installed: .ci/colab-packages.txt
+	rm -rf $(COLAB_VENV) && $(PYTHON) -m venv $(COLAB_VENV)
+	$(call cpu_torch,$(COLAB_VENV)/bin/python)
+	$(COLAB_VENV)/bin/pip install -q -r .ci/colab-packages.txt 2>&1 | grep -v 'is ignored' || true
+	touch $@
+
+test-colab: install $(COLAB_VENV)/.installed
+	$(COLAB_VENV)/bin/pip install -q --force-reinstall --no-deps . 2>&1 | grep -v 'is ignored' || true
+	$(COLAB_VENV)/bin/pip install -q . "nbval>=0.11" "pytest-xdist>=3.5" "pytest-timeout>=2.3" \
+	  2>&1 | grep -v 'is ignored' || true
+	$(COLAB_VENV)/bin/python .ci/check_pins.py .ci/colab-packages.txt
+	PYDEVD_DISABLE_FILE_VALIDATION=1 MBRL_LESSONS_FAST=1 OMP_NUM_THREADS=1 $(COLAB_VENV)/bin/pytest -q -n 2 --dist loadfile \
+	  --nbval-lax --nbval-current-env --timeout=600 -p no:cacheprovider book
 
 lab: install
 	$(BIN)/jupyter lab book

@@ -82,6 +82,13 @@ def test_live_figure_draws_once_and_redraws_in_place(monkeypatch):
     # what a redraw prints goes to an Output under the controls (captured only
     # inside a kernel, so here we check that the Output is there)
     assert isinstance(box.children[-1], widgets.Output)
+    # a kernel front end renders the widget view; the website (which prefers
+    # HTML over widget views) shows a note that the figure is static
+    bundle = box._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == box.model_id
+    assert "static figure" in bundle["text/html"] and "k = 1" in bundle["text/html"]
+    assert "demo" in bundle["text/html"]
 
 
 def test_live_figure_rejects_a_draw_without_a_figure(monkeypatch):

@@ -46,3 +46,21 @@ def test_notebook_pages_have_colab_launch_button(doc):
 def test_maths_rendered_with_mathjax():
     pages = [HTML / f"{d}.html" for d in _toc_files()]
     assert any("mathjax" in p.read_text(encoding="utf-8").lower() for p in pages)
+
+
+@pytest.mark.parametrize("doc", _toc_files())
+def test_no_dead_widgets_on_the_page(doc):
+    """A static page has no kernel: a slider there would move and change
+    nothing.  The site renders the controls' HTML note instead
+    (mbrl_lessons.viz.live_figure)."""
+    text = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    assert "application/vnd.jupyter.widget-view+json" not in text, \
+        f"{doc}: a widget view was rendered on the static page"
+
+
+def test_every_slider_has_its_static_note():
+    pages = [(HTML / f"{d}.html").read_text(encoding="utf-8") for d in _toc_files()]
+    notes = sum(p.count('class="mbrl-static-controls"') for p in pages)
+    sources = sum(p.read_text(encoding="utf-8").count("live_figure(")
+                  for p in (ROOT / "book").glob("*.py"))
+    assert notes >= sources > 0, (notes, sources)
