@@ -3,6 +3,7 @@ plus any instructor folder of hidden checks passed with ``--hidden``."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import pkgutil
@@ -43,9 +44,9 @@ def load_exercises(hidden: list[str | Path] | None = None) -> dict[str, Exercise
                     raise ValueError(f"{path}: hidden checks for unknown exercise "
                                      f"{ex_id!r}")
                 ex = found[ex_id]
-                found[ex_id] = Exercise(ex.id, ex.title, ex.notebook, ex.functions,
-                                        ex.checks + tuple(checks), ex.time_limit,
-                                        ex.hint)
+                extra_checks = tuple(dataclasses.replace(c, hidden=True)
+                                     for c in checks)
+                found[ex_id] = dataclasses.replace(ex, checks=ex.checks + extra_checks)
     return found
 
 

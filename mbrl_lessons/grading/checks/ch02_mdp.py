@@ -7,6 +7,8 @@ on random MDPs (no terminal states here).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mbrl_lessons.grading.core import (
@@ -30,6 +32,9 @@ def two_state():
     P[0, 0, 0] = P[0, 1, 1] = P[1, 0, 1] = P[1, 1, 0] = 1.0
     R = np.array([[1.0, 0.0], [2.0, 0.0]])
     return P, R, 0.9
+
+
+_DP = "mbrl_lessons.mdp.dp"
 
 
 def _rng(k):
@@ -136,16 +141,39 @@ def vi_random(ns):
                           "tol * gamma / (1 - gamma)")
 
 
+def _sweep_deltas(P, R, gamma, n):
+    """max|V_k - V_{k-1}| for the first ``n`` sweeps from V = 0."""
+    V, out = np.zeros(P.shape[0]), []
+    for _ in range(n):
+        V_new = bellman_optimality_backup(TabularMDP(P, R, gamma), V)
+        out.append(float(np.abs(V_new - V).max()))
+        V = V_new
+    return out
+
+
 def vi_stopping(ns):
     fn = get_function(ns, "value_iteration")
+    _, n = fn(*two_state()[:2], 0.9, 25.0)   # the first change is 2 < 25
+    if int(n) != 1:
+        raise AssertionError(
+            f"with tol = 25 the first sweep (largest change 2) already meets the "
+            f"rule, so value iteration stops after 1 sweep; you reported {n}. Hint: "
+            "n_sweeps counts every backup you applied, the last one included")
     P, R = random_mdp(_rng(40), 6, 2)
-    for tol in (1e-2, 1e-6):
+    deltas = _sweep_deltas(P, R, 0.9, 70)
+    for k in (4, 17, 60):
+        # a tol halfway (geometrically) between the changes of sweeps k-1 and k:
+        # the rule max|V_new - V| < tol first holds at sweep k, by a wide margin
+        tol = math.sqrt(deltas[k - 2] * deltas[k - 1])
         _, n = fn(P, R, 0.9, tol)
-        ref = value_iteration(TabularMDP(P, R, 0.9), tol=tol).iterations
-        if abs(int(n) - ref) > 1:
+        if int(n) != k:
+            hint = ("count every backup you applied, the last one included"
+                    if abs(int(n) - k) == 1 else
+                    "stop after the first sweep whose largest change is below tol")
             raise AssertionError(
-                f"with tol={tol:g} you swept {n} times; the stopping rule "
-                f"max|V_new - V| < tol stops after {ref} sweeps (starting from V = 0)")
+                f"with tol={tol:.6g} the stopping rule max|V_new - V| < tol stops "
+                f"after {k} sweeps (starting from V = 0); you reported {n}. "
+                f"Hint: {hint}")
 
 
 # --------------------------------------------------------- greedy policy
@@ -183,24 +211,29 @@ EXERCISES = [
               Check("2-state MDP, worked by hand", 2, pe_hand),
               Check("random MDPs vs the exact linear solve", 2, pe_random),
               Check("gamma = 0 gives the expected immediate reward", 1, pe_gamma0)),
-             hint="repeat V <- r_pi + gamma * P_pi @ V until the change is below tol"),
+             hint="repeat V <- r_pi + gamma * P_pi @ V until the change is below tol",
+             forbidden=(f"{_DP}.policy_evaluation", f"{_DP}.policy_evaluation_exact")),
     Exercise("ch02_bellman_backup", "The Bellman optimality backup", "ch02_mdp",
              ("bellman_optimality_backup",),
              (Check("returns shape [S]", 1, bb_shape),
               Check("2-state MDP: T(0) and the fixed point T(V*) = V*", 2, bb_hand),
               Check("random MDPs vs the reference", 2, bb_random)),
-             hint="Q = R + gamma * P @ V, then take the max over actions"),
+             hint="Q = R + gamma * P @ V, then take the max over actions",
+             forbidden=(f"{_DP}.bellman_optimality_backup", f"{_DP}.q_from_v")),
     Exercise("ch02_value_iteration", "Value iteration with a stopping rule",
              "ch02_mdp", ("value_iteration",),
              (Check("returns (V, n_sweeps)", 1, vi_returns),
               Check("2-state MDP: V* = [18, 20]", 2, vi_hand),
               Check("random MDPs within the error bound", 2, vi_random),
               Check("stops when max|V_new - V| < tol", 1, vi_stopping)),
-             hint="start from V = 0; back up until the largest change is below tol"),
+             hint="start from V = 0; back up until the largest change is below tol",
+             forbidden=(f"{_DP}.value_iteration", f"{_DP}.q_value_iteration",
+                        f"{_DP}.policy_iteration", f"{_DP}.bellman_optimality_backup")),
     Exercise("ch02_greedy_policy", "Greedy policy improvement", "ch02_mdp",
              ("greedy_policy",),
              (Check("returns integer actions of shape [S]", 1, gp_shape),
               Check("2-state MDP: greedy in V* is [1, 0]", 2, gp_hand),
               Check("random MDPs: every chosen action maximises Q", 2, gp_random)),
-             hint="compute Q = R + gamma * P @ V and take argmax over actions"),
+             hint="compute Q = R + gamma * P @ V and take argmax over actions",
+             forbidden=(f"{_DP}.greedy_policy", f"{_DP}.q_from_v")),
 ]

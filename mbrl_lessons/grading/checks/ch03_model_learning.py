@@ -103,6 +103,25 @@ def pm_chain(ns):
                              "iteration on the learned model, not by immediate reward")
 
 
+def pm_long_chain(ns):
+    # a chain of 12 states: action 0 stays and pays 0.1 now, action 1 moves right
+    # (free) towards the last state, which pays 1 per step forever.  Moving right
+    # is optimal everywhere (0.95^11 > 0.1), but only a planner that looks ahead
+    # far enough (value iteration run to convergence) sees it from the far end.
+    n, data = 12, []
+    for s in range(n):
+        data.append((s, 0, 1.0 if s == n - 1 else 0.1, s))
+        data.append((s, 1, 1.0 if s == n - 1 else 0.0, min(s + 1, n - 1)))
+    pi = _plan(ns, data, n, 2, 0.95)
+    wrong = [s for s in range(n - 1) if pi[s] != 1]
+    if wrong:
+        raise AssertionError(
+            f"on a 12-state chain where the pay-off is 11 steps away, the planned "
+            f"policy stays put in states {wrong}; moving right is optimal "
+            f"everywhere. Hint: run value iteration until it converges (max "
+            "change below a small tol), not for a fixed few sweeps")
+
+
 def pm_random(ns):
     for seed in (3, 4):
         data, S, A = _data(seed)
@@ -120,11 +139,21 @@ EXERCISES = [
               Check("counts and mean rewards, by hand", 2, em_hand),
               Check("untried pairs are zero-reward self-loops", 1, em_unvisited),
               Check("random data vs the reference", 2, em_random)),
-             hint="count N(s,a,s'), sum rewards, divide; untried pairs self-loop"),
+             hint="count N(s,a,s'), sum rewards, divide; untried pairs self-loop",
+             forbidden=("mbrl_lessons.mdp.learning.estimate_mdp",
+                        "mbrl_lessons.mdp.learning.TabularModel")),
     Exercise("ch03_planning_with_model", "Planning with the learned model",
              "ch03_model_learning", ("plan_with_model",),
              (Check("returns integer actions of shape [S]", 1, pm_shape),
-              Check("a chain where looking ahead matters", 2, pm_chain),
+              Check("a chain where looking ahead matters", 1, pm_chain),
+              Check("a long chain: plans to convergence", 1, pm_long_chain),
               Check("random data: optimal for the learned model", 2, pm_random)),
-             hint="estimate the model, run value iteration on it, act greedily"),
+             hint="estimate the model, run value iteration on it, act greedily",
+             forbidden=("mbrl_lessons.mdp.learning.estimate_mdp",
+                        "mbrl_lessons.mdp.learning.TabularModel",
+                        "mbrl_lessons.mdp.dp.value_iteration",
+                        "mbrl_lessons.mdp.dp.q_value_iteration",
+                        "mbrl_lessons.mdp.dp.policy_iteration",
+                        "mbrl_lessons.mdp.dp.q_from_v",
+                        "mbrl_lessons.mdp.model_based.model_based_rl")),
 ]

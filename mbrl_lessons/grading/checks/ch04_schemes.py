@@ -11,6 +11,8 @@ from mbrl_lessons.grading.core import (
     assert_close,
     get_function,
 )
+from mbrl_lessons.grading.fixtures import v2_setup
+from mbrl_lessons.grading.wire import RemoteTensor, fx
 
 
 # ------------------------------------------------------------ CEM update
@@ -72,73 +74,32 @@ def cem_quadratic(ns):
 
 
 # --------------------------------------------------------------- MPC loop
-class _Env:
-    """A 1-D toy: obs is the step count; reward = -|action - obs|."""
-
-    def __init__(self):
-        self.t = 0
-        self.executed = []
-
-    def reset(self, seed=None):
-        self.t = 0
-        self.executed = []
-        return np.array([0.0]), {}
-
-    def step(self, action):
-        a = float(np.asarray(action).reshape(-1)[0])
-        self.executed.append(a)
-        r = -abs(a - self.t)
-        self.t += 1
-        return np.array([float(self.t)]), r, False, self.t >= 5, {}
-
-
+# The environment and the planner live in the submission's process (built
+# from fixtures.ToyEnv / FirstGoodPlanner); what they saw comes back by value.
 def mpc_first_action(ns):
-    env, seen = _Env(), []
-
-    def plan_fn(obs):
-        seen.append(float(np.asarray(obs).reshape(-1)[0]))
-        o = seen[-1]
-        return np.array([[o], [o + 100.0], [o + 200.0]])  # only the first is good
-
-    total = get_function(ns, "mpc_episode")(env, plan_fn, 0)
-    if env.executed != [0.0, 1.0, 2.0, 3.0, 4.0]:
-        raise AssertionError(f"executed actions {env.executed}; MPC executes only the "
+    r = get_function(ns, "mpc_episode").call(fx("toy_env", key="env"),
+                                             fx("first_good_planner", key="plan"), 0,
+                                             state=True)
+    executed = r.state.get("env", {}).get("executed")
+    seen = r.state.get("plan", {}).get("seen")
+    if executed != [0.0, 1.0, 2.0, 3.0, 4.0]:
+        raise AssertionError(f"executed actions {executed}; MPC executes only the "
                              "FIRST action of each plan, then replans")
     if seen != [0.0, 1.0, 2.0, 3.0, 4.0]:
         raise AssertionError(f"the planner was called with {seen}; call it at every "
                              "step with the CURRENT observation")
-    assert_close(total, 0.0, "the episode's return")
+    assert_close(r.value, 0.0, "the episode's return")
 
 
 def mpc_return(ns):
-    env = _Env()
-    total = get_function(ns, "mpc_episode")(env, lambda obs: np.array([[1.0]]), 0)
+    total = get_function(ns, "mpc_episode")(fx("toy_env"),
+                                            fx("constant_planner", value=1.0), 0)
     # rewards -|1 - t| for t = 0..4: -1, 0, -1, -2, -3
     assert_close(total, -7.0, "the sum of rewards", hint="add up every reward until "
                  "the episode is terminated or truncated")
 
 
 # ---------------------------------------------------------------- v2 loss
-def _setup():
-    import torch
-
-    gen = torch.Generator().manual_seed(0)
-    policy = torch.nn.Linear(2, 1)
-    with torch.no_grad():
-        policy.weight.copy_(torch.tensor([[-0.5, 0.2]]))
-        policy.bias.zero_()
-    A = torch.tensor([[0.9, 0.1], [0.0, 0.95]])
-
-    def model_step(obs, act):
-        return obs @ A.T + torch.cat([torch.zeros_like(act), act], -1)
-
-    def reward_fn(obs, act):
-        return -(obs ** 2).sum(-1) - 0.1 * (act ** 2).sum(-1)
-
-    starts = torch.randn(16, 2, generator=gen)
-    return torch, policy, model_step, reward_fn, starts
-
-
 def _ref_loss(torch, policy, model_step, reward_fn, starts, horizon):
     obs, total = starts, torch.zeros(starts.shape[0])
     for _ in range(horizon):
@@ -148,34 +109,50 @@ def _ref_loss(torch, policy, model_step, reward_fn, starts, horizon):
     return -total.mean()
 
 
+def _v2_args(horizon):
+    starts = v2_setup()[3]
+    return (fx("v2_policy", key="policy"), fx("v2_model_step"), fx("v2_reward"),
+            starts, horizon)
+
+
+def _scalar_tensor(got, name):
+    if not isinstance(got, RemoteTensor) or got.numel() != 1:
+        raise AssertionError(f"{name} should return a scalar torch tensor, got "
+                             f"{got!r}"[:300])
+    return got
+
+
 def v2_value(ns):
-    torch, policy, step, rew, starts = _setup()
+    import torch
+
     fn = get_function(ns, "model_return_loss")
     for H in (1, 5):
-        got = fn(policy, step, rew, starts, H)
-        if not isinstance(got, torch.Tensor) or got.numel() != 1:
-            raise AssertionError("model_return_loss should return a scalar tensor")
-        want = _ref_loss(torch, policy, step, rew, starts, H)
+        got = _scalar_tensor(fn(*_v2_args(H)), "model_return_loss")
+        policy, step, rew, starts = v2_setup()
+        with torch.no_grad():
+            want = _ref_loss(torch, policy, step, rew, starts, H)
         assert_close(float(got), float(want), f"the loss at horizon {H}", atol=1e-4,
                      hint="minus the MEAN over starts of the summed rewards; the "
                           "reward of step t uses the state before the step")
 
 
 def v2_gradient(ns):
-    torch, policy, step, rew, starts = _setup()
-    loss = get_function(ns, "model_return_loss")(policy, step, rew, starts, 5)
-    if not loss.requires_grad:
+    import torch
+
+    r = get_function(ns, "model_return_loss").call(*_v2_args(5), backward=True,
+                                                   state=True)
+    _scalar_tensor(r.value, "model_return_loss")
+    if r.no_grad:
         raise AssertionError("the loss carries no gradient: do not detach or use "
                              "numpy inside the rollout")
-    loss.backward()
-    want_policy = torch.nn.Linear(2, 1)
-    want_policy.load_state_dict(policy.state_dict())
-    want_policy.zero_grad()
-    _ref_loss(torch, want_policy, step, rew, starts, 5).backward()
-    assert_close(policy.weight.grad.numpy(), want_policy.weight.grad.numpy(),
-                 "d loss / d policy weights", atol=1e-4,
-                 hint="actions must come from the policy at every step, and the "
-                      "next state from model_step(obs, act)")
+    grad = r.state.get("policy", {}).get("weight")
+    if grad is None:
+        raise AssertionError("no gradient reached the policy's weights")
+    policy, step, rew, starts = v2_setup()
+    _ref_loss(torch, policy, step, rew, starts, 5).backward()
+    assert_close(grad, policy.weight.grad.numpy(), "d loss / d policy weights",
+                 atol=1e-4, hint="actions must come from the policy at every step, "
+                                 "and the next state from model_step(obs, act)")
 
 
 EXERCISES = [
@@ -184,7 +161,8 @@ EXERCISES = [
               Check("smoothing with alpha", 1, cem_smoothing),
               Check("random data vs the reference", 2, cem_random),
               Check("iterating it finds a quadratic's optimum", 1, cem_quadratic)),
-             hint="take the n_elites highest returns, fit mean/std, smooth"),
+             hint="take the n_elites highest returns, fit mean/std, smooth",
+             forbidden=("mbrl_lessons.planning.shooting.cem_update",)),
     Exercise("ch04_mpc_loop", "The MPC loop", "ch04_schemes", ("mpc_episode",),
              (Check("replans every step, executes the first action", 3,
                     mpc_first_action),
@@ -193,5 +171,7 @@ EXERCISES = [
     Exercise("ch04_v2_loss", "The v2.0 loss", "ch04_schemes", ("model_return_loss",),
              (Check("value at horizons 1 and 5", 2, v2_value),
               Check("gradients flow into the policy", 2, v2_gradient)),
-             hint="unroll policy and model for horizon steps; return -mean(return)"),
+             hint="unroll policy and model for horizon steps; return -mean(return)",
+             forbidden=("mbrl_lessons.algorithms.schemes.model_return_loss",),
+             torch=True),
 ]

@@ -13,6 +13,8 @@ from mbrl_lessons.grading.core import (
     assert_close,
     get_function,
 )
+from mbrl_lessons.grading.fixtures import encoder_and_transition_grads, latent_setup
+from mbrl_lessons.grading.wire import RemoteTensor, fx
 
 
 # ------------------------------------------------------- Gaussian NLL
@@ -93,13 +95,11 @@ def _kstep(ns, predict, obs, act) -> float:
 
 
 def kstep_hand(ns):
-    def predict(s, a):  # a model that always moves 1 too far
-        return s + a + 1.0
-
     obs = np.array([[[0.0], [1.0], [2.0]]])   # truth: s' = s + a
     act = np.array([[[1.0], [1.0]]])
-    # predictions 2, 4 against 1, 2: errors 1 and 2 -> (1 + 4) / 2
-    assert_close(_kstep(ns, predict, obs, act), 2.5,
+    # a model that always moves 1 too far: predictions 2, 4 against 1, 2:
+    # errors 1 and 2 -> (1 + 4) / 2
+    assert_close(_kstep(ns, fx("overshoot_predict"), obs, act), 2.5,
                  "two steps with a model that overshoots by 1",
                  hint="feed the model its OWN prediction, not the true state")
 
@@ -113,7 +113,8 @@ def kstep_random(ns):
 
     obs = rng.normal(size=(4, 6, 3))
     act = rng.normal(size=(4, 5, 3))
-    assert_close(_kstep(ns, predict, obs, act), _ref_kstep(predict, obs, act),
+    assert_close(_kstep(ns, fx("linear_predict", w=w), obs, act),
+                 _ref_kstep(predict, obs, act),
                  "a linear model on random trajectories (k = 5)", atol=1e-8,
                  hint="sum the squared error over dimensions, average over the "
                       "batch, then average over the k steps")
@@ -199,110 +200,84 @@ def alarm_random(ns):
 
 
 # ------------------------------------------------ latent consistency
-def _latent_setup(seed=0):
-    import torch
-
-    from mbrl_lessons.models.latent import LatentConfig, LatentModel
-
-    cfg = LatentConfig(image_size=4, latent_dim=3, hidden=16, trans_hidden=16,
-                       seed=seed)
-    model = LatentModel(cfg)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():  # the package starts f(z, a) = z; make the step do work
-        last = model.transition[-1]
-        last.weight.copy_(0.3 * torch.randn(last.weight.shape, generator=gen))
-        last.bias.copy_(0.1 * torch.randn(last.bias.shape, generator=gen))
-    obs = torch.rand(6, 4, 2, 4, 4, generator=gen)      # B = 6 windows, K = 3
-    act = 2.0 * torch.rand(6, 3, 1, generator=gen) - 1.0
-    return torch, model, obs, act
-
-
-def _consistency(ns, encode, step, obs, act):
-    import torch
-
-    out = get_function(ns, "latent_consistency")(encode, step, obs, act)
-    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+def _consistency(ns, encode, step, obs, act, **kw):
+    r = get_function(ns, "latent_consistency").call(encode, step, obs, act, **kw)
+    out = r.value
+    if not isinstance(out, RemoteTensor) or out.numel() != 1:
         raise AssertionError(f"latent_consistency should return a scalar torch "
-                             f"tensor, got {type(out).__name__}"
-                             + (f" of shape {tuple(out.shape)}"
-                                if isinstance(out, torch.Tensor) else ""))
-    return out.reshape(())
+                             f"tensor, got {out!r}"[:300])
+    return r
 
 
 def consistency_hand(ns):
     import torch
 
-    def encode(o):                       # observations are already codes
-        return o
-
-    def step(z, a):
-        return z + a
-
     obs = torch.tensor([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]])   # B = 1, K = 2, Z = 2
     act = torch.tensor([[[1.0, 1.0], [0.0, 0.0]]])
+    # observations are already codes; step(z, a) = z + a:
     # predictions (1, 1), (1, 1) against (1, 0), (1, 1): squared gaps 1 and 0
-    got = float(_consistency(ns, encode, step, obs, act).detach())
+    enc, step = fx("identity_encode"), fx("add_step")
+    got = float(_consistency(ns, enc, step, obs, act).value)
     assert_close(got, 0.5, "two steps in a 2-d code space, by hand",
                  hint="SUM the squared gap over the code's numbers, average over "
                       "the batch, then average over the K steps; step from your "
                       "own prediction, never from the encoded true observation")
     obs2 = torch.cat([obs, obs + 1.0])                       # a batch of two
-    got = float(_consistency(ns, encode, step, obs2, act.repeat(2, 1, 1)).detach())
+    got = float(_consistency(ns, enc, step, obs2, act.repeat(2, 1, 1)).value)
     assert_close(got, 0.5, "the same window twice (B = 2)",
                  hint="average over the batch, do not sum over it")
 
 
+def _model_fx(seed):
+    return (fx("latent_model", key="model", attr="encode", seed=seed),
+            fx("latent_model", key="model", attr="step", seed=seed))
+
+
 def consistency_value(ns):
-    torch, model, obs, act = _latent_setup()
     from mbrl_lessons.models.latent import latent_losses
 
+    model, obs, act = latent_setup(0)
     want = float(latent_losses(model, obs, act).consistency.detach())
-    got = float(_consistency(ns, model.encode, model.step, obs, act).detach())
+    got = float(_consistency(ns, *_model_fx(0), obs, act).value)
     assert_close(got, want, "on a small random LatentModel (B = 6, K = 3, Z = 3), "
                  "against the package's latent_losses", atol=1e-5,
                  hint="z = encode(obs[:, 0]); for k: z = step(z, act[:, k]) and "
                       "compare with encode(obs[:, k + 1])")
 
 
-def _encoder_grads(model):
-    return np.concatenate([p.grad.flatten().numpy() if p.grad is not None
-                           else np.zeros(p.numel())
-                           for p in model.encoder.parameters()])
-
-
 def consistency_gradient(ns):
-    torch, model, obs, act = _latent_setup(seed=1)
     from mbrl_lessons.models.latent import latent_losses
 
-    loss = _consistency(ns, model.encode, model.step, obs, act)
-    if not loss.requires_grad:
+    model, obs, act = latent_setup(1)
+    r = _consistency(ns, *_model_fx(1), obs, act, backward=True, state=True)
+    if r.no_grad:
         raise AssertionError("the loss carries no gradient at all: only the TARGETS "
                              "are detached; the start code and the steps keep theirs")
-    loss.backward()
-    got = _encoder_grads(model)
-    trans_got = model.transition[0].weight.grad
-    model.zero_grad(set_to_none=True)
+    st = r.state.get("model", {})
+    got, trans_got = st.get("encoder"), st.get("transition")
     latent_losses(model, obs, act, stop_gradient=False).consistency.backward()
-    no_sg = _encoder_grads(model)
+    no_sg = encoder_and_transition_grads(model)["encoder"]
     model.zero_grad(set_to_none=True)
     latent_losses(model, obs, act, stop_gradient=True).consistency.backward()
-    want = _encoder_grads(model)
+    ref = encoder_and_transition_grads(model)
+    want = ref["encoder"]
     if trans_got is None:
         raise AssertionError("no gradient reached the transition: do not detach the "
                              "predicted codes")
-    assert_close(trans_got.numpy(), model.transition[0].weight.grad.numpy(),
+    assert_close(trans_got, ref["transition"],
                  "gradient of the transition's first layer", atol=1e-5,
                  hint="the loss's value must be right first (see the checks "
                       "above); then the steps keep their gradient")
+    got = np.asarray(got, dtype=float)
     scale = max(np.abs(want).max(), 1e-12)
-    if np.abs(got - want).max() <= 1e-4 * scale + 1e-7:
+    if got.shape == want.shape and np.abs(got - want).max() <= 1e-4 * scale + 1e-7:
         return
-    if np.abs(got - no_sg).max() <= 1e-4 * scale + 1e-7:
+    if got.shape == want.shape and np.abs(got - no_sg).max() <= 1e-4 * scale + 1e-7:
         raise AssertionError("the encoder's gradient includes the path through the "
                              "TARGETS encode(obs[:, 1:]): the stop-gradient is "
                              "missing. Hint: compute the targets under "
                              "torch.no_grad() or call .detach() on them")
-    if not np.abs(got).max() > 0:
+    if not np.abs(got).max(initial=0.0) > 0:
         raise AssertionError("the encoder gets no gradient at all; only the targets "
                              "are detached, the start code z = encode(obs[:, 0]) "
                              "keeps its gradient")
@@ -392,7 +367,8 @@ EXERCISES = [
              "ch05_models", ("gaussian_nll",),
              (Check("by hand, including the constant", 2, nll_hand),
               Check("random data vs the reference", 2, nll_random)),
-             hint="0.5 * (log(2 pi var) + (y - mean)^2 / var), averaged"),
+             hint="0.5 * (log(2 pi var) + (y - mean)^2 / var), averaged",
+             forbidden=("mbrl_lessons.models.ensemble.gaussian_nll",)),
     Exercise("ch05_split_uncertainty", "Aleatoric and epistemic variance",
              "ch05_models", ("split_uncertainty",),
              (Check("two members, by hand", 2, split_hand),
@@ -411,19 +387,22 @@ EXERCISES = [
               Check("isolated spikes do not fire", 1, alarm_spikes),
               Check("heavy-tailed random streams vs the package", 1, alarm_random)),
              hint="for t from window - 1 on: if np.median(errors[t - window + 1 : "
-                  "t + 1]) > threshold * reference: return t"),
+                  "t + 1]) > threshold * reference: return t",
+             forbidden=("mbrl_lessons.models.adaptation.first_alarm",)),
     Exercise("ch05_latent_consistency", "The latent consistency loss", "ch05_models",
              ("latent_consistency",),
              (Check("an identity encoder, by hand", 2, consistency_hand),
               Check("a small LatentModel vs the package", 1, consistency_value),
               Check("the stop-gradient on the targets", 2, consistency_gradient)),
              hint="z = encode(obs[:, 0]); targets = encode(obs[:, 1:]).detach(); "
-                  "step K times, add the summed squared gap, divide by K"),
+                  "step K times, add the summed squared gap, divide by K",
+             forbidden=("mbrl_lessons.models.latent.latent_losses",), torch=True),
     Exercise("ch05_option_model", "The multi-time model of an option", "ch05_models",
              ("option_model",),
              (Check("a one-step option is a primitive action", 1, option_primitive),
               Check("a corridor and a self-loop, by hand", 2, option_hand),
               Check("random MDPs and options vs the package", 2, option_random)),
              hint="M = I - gamma * P_pi * (1 - beta); R_o = solve(M, r_pi); "
-                  "P_o = solve(M, gamma * P_pi * beta)"),
+                  "P_o = solve(M, gamma * P_pi * beta)",
+             forbidden=("mbrl_lessons.mdp.options.option_model",)),
 ]

@@ -13,6 +13,7 @@ from mbrl_lessons.grading.core import (
     assert_close,
     get_function,
 )
+from mbrl_lessons.grading.wire import fx
 
 
 # ------------------------------------------------------ Dyna planning loop
@@ -26,7 +27,7 @@ def dyna_single(ns):
     Q = np.zeros((4, 2))
     Q[1] = [2.0, 0.0]
     Q = as_array(fn(Q, {(0, 1): (1.0, 1, False)}, 2, 0.5, 0.9,
-                    np.random.default_rng(0)), "dyna_planning", shape=(4, 2))
+                    fx("rng", seed=0)), "dyna_planning", shape=(4, 2))
     # two updates of the only pair: 0 -> 1.4 -> 2.1 (target 1 + 0.9 * 2 = 2.8)
     assert_close(Q[0, 1], 2.1, "Q[0, 1] after 2 planning updates",
                  hint="Q += alpha * (r + gamma * max Q[s'] - Q), n times")
@@ -36,14 +37,14 @@ def dyna_single(ns):
 def dyna_terminal(ns):
     fn = get_function(ns, "dyna_planning")
     Q = np.full((4, 1), 5.0)
-    Q = fn(Q, {(2, 0): (1.0, 3, True)}, 1, 1.0, 0.9, np.random.default_rng(0))
+    Q = fn(Q, {(2, 0): (1.0, 3, True)}, 1, 1.0, 0.9, fx("rng", seed=0))
     assert_close(Q[2, 0], 1.0, "a terminal transition's target",
                  hint="do not bootstrap from the state after a terminal transition")
 
 
 def dyna_converges(ns):
     fn = get_function(ns, "dyna_planning")
-    Q = fn(np.zeros((4, 1)), _chain_model(), 300, 0.5, 0.9, np.random.default_rng(1))
+    Q = fn(np.zeros((4, 1)), _chain_model(), 300, 0.5, 0.9, fx("rng", seed=1))
     assert_close(Q[:3, 0], [0.81, 0.9, 1.0], "Q on the chain after 300 updates",
                  atol=1e-3, hint="sample remembered pairs uniformly at random")
 
@@ -71,22 +72,31 @@ def _path():
             {"N": 0, "W": 0.0, "mover": -1}]
 
 
+def _backprop(ns, result):
+    """The path after the learner's ``backpropagate`` updated it in place."""
+    r = get_function(ns, "backpropagate").call(_path(), result, return_args=True)
+    path = r.args[0]
+    if not (isinstance(path, list) and all(isinstance(n, dict) and "N" in n
+                                           and "W" in n for n in path)):
+        raise AssertionError("update the nodes of the path in place (a list of "
+                             "dicts with keys 'N', 'W' and 'mover')")
+    return path
+
+
 def bp_win(ns):
-    path = _path()
-    get_function(ns, "backpropagate")(path, 1)  # the first player (+1) won
+    path = _backprop(ns, 1)  # the first player (+1) won
     got = [(n["N"], n["W"]) for n in path]
     want = [(4, 1.0), (3, 2.5), (1, 0.0)]
-    if got != want:
+    if not np.allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float)):
         raise AssertionError(f"after a win for +1, (N, W) per node should be {want}, "
                              f"got {got}; hint: each node counts the result for the "
                              "player who moved into it (win 1, draw 0.5, loss 0)")
 
 
 def bp_draw(ns):
-    path = _path()
-    get_function(ns, "backpropagate")(path, 0)
+    path = _backprop(ns, 0)
     got = [n["W"] for n in path]
-    if got != [1.5, 2.0, 0.5]:
+    if not np.allclose(np.asarray(got, dtype=float), [1.5, 2.0, 0.5]):
         raise AssertionError(f"a draw adds 0.5 to every node's W; got W = {got}")
 
 
@@ -106,6 +116,26 @@ def ps_hand(ns):
         raise AssertionError(f"expected (priority, s, a) = {want}, got {got}")
 
 
+def ps_negative(ns):
+    # a predecessor whose value is too HIGH: r + gamma max Q[s] - Q = -2.5; its
+    # priority is the size of that error, 2.5, and it must be queued
+    fn = get_function(ns, "predecessor_priorities")
+    Q = np.zeros((3, 2))
+    Q[1] = [1.0, 0.0]
+    Q[0, 1] = 3.4
+    model = {(0, 1): (0.0, 1, False), (2, 0): (0.5, 1, False)}
+    out = fn(Q, model, {1: {(0, 1), (2, 0)}}, 1, 0.9, 0.1)
+    got = sorted((round(float(p), 6), int(s), int(a)) for p, s, a in out)
+    want = [(1.4, 2, 0), (2.5, 0, 1)]
+    if got != want:
+        hint = ""
+        if (2.5, 0, 1) not in got:
+            hint = (" Hint: the priority is the SIZE of the error, |r + gamma max "
+                    "Q[s] - Q[s_bar, a_bar]|: a value that is too high needs an "
+                    "update as much as one that is too low")
+        raise AssertionError(f"expected (priority, s, a) = {want}, got {got}.{hint}")
+
+
 def ps_threshold(ns):
     fn = get_function(ns, "predecessor_priorities")
     Q = np.zeros((3, 1))
@@ -123,17 +153,24 @@ EXERCISES = [
              ("dyna_planning",),
              (Check("two updates of one remembered pair, by hand", 2, dyna_single),
               Check("no bootstrap after a terminal transition", 1, dyna_terminal),
-              Check("planning alone solves a chain", 2, dyna_converges))),
+              Check("planning alone solves a chain", 2, dyna_converges)),
+             forbidden=("mbrl_lessons.dyna.dyna_q.DynaQ",)),
     Exercise("ch06_ucb_score", "The UCB selection rule", "ch06_integration",
              ("ucb_score",),
              (Check("two scores by hand", 2, ucb_hand),
-              Check("unvisited children first", 1, ucb_unvisited))),
+              Check("unvisited children first", 1, ucb_unvisited)),
+             forbidden=("mbrl_lessons.search.mcts.ucb_score",)),
     Exercise("ch06_mcts_backprop", "MCTS backpropagation", "ch06_integration",
              ("backpropagate",),
              (Check("a win credits movers correctly", 2, bp_win),
-              Check("a draw is worth one half", 1, bp_draw))),
+              Check("a draw is worth one half", 1, bp_draw)),
+             forbidden=("mbrl_lessons.search.mcts.backpropagate",)),
     Exercise("ch06_ps_predecessors", "The prioritized-sweeping predecessor update",
              "ch06_integration", ("predecessor_priorities",),
              (Check("priorities of the predecessors, by hand", 2, ps_hand),
-              Check("only priorities above theta are queued", 1, ps_threshold))),
+              Check("an overestimated predecessor is queued by |error|", 1,
+                    ps_negative),
+              Check("only priorities above theta are queued", 1, ps_threshold)),
+             forbidden=("mbrl_lessons.dyna.prioritized.PrioritizedSweeping",
+                        "mbrl_lessons.dyna.prioritized.priority")),
 ]

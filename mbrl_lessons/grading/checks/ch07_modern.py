@@ -13,6 +13,8 @@ from mbrl_lessons.grading.core import (
     assert_close,
     get_function,
 )
+from mbrl_lessons.grading.fixtures import branched_setup
+from mbrl_lessons.grading.wire import fx
 
 
 # ------------------------------------------------- trajectory sampling
@@ -54,12 +56,11 @@ def _ref_branched(starts, policy, model, k):
     return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
 
 
-def _branched(ns, starts, policy, model, k):
+def _branched(ns, starts, policy, model, k, a_dim):
     out = get_function(ns, "branched_rollout")(starts, policy, model, k)
     if not (isinstance(out, tuple | list) and len(out) == 4):
         raise AssertionError("branched_rollout should return (obs, act, rew, next_obs)")
     b, o = starts.shape
-    a_dim = policy(starts).shape[1]
     shapes = ((k * b, o), (k * b, a_dim), (k * b,), (k * b, o))
     names = ("obs", "act", "rew", "next_obs")
     return tuple(as_array(x, n, shape=s) for x, n, s in zip(out, names, shapes,
@@ -67,13 +68,9 @@ def _branched(ns, starts, policy, model, k):
 
 
 def branched_hand(ns):
-    def policy(s):
-        return np.ones((len(s), 1))
-
-    def model(s, a):            # move by the action; reward = the state itself
-        return s + a, s[:, 0].copy()
-
-    obs, act, rew, nxt = _branched(ns, np.array([[0.0], [10.0]]), policy, model, 3)
+    # policy: always 1; model: move by the action, reward = the state itself
+    obs, act, rew, nxt = _branched(ns, np.array([[0.0], [10.0]]), fx("ones_policy"),
+                                   fx("counting_model"), 3, a_dim=1)
     assert_close(obs[:, 0], [0, 10, 1, 11, 2, 12],
                  "states, step by step (first both starts, then their successors)",
                  hint="each step continues from the model's PREDICTED states, and "
@@ -84,18 +81,9 @@ def branched_hand(ns):
 
 
 def branched_random(ns):
-    rng = np.random.default_rng(2)
-    w, u = rng.normal(size=(3, 3)) * 0.4, rng.normal(size=(3, 2))
-
-    def policy(s):
-        return np.tanh(s @ u)
-
-    def model(s, a):
-        s2 = s @ w + 0.1 * a.sum(1, keepdims=True)
-        return s2, -np.sum(s2 ** 2, axis=1)
-
-    starts = rng.normal(size=(8, 3))
-    got = _branched(ns, starts, policy, model, 5)
+    policy, model, starts = branched_setup()
+    got = _branched(ns, starts, fx("branched_policy"), fx("branched_model"), 5,
+                    a_dim=2)
     for g, want, name in zip(got, _ref_branched(starts, policy, model, 5),
                              ("obs", "act", "rew", "next_obs"), strict=True):
         assert_close(g, want, f"{name} of a linear model and a tanh policy (k = 5)",
@@ -183,15 +171,18 @@ EXERCISES = [
              (Check("a counting model, by hand", 2, branched_hand),
               Check("a linear model and a tanh policy", 2, branched_random)),
              hint="loop k times: a = policy(s); s2, r = model(s, a); keep "
-                  "(s, a, r, s2); s = s2; then concatenate each part"),
+                  "(s, a, r, s2); s = s2; then concatenate each part",
+             forbidden=("mbrl_lessons.algorithms.mbpo.branched_rollout",)),
     Exercise("ch07_lambda_returns", "Lambda-returns", "ch07_modern",
              ("lambda_returns",),
              (Check("lambda 0, 1 and 0.5 by hand", 2, lambda_hand),
               Check("random rewards and values", 2, lambda_random)),
-             hint="start from values[-1] and go backwards"),
+             hint="start from values[-1] and go backwards",
+             forbidden=("mbrl_lessons.algorithms.dreamer.lambda_returns",)),
     Exercise("ch07_puct_score", "MuZero's selection score", "ch07_modern",
              ("puct_score",),
              (Check("single children by hand", 2, puct_hand),
               Check("arrays of children", 2, puct_vector)),
-             hint="q + prior * sqrt(N) / (1 + n) * (c1 + log((N + c2 + 1) / c2))"),
+             hint="q + prior * sqrt(N) / (1 + n) * (c1 + log((N + c2 + 1) / c2))",
+             forbidden=("mbrl_lessons.search.puct.puct_score",)),
 ]

@@ -18,27 +18,21 @@ from mbrl_lessons.grading.core import (
     assert_close,
     get_function,
 )
+from mbrl_lessons.grading.fixtures import first_coord, random_ensemble, small_mlp
+from mbrl_lessons.grading.wire import RemoteTensor, fx
 
 
 def _numbers(value, name: str, shape: tuple):
     """A learner's tensor or array as a float numpy array of ``shape``."""
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
     return as_array(value, name, shape=shape)
 
 
-def _line_model(s, a):
-    """A 1-d world: the action is added to the state."""
-    return s + a
+def _line_model():
+    return fx("line_model")
 
 
 def _go_to(target: float):
-    """Reward ``-(s - target)^2`` (charged on the state before each step)."""
-    def reward(obs, act):
-        return -(obs[..., 0] - target) ** 2
-    return reward
+    return fx("go_to", target=target)
 
 
 # ------------------------------------------------- a new task, no new data
@@ -60,10 +54,8 @@ class _Plan:
 
     @property
     def first(self):
-        import torch
-
         value = self.out[1]
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor | np.ndarray) \
+        shape = tuple(value.shape) if isinstance(value, RemoteTensor | np.ndarray) \
             else None
         if shape == tuple(self.shape[1:]):
             raise AssertionError("best_first_action: you returned the whole best "
@@ -83,13 +75,13 @@ def plan_hand(ns):
     obs0 = torch.zeros(1)
     cands = torch.tensor([[[-1.0], [-1.0]], [[0.0], [0.0]], [[1.0], [1.0]]])
     # go to +2: states 0, -1 / 0, 0 / 0, 1 -> -(4 + 9), -(4 + 4), -(4 + 1)
-    scores = _plan(ns, _line_model, _go_to(2.0), obs0, cands).scores
+    scores = _plan(ns, _line_model(), _go_to(2.0), obs0, cands).scores
     hint = ("the reward of step k is r(s_k, a_k), charged on the state BEFORE the "
             "step, for k = 0 .. H - 1; start from obs0 and feed the model its own "
             "predictions")
     assert_close(scores, [-13.0, -8.0, -5.0], "scores of three constant sequences "
                  "(s' = s + a, from s = 0, H = 2) for the task 'go to +2'", hint=hint)
-    scores = _plan(ns, _line_model, _go_to(-2.0), obs0, cands).scores
+    scores = _plan(ns, _line_model(), _go_to(-2.0), obs0, cands).scores
     assert_close(scores, [-5.0, -8.0, -13.0], "the same model and sequences for the "
                  "NEW task 'go to -2'", hint=hint)
 
@@ -102,7 +94,7 @@ def plan_best_action(ns):
     cands = torch.tensor([[[1.0], [1.0], [-1.0]], [[-1.0], [-1.0], [1.0]],
                           [[0.0], [0.0], [0.0]]])
     for target, want in ((2.0, 1.0), (-2.0, -1.0)):
-        first = _plan(ns, _line_model, _go_to(target), obs0, cands).first
+        first = _plan(ns, _line_model(), _go_to(target), obs0, cands).first
         assert_close(first, [want], f"the first action of the best sequence for "
                      f"'go to {target:+g}'",
                      hint="take the sequence with the HIGHEST score and return its "
@@ -114,20 +106,21 @@ def plan_random(ns):
 
     from mbrl_lessons.analysis.benefits import TASKS
     from mbrl_lessons.envs.pendulum import pendulum_step
-    from mbrl_lessons.models import MLPDynamics, ModelEnv
+    from mbrl_lessons.models import ModelEnv
 
     gen = torch.Generator().manual_seed(5)
-    learned = MLPDynamics(3, 1, hidden=16, seed=3)   # untrained: any model will do
+    learned = small_mlp()
     th = torch.tensor(math.pi - 0.1)
     obs0 = torch.stack([torch.cos(th), torch.sin(th), torch.tensor(0.3)])
     cands = 4.0 * torch.rand(48, 10, 1, generator=gen) - 2.0
-    for model_name, predict in (("the true pendulum", pendulum_step),
-                                ("a small MLPDynamics", learned.predict)):
+    for model_name, predict, remote in (
+            ("the true pendulum", pendulum_step, fx("pendulum_step")),
+            ("a small MLPDynamics", learned.predict, fx("small_mlp_predict"))):
         for task in ("swing-up", "horizontal", "tilted hang"):
             with torch.no_grad():
                 want = ModelEnv(SimpleNamespace(predict=predict),
                                 TASKS[task]).returns(obs0, cands)
-            plan = _plan(ns, predict, TASKS[task], obs0, cands)
+            plan = _plan(ns, remote, fx("task_reward", task=task), obs0, cands)
             scores, first = plan.scores, plan.first
             what = f"{model_name}, task {task!r}, 48 sequences of 10 steps"
             assert_close(scores, want.numpy(), f"scores: {what}, against the "
@@ -141,38 +134,13 @@ def plan_random(ns):
 
 # --------------------------------------- pessimism about the model's gaps
 def _pess(ns, members, reward_fn, obs0, actions, penalty, u_ref):
-    import torch
-
     out = get_function(ns, "pessimistic_returns")(members, reward_fn, obs0.clone(),
                                                   actions.clone(), penalty, u_ref)
-    with torch.no_grad():
-        return _numbers(out, "pessimistic_returns's result", (actions.shape[0],))
+    return _numbers(out, "pessimistic_returns's result", (actions.shape[0],))
 
 
-def _two_members(obs, act):
-    """Two members that differ by (0.6, 0.8): population std (0.3, 0.4), u = 0.5."""
-    import torch
-
-    base = obs + act
-    return torch.stack([base, base + torch.tensor([0.6, 0.8])])
-
-
-def _first_coord(obs, act):
-    return obs[..., 0]
-
-
-def _random_ensemble(seed: int, n_members: int = 4):
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    W = torch.eye(3) + 0.15 * torch.randn(n_members, 3, 3, generator=gen)
-    U = 0.3 * torch.randn(n_members, 1, 3, generator=gen)
-    b = 0.05 * torch.randn(n_members, 1, 3, generator=gen)
-
-    def predict_members(obs, act):   # [B, 3], [B, 1] -> [E, B, 3]
-        return obs @ W + act @ U + b
-
-    return predict_members, gen
+_two_members = fx("two_members")
+_first_coord = fx("first_coord")
 
 
 def _reference_pess(members, reward_fn, obs0, actions, penalty, u_ref):
@@ -188,11 +156,12 @@ def _reference_pess(members, reward_fn, obs0, actions, penalty, u_ref):
 def pess_zero(ns):
     import torch
 
-    members, gen = _random_ensemble(11)
+    members, gen = random_ensemble(11)
     obs0 = torch.tensor([0.2, -0.9, 1.0])
     actions = 4.0 * torch.rand(16, 6, 1, generator=gen) - 2.0
-    want = _reference_pess(members, _first_coord, obs0, actions, 0.0, 1.0)
-    got = _pess(ns, members, _first_coord, obs0, actions, 0.0, 1.0)
+    want = _reference_pess(members, first_coord, obs0, actions, 0.0, 1.0)
+    got = _pess(ns, fx("random_ensemble", seed=11), _first_coord, obs0, actions,
+                0.0, 1.0)
     assert_close(got, want.numpy(), "penalty 0 (the plain planner on the ensemble "
                  "mean), 16 sequences of 6 steps", atol=1e-4,
                  hint="step with the MEAN of the members' predictions; the reward "
@@ -223,7 +192,7 @@ def pess_random(ns):
 
     from mbrl_lessons.envs.pendulum import pendulum_reward
 
-    members, gen = _random_ensemble(13, n_members=5)
+    members, gen = random_ensemble(13, n_members=5)
     th = torch.tensor(2.5)
     obs0 = torch.stack([torch.cos(th), torch.sin(th), torch.tensor(-1.0)])
     actions = 4.0 * torch.rand(32, 8, 1, generator=gen) - 2.0
@@ -232,7 +201,8 @@ def pess_random(ns):
         u_med = float(u.norm(dim=-1).median())
     for penalty, u_ref in ((3.0, u_med), (30.0, 0.5 * u_med), (1.0, 2.0 * u_med)):
         want = _reference_pess(members, pendulum_reward, obs0, actions, penalty, u_ref)
-        got = _pess(ns, members, pendulum_reward, obs0, actions, penalty, u_ref)
+        got = _pess(ns, fx("random_ensemble", seed=13, n_members=5),
+                    fx("pendulum_reward"), obs0, actions, penalty, u_ref)
         assert_close(got, want.numpy(), f"5 random linear members, swing-up reward, "
                      f"penalty {penalty:g}, u_ref {u_ref:.3g}, against the package's "
                      "PessimisticModelEnv", atol=1e-3,
@@ -248,12 +218,15 @@ EXERCISES = [
               Check("the first action of the best sequence", 1, plan_best_action),
               Check("the pendulum's tasks vs the package", 2, plan_random)),
              hint="obs = obs0 for every sequence; for t: total += reward_fn(obs, "
-                  "a_t); obs = predict(obs, a_t); best = total.argmax()"),
+                  "a_t); obs = predict(obs, a_t); best = total.argmax()",
+             forbidden=("mbrl_lessons.models.dynamics.ModelEnv",), torch=True),
     Exercise("ch08_pessimistic_returns", "A planner that distrusts its model",
              "ch08_benefits", ("pessimistic_returns",),
              (Check("penalty 0 is the plain mean-model planner", 1, pess_zero),
               Check("two members, by hand", 2, pess_hand),
               Check("a random ensemble vs the package", 2, pess_random)),
              hint="per step: nxt = predict_members(obs, a_t); total += reward; "
-                  "total -= penalty * relu(u / u_ref - 1); obs = nxt.mean(0)"),
+                  "total -= penalty * relu(u / u_ref - 1); obs = nxt.mean(0)",
+             forbidden=("mbrl_lessons.analysis.benefits.PessimisticModelEnv",),
+             torch=True),
 ]
