@@ -133,3 +133,11 @@ sync: install
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Gradescope autograder bundles: build/gradescope/<notebook>.zip for every
+# exercise notebook (setup.sh, run_autograder, config.json, the package wheel).
+# NOTEBOOK=ch02_mdp builds one; HIDDEN=dir adds a folder of hidden checks.
+.PHONY: gradescope
+gradescope: install
+	$(PY) -m mbrl_lessons.grading.gradescope build --out build/gradescope \
+	  $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(if $(HIDDEN),--hidden $(HIDDEN))

@@ -157,6 +157,36 @@ def cells_from_py(path: Path) -> list[str]:
     return [_transform(p) for p in parts if p.strip()]
 
 
+def _class_source(cls) -> str:
+    """A notebook class's source, found through its methods' code (``inspect``
+    cannot find classes defined in ``__main__`` of a kernel)."""
+    import ast
+    import linecache
+
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        pass
+    for value in vars(cls).values():
+        fn = getattr(value, "__func__", value)
+        fn = getattr(fn, "fget", fn)
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            continue
+        text = "".join(linecache.getlines(code.co_filename))
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__ and \
+                    node.lineno <= code.co_firstlineno <= node.end_lineno:
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                lines = text.splitlines(True)[start - 1: node.end_lineno]
+                return __import__("textwrap").dedent("".join(lines))
+    raise OSError("source not found")
+
+
 _IPY_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open", "check"}
 _IPY_PRIVATE = re.compile(r"^_(i{0,3}|\d+|i\d+|ih|oh|dh|ii|iii)$")
 
@@ -182,7 +212,8 @@ def namespace_code(ns: dict) -> tuple[list[str], dict, list[str]]:
         if (inspect.isfunction(val) or inspect.isclass(val)) and mod == ns.get(
                 "__name__", "__main__"):
             try:
-                src = inspect.getsource(val)
+                src = _class_source(val) if inspect.isclass(val) else \
+                    inspect.getsource(val)
             except (OSError, TypeError):
                 skipped.append(name)
                 continue

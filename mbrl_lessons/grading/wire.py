@@ -135,7 +135,7 @@ class Opaque:
 
 
 def _array_payload(arr: np.ndarray) -> list:
-    arr = np.ascontiguousarray(arr)
+    arr = np.array(arr, order="C", copy=True)  # (ascontiguousarray makes 0-d 1-d)
     return [arr.dtype.str, list(arr.shape), base64.b64encode(arr.tobytes()).decode()]
 
 

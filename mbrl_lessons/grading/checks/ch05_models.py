@@ -22,9 +22,9 @@ def _ref_nll(mean, var, y):
     return float(np.mean(0.5 * (np.log(2 * np.pi * var) + (y - mean) ** 2 / var)))
 
 
-def _nll(ns, mean, var, y) -> float:
+def _nll(ns, mean, var, y):
     out = get_function(ns, "gaussian_nll")(mean, var, y)
-    return float(as_array(out, "gaussian_nll's result", shape=()))
+    return as_array(out, "gaussian_nll's result", shape=())   # keeps its dtype
 
 
 def nll_hand(ns):
@@ -89,9 +89,9 @@ def _ref_kstep(predict, obs, act):
     return total / k
 
 
-def _kstep(ns, predict, obs, act) -> float:
+def _kstep(ns, predict, obs, act):
     out = get_function(ns, "kstep_loss")(predict, obs, act)
-    return float(as_array(out, "kstep_loss's result", shape=()))
+    return as_array(out, "kstep_loss's result", shape=())
 
 
 def kstep_hand(ns):
@@ -217,13 +217,13 @@ def consistency_hand(ns):
     # observations are already codes; step(z, a) = z + a:
     # predictions (1, 1), (1, 1) against (1, 0), (1, 1): squared gaps 1 and 0
     enc, step = fx("identity_encode"), fx("add_step")
-    got = float(_consistency(ns, enc, step, obs, act).value)
+    got = _consistency(ns, enc, step, obs, act).value
     assert_close(got, 0.5, "two steps in a 2-d code space, by hand",
                  hint="SUM the squared gap over the code's numbers, average over "
                       "the batch, then average over the K steps; step from your "
                       "own prediction, never from the encoded true observation")
     obs2 = torch.cat([obs, obs + 1.0])                       # a batch of two
-    got = float(_consistency(ns, enc, step, obs2, act.repeat(2, 1, 1)).value)
+    got = _consistency(ns, enc, step, obs2, act.repeat(2, 1, 1)).value
     assert_close(got, 0.5, "the same window twice (B = 2)",
                  hint="average over the batch, do not sum over it")
 
@@ -238,7 +238,7 @@ def consistency_value(ns):
 
     model, obs, act = latent_setup(0)
     want = float(latent_losses(model, obs, act).consistency.detach())
-    got = float(_consistency(ns, *_model_fx(0), obs, act).value)
+    got = _consistency(ns, *_model_fx(0), obs, act).value
     assert_close(got, want, "on a small random LatentModel (B = 6, K = 3, Z = 3), "
                  "against the package's latent_losses", atol=1e-5,
                  hint="z = encode(obs[:, 0]); for k: z = step(z, act[:, k]) and "

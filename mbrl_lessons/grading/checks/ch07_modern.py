@@ -138,14 +138,13 @@ def _ref_puct(q, prior, n_parent, n_child, c1=1.25, c2=19652):
 
 def puct_hand(ns):
     f = get_function(ns, "puct_score")
-    got = float(as_array(f(0.5, 0.25, 16, 3), "puct_score(0.5, 0.25, 16, 3)",
-                         shape=()))
+    got = as_array(f(0.5, 0.25, 16, 3), "puct_score(0.5, 0.25, 16, 3)", shape=())
     assert_close(got, _ref_puct(0.5, 0.25, 16, 3), "Q 0.5, prior 0.25, N 16, n 3",
                  hint="sqrt(N) / (1 + n), times (c1 + log((N + c2 + 1) / c2))")
-    got = float(as_array(f(0.3, 0.9, 0, 0), "puct_score(0.3, 0.9, 0, 0)", shape=()))
+    got = as_array(f(0.3, 0.9, 0, 0), "puct_score(0.3, 0.9, 0, 0)", shape=())
     assert_close(got, 0.3, "an unvisited child of an unvisited node scores Q")
-    got = float(as_array(f(0.0, 1.0, 4, 0, c1=1.0, c2=1.0), "puct_score with c1 = "
-                         "c2 = 1", shape=()))
+    got = as_array(f(0.0, 1.0, 4, 0, c1=1.0, c2=1.0), "puct_score with c1 = c2 = 1",
+                   shape=())
     assert_close(got, 2 * (1 + math.log(6)), "c1 and c2 are used as given")
 
 
