@@ -18,10 +18,10 @@ from mbrl_lessons.core.results import Target, benchmark_cli, write_results
 
 out_dir, fast = benchmark_cli(__doc__)
 
+from mbrl_lessons.algorithms.muzero import MuZeroConfig, train  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.dyna.dyna_q import DynaConfig, run_episodes  # noqa: E402
 from mbrl_lessons.envs.mazes import DYNA_MAZE_SHORTEST, DynaMaze  # noqa: E402
-from mbrl_lessons.search.muzero import MuZeroConfig, train  # noqa: E402
 
 torch.set_num_threads(1)
 N_SEEDS = budget(fast=1, full=3)

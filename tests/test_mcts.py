@@ -119,7 +119,7 @@ def test_same_seed_same_tree():
     a = mcts(GAME, EMPTY, 200, make_rng(5))
     b = mcts(GAME, EMPTY, 200, make_rng(5))
     assert [c.N for c in a.children.values()] == [c.N for c in b.children.values()]
-    assert np.isclose(a.Q, b.Q)
+    assert np.isclose(a.V, b.V)
 
 
 def test_corner_opening_needs_a_bigger_budget():

@@ -1,15 +1,14 @@
-"""MuZero (§7.5): pUCT, min-max normalisation, n-step targets, the unroll,
-search over a known model, and a tiny run that a broken variant loses."""
-
-import math
+"""MuZero (§7.5): n-step targets, the unroll, the replay, and a tiny run that
+a broken variant loses (the search itself is tested in test_puct.py)."""
 
 import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
 
+from mbrl_lessons.algorithms import muzero as mz
 from mbrl_lessons.envs.gridworld import GridWorld
-from mbrl_lessons.search import muzero as mz
+from mbrl_lessons.envs.mazes import shortest_path_length
 
 # from S, "right" reaches G in 4 steps; "left" needs 6; up and down hit walls
 TINY = """\
@@ -21,26 +20,6 @@ TINY = """\
 
 def tiny_maze() -> GridWorld:
     return GridWorld(TINY, step_reward=0.0, goal_reward=1.0, max_steps=None)
-
-
-def test_puct_score_by_hand():
-    # c = 1.25 + log((10 + 19652 + 1) / 19652) = 1.2505596...
-    c = 1.25 + math.log(19663 / 19652)
-    expected = 0.5 + 0.4 * c * math.sqrt(10) / 3
-    assert mz.puct_score(0.5, 0.4, 10, 2) == pytest.approx(expected)
-    assert expected == pytest.approx(1.02728, abs=1e-5)
-    # an unvisited parent gives no exploration bonus; more child visits, less
-    assert mz.puct_score(0.3, 0.9, 0, 0) == pytest.approx(0.3)
-    assert mz.puct_score(0.0, 0.5, 9, 1) > mz.puct_score(0.0, 0.5, 9, 4)
-
-
-def test_min_max_normalisation():
-    stats = mz.MinMaxStats()
-    assert stats.normalize(0.7) == 0.7  # no range yet: unchanged
-    for q in (2.0, -1.0, 5.0):
-        stats.update(q)
-    assert stats.normalize(2.0) == pytest.approx(0.5)
-    assert stats.normalize(-1.0) == 0.0 and stats.normalize(5.0) == 1.0
 
 
 def test_n_step_value_target_by_hand():
@@ -79,12 +58,14 @@ def test_frozen_model_matches_torch():
     s, logits, v = model.initial(x)
     with torch.no_grad():
         s_t, logits_t, v_t = net.initial_inference(torch.as_tensor(x)[None])
-        r_t, s2_t, _, v2_t = net.recurrent_inference(s_t, torch.tensor([1]))
+        step_t = net.recurrent_inference(s_t, torch.tensor([1]))
     np.testing.assert_allclose(s, s_t[0].detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(logits, logits_t[0].detach().numpy(), atol=1e-5)
-    r, s2, _, v2 = model.recurrent(s, 1)
-    assert r == pytest.approx(float(r_t[0]), abs=1e-5)
-    assert v2 == pytest.approx(float(v2_t[0]), abs=1e-5)
+    step = model.recurrent(s, 1)
+    assert step.reward == pytest.approx(float(step_t.reward[0]), abs=1e-5)
+    assert step.value == pytest.approx(float(step_t.value[0]), abs=1e-5)
+    np.testing.assert_allclose(step.next_state, step_t.next_state[0].numpy(),
+                               atol=1e-5)
 
 
 def test_replay_targets_past_the_end():
@@ -129,61 +110,6 @@ def test_reanalyse_replaces_policy_targets_of_real_positions_only():
     np.testing.assert_allclose(b.policy_mask[row], [1, 0, 0, 0])
 
 
-def known_model(env: GridWorld, gamma: float, exact_value: bool):
-    """A perfect ``recurrent_fn`` on cell indices: the true moves and rewards,
-    uniform priors, and either the true value or none at all."""
-    dist = {g: 0 for g in env.goal_states}
-    frontier = list(env.goal_states)
-    while frontier:  # distances to the goal (moves are reversible here)
-        nxt = []
-        for s in frontier:
-            for a in range(4):
-                t = env._move(s, a)
-                if t not in dist:
-                    dist[t] = dist[s] + 1
-                    nxt.append(t)
-        frontier = nxt
-
-    def value(s: int) -> float:
-        if not exact_value or env.goal_mask[s]:
-            return 0.0
-        return gamma ** (dist[s] - 1)
-
-    def fn(s: int, a: int):
-        if env.goal_mask[s]:
-            return 0.0, s, np.zeros(4), 0.0  # absorbing
-        t = env._move(s, a)
-        return float(env.goal_mask[t]), t, np.zeros(4), value(t)
-
-    return fn, value
-
-
-@pytest.mark.parametrize("exact_value, sims", [(True, 20), (False, 300)])
-def test_mcts_over_known_model_picks_the_shortest_way(exact_value, sims):
-    env = tiny_maze()
-    fn, value = known_model(env, 0.9, exact_value)
-    start = env.start_states[0]
-    root = mz.run_mcts(start, np.zeros(4), fn, sims, gamma=0.9)
-    counts = [root.children[a].N for a in range(4)]
-    assert int(np.argmax(counts)) == 1, counts  # right
-    assert sum(counts) == sims and root.N == sims
-    pi = mz.visit_policy(root, 0.0)
-    assert pi.tolist() == [0.0, 1.0, 0.0, 0.0]
-    if exact_value:  # backed-up returns average what paths achieve: <= optimum
-        q = {a: ch.reward + 0.9 * ch.value() for a, ch in root.children.items()}
-        assert 0.9 ** 5 < q[1] <= 0.9 ** 3 + 1e-9 and q[3] <= 0.9 ** 5 + 1e-9
-
-
-def test_dirichlet_noise_needs_rng_and_changes_priors():
-    fn, _ = known_model(tiny_maze(), 0.9, True)
-    with pytest.raises(ValueError, match="rng"):
-        mz.run_mcts(1, np.zeros(4), fn, 5, 0.9, noise_fraction=0.25)
-    root = mz.run_mcts(1, np.zeros(4), fn, 5, 0.9, np.random.default_rng(0),
-                       noise_fraction=0.25)
-    priors = [ch.prior for ch in root.children.values()]
-    assert sum(priors) == pytest.approx(1.0) and max(priors) > 0.3
-
-
 def test_bad_config_and_spaces():
     with pytest.raises(ValueError, match="unroll_steps"):
         mz.MuZeroConfig(unroll_steps=0)
@@ -218,11 +144,23 @@ def test_train_smoke_and_reproducible():
     np.testing.assert_array_equal(a.losses, b.losses)
 
 
+def maze_values(env: GridWorld, gamma: float):
+    """The optimal value of each cell of a deterministic maze with reward 1 at
+    the goal: ``gamma^(d - 1)`` for a cell ``d`` steps away, 0 at the goal."""
+    def value(s: int) -> float:
+        if env.goal_mask[s]:
+            return 0.0
+        probe = tiny_maze()
+        probe.start_states = [s]
+        return gamma ** (shortest_path_length(probe) - 1)
+    return value
+
+
 def random_walk_replay(seed: int, K: int = 3) -> mz.EpisodeReplay:
     """Uniformly random episodes on TINY; the value targets are the true
     optimal values of the cells visited (a function of the cell alone)."""
     env, rng = tiny_maze(), np.random.default_rng(seed)
-    _, value = known_model(env, 0.5, exact_value=True)  # values far apart
+    value = maze_values(env, 0.5)  # values far apart
     eye = np.eye(env.n_states, dtype=np.float32)
     rep = mz.EpisodeReplay(env.n_states, 4, K)
     for _ in range(40):

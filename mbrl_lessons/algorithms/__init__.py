@@ -2,8 +2,8 @@
 
 Chapter 4's basic schemes are exported here.  Chapter 7's algorithms each
 have a module of their own, imported by name because each has its own
-``train``: ``world_models``, ``pets``, ``sac`` and ``mbpo``, ``dreamer``
-(MuZero lives with the other tree search in ``mbrl_lessons.search.muzero``).
+``train``: ``world_models``, ``pets``, ``sac`` and ``mbpo``, ``dreamer``,
+``muzero`` (its tree search is ``mbrl_lessons.search.puct``).
 """
 
 from mbrl_lessons.algorithms.schemes import (

@@ -1,5 +1,7 @@
-"""Tree search planners (chapter 6): MCTS with UCT, RAVE and the MCTS-Solver on
-two-player games, and MCTS on any single-agent env with a copyable simulator."""
+"""Tree searches (chapters 6 and 7): MCTS with UCT, RAVE and the MCTS-Solver on
+two-player games, MCTS on any single-agent env with a copyable simulator, and
+the pUCT search of AlphaZero and MuZero (``puct``).  All three keep the same
+node statistics: ``N`` visits, ``W`` summed value, ``V = W / N``."""
 
 from mbrl_lessons.search.env_mcts import EnvNode, MCTSAgent, mcts_env, run_mcts_episode
 from mbrl_lessons.search.mcts import (

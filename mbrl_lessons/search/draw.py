@@ -10,7 +10,7 @@ from mbrl_lessons.search.mcts import Node
 def plot_tree(root: Node, depth: int = 2, ax=None, min_visits: int = 1,
               label=str):
     """Nodes as circles sized by visits and coloured by the mover's mean value
-    ``Q``; edges labelled with the action.  Children with fewer than
+    ``V``; edges labelled with the action.  Children with fewer than
     ``min_visits`` visits are left out to keep the picture readable."""
     if depth < 1:
         raise ValueError("depth must be >= 1")
@@ -49,7 +49,7 @@ def plot_tree(root: Node, depth: int = 2, ax=None, min_visits: int = 1,
         xs.append(x)
         ys.append(y)
         sizes.append(30 + 600 * node.N / max(root.N, 1))
-        colours.append(node.Q)
+        colours.append(node.V)
         if d >= depth:
             return
         for a, c in sorted(node.children.items()):

@@ -67,7 +67,10 @@ def ucb_score(q: float, n_parent: int, n_child: int, c: float) -> float:
 
 
 class Node:
-    """A search-tree node; ``W`` sums results for the player who moved here."""
+    """A search-tree node with the statistics every tree search here uses:
+    ``N`` visits, ``W`` summed results, ``V = W / N``.  Here the results are
+    for the player who moved *into* the node (1 win, 0.5 draw, 0 loss), so a
+    parent reads ``child.V`` directly as the value of that move."""
 
     __slots__ = ("state", "mover", "children", "untried", "N", "W", "terminal",
                  "proven", "amaf_N", "amaf_W")
@@ -88,7 +91,7 @@ class Node:
         self.amaf_W: dict[int, float] = {}
 
     @property
-    def Q(self) -> float:
+    def V(self) -> float:
         return self.W / self.N if self.N else 0.0
 
 
