@@ -86,6 +86,34 @@ def render(state: tuple[int, int]) -> str:
     return "\n".join("".join(cells[r * 3:r * 3 + 3]) for r in range(3))
 
 
+def encode(state: tuple[int, int]) -> np.ndarray:
+    """The board from the point of view of the player to move: ``[18]``
+    floats, 1 where that player has a mark (first 9) and where the opponent
+    has one (last 9).  One network then plays both X and O."""
+    x, o = state
+    own, other = (x, o) if to_play(state) == X else (o, x)
+    return np.array([(own >> i) & 1 for i in range(9)]
+                    + [(other >> i) & 1 for i in range(9)], dtype=np.float32)
+
+
+def _symmetries() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The 8 rotations and reflections of the board as ``(obs_perm,
+    action_perm)``: ``obs[obs_perm]`` and ``pi[action_perm]`` are the
+    transformed encoding ``[18]`` and move distribution ``[9]``."""
+    grid = np.arange(9).reshape(3, 3)
+    out = []
+    for k in range(4):
+        for flip in (False, True):
+            g = np.rot90(grid, k)
+            g = np.fliplr(g) if flip else g
+            perm = g.reshape(-1)
+            out.append((np.concatenate([perm, perm + 9]), perm))
+    return tuple(out)
+
+
+SYMMETRIES = _symmetries()
+
+
 @cache
 def minimax_value(state: tuple[int, int]) -> int:
     """Game value for X under perfect play by both sides (+1, 0, -1)."""

@@ -44,19 +44,32 @@ from mbrl_lessons.core.seeding import SeedLike, make_rng
 
 @dataclass(frozen=True)
 class Game:
-    """A simulator as pure functions on an immutable state."""
+    """A simulator as pure functions on an immutable state.
+
+    ``n_actions``, ``initial`` and ``encode`` are needed only by the learners
+    of chapter 7 (AlphaZero, MuZero): the size of the action space, the
+    starting state, and the board as a float vector seen from the player to
+    move (so one network plays both sides).  ``symmetries`` (optional) are
+    the board's symmetries as index permutations of the encoding and of the
+    actions, ``[(obs_perm, action_perm), ...]``."""
 
     legal_actions: Callable
     play: Callable
     is_terminal: Callable
     winner: Callable   # +1 / -1 for the first / second player, 0 for none
     to_play: Callable  # +1 or -1
+    n_actions: int = 0
+    initial: object = None
+    encode: Callable | None = None
+    symmetries: tuple = ()
 
 
 def tictactoe_game() -> Game:
     from mbrl_lessons.envs import tictactoe as t
 
-    return Game(t.legal_actions, t.play, t.is_terminal, t.winner, t.to_play)
+    return Game(t.legal_actions, t.play, t.is_terminal, t.winner, t.to_play,
+                n_actions=9, initial=t.EMPTY, encode=t.encode,
+                symmetries=t.SYMMETRIES)
 
 
 def ucb_score(q: float, n_parent: int, n_child: int, c: float) -> float:
@@ -301,9 +314,11 @@ class MCTSPlayer:
 
 def play_match(game: Game, first: Callable, second: Callable, start=None) -> int:
     """Play one game; returns +1 (first wins), -1 (second wins) or 0."""
-    from mbrl_lessons.envs.tictactoe import EMPTY
+    if start is None and game.initial is None:
+        from mbrl_lessons.envs.tictactoe import EMPTY
 
-    state = EMPTY if start is None else start
+        start = EMPTY
+    state = game.initial if start is None else start
     players = {1: first, -1: second}
     while not game.is_terminal(state):
         state = game.play(state, players[game.to_play(state)](state))
