@@ -319,6 +319,6 @@ def train(env=None, cfg: AlphaZeroConfig = AlphaZeroConfig(), *,
                            time.time() - t0, cfg)
 
 
-__all__ = ["augment", "AlphaZeroConfig", "AlphaZeroPlayer", "AlphaZeroResult", "FrozenNet",
-           "PolicyValueNet", "alphazero_loss", "evaluate", "random_player",
+__all__ = ["AlphaZeroConfig", "AlphaZeroPlayer", "AlphaZeroResult", "FrozenNet",
+           "PolicyValueNet", "augment", "alphazero_loss", "evaluate", "random_player",
            "rules_model", "score_vs", "search", "self_play", "train"]
