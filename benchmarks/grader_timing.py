@@ -2,7 +2,9 @@
 
 The class mixes full solutions, untouched exercises, known-wrong variants, a
 submission that loops forever and one with a syntax error, and is graded with
-`--submissions` (in parallel).  Writes results/grader_timing.json.
+`--submissions` (in parallel), with the full isolation of a class run (one
+process per submission inside its warden: rlimits, Landlock and no network
+where the platform has them).  Writes results/grader_timing.json.
 """
 
 import shutil
@@ -15,6 +17,7 @@ from mbrl_lessons.core.results import Target, benchmark_cli, write_results
 out_dir, fast = benchmark_cli(__doc__)
 
 from mbrl_lessons.grading.runner import grade_class, grade_path  # noqa: E402
+from mbrl_lessons.grading.sandbox import isolation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N_STUDENTS = 30
@@ -59,7 +62,8 @@ targets = [
     Target("class_rows", "one gradebook row per student, none lost", len(rows),
            "==", N_STUDENTS),
 ]
-write_results("grader_timing", config={"students": N_STUDENTS, "kinds": kinds},
+write_results("grader_timing", config={"students": N_STUDENTS, "kinds": kinds,
+                                      "isolation": isolation()},
               targets=targets, seconds=per_submission + class_seconds,
               results_dir=out_dir,
               extra={"single_score": single.score, "single_max": single.max_score})
