@@ -389,7 +389,8 @@ def test_in_notebook_check_grades_what_the_cli_grades(tmp_path, capsys):
     src = tmp_path / "mine.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in [
-        "import numpy as np\nfrom numpy import zeros as _zeros\nGAMMA_FLOOR = 0.0",
+        "import numpy as np\nfrom numpy import zeros as _zeros\nGAMMA_FLOOR = 0.0\n"
+        "from os import environ",
         "class _Helper:\n    @staticmethod\n    def q(P, R, gamma, V):\n"
         "        return R + max(gamma, GAMMA_FLOOR) * P @ V",
         "def _argmax(Q):\n    return Q.argmax(axis=1)",
@@ -401,6 +402,7 @@ def test_in_notebook_check_grades_what_the_cli_grades(tmp_path, capsys):
     in_nb = check("ch02_greedy_policy", ns)
     cli = grade_path(src, exercise_ids=["ch02_greedy_policy"])
     assert in_nb.score == cli.score == 5, (in_nb.table(), cli.table())
+    assert not in_nb.load_errors, in_nb.load_errors     # everything was carried over
 
 
 def test_in_notebook_check_matches_cli_on_a_solution_notebook(capsys):
@@ -435,6 +437,15 @@ def test_a_cell_that_exits_or_hangs_costs_only_that_cell():
     rep = grade_cells(cells, ["ch02_greedy_policy"], limits=Limits(cell=1.5))
     assert rep.score == 5, rep.table()
     assert [e.split()[1] for e in rep.load_errors] == ["1", "2"], rep.load_errors
+
+
+@pytest.mark.skipif(not LINUX, reason="RLIMIT_AS is not enforced on macOS")
+def test_memory_is_limited_per_submission():
+    hog = "import numpy as np\nbig = np.ones(2 ** 31)   # 16 GiB"
+    rep = grade_cells([hog, GOOD_GREEDY], ["ch02_greedy_policy"],
+                      limits=Limits(memory=2 * 2 ** 30))
+    assert rep.score == 5, rep.table()
+    assert "MemoryError" in rep.load_errors[0], rep.load_errors
 
 
 def test_many_legal_slow_cells_each_get_the_cell_limit():

@@ -191,6 +191,21 @@ _IPY_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open", "check"}
 _IPY_PRIVATE = re.compile(r"^_(i{0,3}|\d+|i\d+|ih|oh|dh|ii|iii)$")
 
 
+def _imported_from(name: str, val) -> str | None:
+    """The module a non-data value was imported from under the same name."""
+    import sys
+
+    for mod_name, mod in list(sys.modules.items()):
+        if mod_name == "__main__" or mod is None:
+            continue
+        try:
+            if getattr(mod, name, None) is val:
+                return mod_name
+        except Exception:  # noqa: BLE001 - lazy modules may raise on access
+            continue
+    return None
+
+
 def namespace_code(ns: dict) -> tuple[list[str], dict, list[str]]:
     """What a live notebook namespace holds, as code and values to rebuild it
     in the grading process: modules and imported names as imports, the
@@ -224,11 +239,15 @@ def namespace_code(ns: dict) -> tuple[list[str], dict, list[str]]:
                 "<" not in qual and "." not in qual:
             imports.append(f"from {mod} import {qual} as {name}")
             continue
-        enc = wire.encode(val)
-        if "__opaque__" in json.dumps(enc)[:2_000_000] or len(json.dumps(enc)) > 8e6:
-            skipped.append(name)
+        enc = json.dumps(wire.encode(val))
+        if "__opaque__" not in enc and len(enc) <= 8e6:
+            data[name] = json.loads(enc)
             continue
-        data[name] = enc
+        home = _imported_from(name, val)     # e.g. `from pkg import TASKS`
+        if home:
+            imports.append(f"from {home} import {name}")
+        else:
+            skipped.append(name)
     return imports + defs, data, skipped
 
 
