@@ -8,15 +8,17 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
 # # Exercises for chapter 7: five modern algorithms
 #
-# Four small functions at the heart of chapter 7's algorithms: PETS's
+# Seven small functions at the heart of chapter 7's algorithms: PETS's
 # trajectory-sampling step, MBPO's branched rollouts, Dreamer's
-# $\lambda$-returns, and MuZero's selection score. Write each function in
+# $\lambda$-returns, MuZero's selection score, the two-player (negamax)
+# backup of AlphaZero's search, the visit-count policy target, and MuZero's
+# n-step value target. Write each function in
 # numpy in the cell that raises `NotImplementedError`, then run the
 # `check(...)` cell under it.
 
@@ -160,3 +162,106 @@ print(puct_score(0.5, 0.25, 16, 3))
 
 # %%
 check("ch07_puct_score", globals())
+
+# %% [markdown]
+# ## Exercise 5 — The negamax backup (`ch07_negamax_backup`, 4 points)
+#
+# In a two-player game the search stores each node's value for the player
+# to move there. A simulation went down $d$ moves from the root; move $k$
+# paid reward $r_k$ to the player who made it, and the new leaf is worth
+# $v$ to the player to move at it. Going back up, each node gets
+#
+# $$
+# G_d = v, \qquad G_{k-1} = r_k - \gamma\, G_k ,
+# $$
+#
+# the sign flipping at every level because the player to move changes.
+# Write `negamax_backup(rewards, leaf_value, gamma=1.0)` returning the
+# $d + 1$ values $G_0, \dots, G_d$ (root first).
+
+# %%
+def negamax_backup(rewards, leaf_value, gamma=1.0):
+    # BEGIN SOLUTION
+    out = np.zeros(len(rewards) + 1)
+    out[-1] = leaf_value
+    for k in range(len(rewards), 0, -1):
+        out[k - 1] = rewards[k - 1] - gamma * out[k]
+    return out
+    # END SOLUTION
+
+
+print(negamax_backup(np.array([0.0, 0.2]), 0.6))
+
+# %%
+check("ch07_negamax_backup", globals())
+
+# %% [markdown]
+# ## Exercise 6 — The visit-count policy target (`ch07_visit_policy`, 4 points)
+#
+# After a search, AlphaZero and MuZero turn the root's visit counts $N(a)$
+# into a policy, used both to pick the move and as the training target for
+# the prior:
+#
+# $$
+# \pi(a) = \frac{N(a)^{1/T}}{\sum_b N(b)^{1/T}},
+# $$
+#
+# with temperature $T$; at $T = 0$ all the mass goes to the most visited
+# move (the first one if several tie). Write
+# `visit_policy_target(counts, temperature=1.0)`.
+
+# %%
+def visit_policy_target(counts, temperature=1.0):
+    # BEGIN SOLUTION
+    counts = np.asarray(counts, dtype=float)
+    if temperature == 0:
+        out = np.zeros_like(counts)
+        out[int(np.argmax(counts))] = 1.0
+        return out
+    powered = counts ** (1.0 / temperature)
+    return powered / powered.sum()
+    # END SOLUTION
+
+
+print(visit_policy_target(np.array([1, 3, 0, 4]), 0.5))
+
+# %%
+check("ch07_visit_policy", globals())
+
+# %% [markdown]
+# ## Exercise 7 — MuZero's n-step value target (`ch07_n_step_value`, 4 points)
+#
+# An episode of $T$ steps has rewards `rewards[t]` (the reward after action
+# $t$, $T$ of them) and search values `root_values[t]` for the $T + 1$
+# observations. The value target of position $t$ is
+#
+# $$
+# z_t = \sum_{i=0}^{n-1} \gamma^{i} r_{t+i} + \gamma^{n} v_{t+n},
+# $$
+#
+# where rewards past the end count 0, and the bootstrap term is added only
+# if $t + n < T$ or the episode was cut (truncated) rather than finished: a
+# terminal state is worth 0. When $t + n \ge T$ in a cut episode, the
+# bootstrap is $\gamma^{T - t} v_T$. Write
+# `n_step_value_targets(rewards, root_values, gamma, n, terminated=True)`
+# returning the $T + 1$ targets.
+
+# %%
+def n_step_value_targets(rewards, root_values, gamma, n, terminated=True):
+    # BEGIN SOLUTION
+    T = len(rewards)
+    z = np.zeros(T + 1)
+    for t in range(T + 1):
+        end = min(t + n, T)
+        z[t] = sum(gamma ** (i - t) * rewards[i] for i in range(t, end))
+        if t + n < T or not terminated:
+            z[t] += gamma ** (end - t) * root_values[end]
+    return z
+    # END SOLUTION
+
+
+print(n_step_value_targets(np.array([0.0, 0.0, 1.0]), np.array([0.5, 0.6, 0.7, 0.4]),
+                           0.9, 2))
+
+# %%
+check("ch07_n_step_value", globals())

@@ -159,6 +159,105 @@ def puct_vector(ns):
                  hint="use numpy operations (np.sqrt, np.log) so arrays work")
 
 
+# ---------------------------------------------------- negamax backup
+def _ref_negamax(rewards, leaf_value, gamma=1.0):
+    out = [float(leaf_value)]
+    for r in reversed(list(rewards)):
+        out.append(float(r) - gamma * out[-1])
+    return np.array(out[::-1])
+
+
+def _negamax(ns, rewards, leaf_value, gamma):
+    got = get_function(ns, "negamax_backup")(np.asarray(rewards, float),
+                                             float(leaf_value), gamma)
+    return as_array(got, "negamax_backup's result", shape=(len(rewards) + 1,))
+
+
+def negamax_hand(ns):
+    got = _negamax(ns, [0.0, 0.2], 0.6, 1.0)
+    assert_close(got, [0.4, -0.4, 0.6], "rewards (0, 0.2) into the two nodes "
+                 "below the root, leaf value 0.6",
+                 hint="G_d = v; going up, G_(k-1) = r_k - gamma * G_k")
+    got = _negamax(ns, [1.0], 0.0, 1.0)
+    assert_close(got, [1.0, 0.0], "a winning move into a finished game")
+
+
+def negamax_random(ns):
+    rng = np.random.default_rng(11)
+    for depth, gamma in ((3, 1.0), (6, 0.9)):
+        rewards, leaf = rng.uniform(-1, 1, depth), rng.uniform(-1, 1)
+        assert_close(_negamax(ns, rewards, leaf, gamma),
+                     _ref_negamax(rewards, leaf, gamma),
+                     f"a path of {depth} moves, gamma {gamma}", atol=1e-10,
+                     hint="the discount goes with the sign: r - gamma * G")
+
+
+# ------------------------------------------- visit-count policy target
+def _ref_visits(counts, temperature):
+    counts = np.asarray(counts, float)
+    if temperature == 0:
+        out = np.zeros_like(counts)
+        out[int(np.argmax(counts))] = 1.0
+        return out
+    c = counts ** (1.0 / temperature)
+    return c / c.sum()
+
+
+def _visits(ns, counts, temperature):
+    got = get_function(ns, "visit_policy_target")(np.asarray(counts, float),
+                                                  temperature)
+    return as_array(got, "visit_policy_target's result", shape=(len(counts),))
+
+
+def visits_hand(ns):
+    assert_close(_visits(ns, [1, 3, 0, 4], 1.0), [0.125, 0.375, 0.0, 0.5],
+                 "counts (1, 3, 0, 4) at temperature 1", hint="N / sum(N)")
+    assert_close(_visits(ns, [1, 3, 0, 4], 0.5), np.array([1, 9, 0, 16]) / 26,
+                 "temperature 1/2 squares the counts", hint="N ** (1 / T)")
+    assert_close(_visits(ns, [2, 5, 5, 1], 0.0), [0, 1, 0, 0],
+                 "temperature 0: all on the most visited (the first of a tie)")
+
+
+def visits_random(ns):
+    rng = np.random.default_rng(12)
+    for temperature in (1.0, 0.25, 2.0):
+        counts = rng.integers(0, 30, size=9)
+        counts[0] += 1
+        assert_close(_visits(ns, counts, temperature),
+                     _ref_visits(counts, temperature),
+                     f"nine counts at temperature {temperature}", atol=1e-10)
+
+
+# ------------------------------------------------ n-step value target
+def _nstep(ns, rewards, values, gamma, n, terminated):
+    got = get_function(ns, "n_step_value_targets")(
+        np.asarray(rewards, float), np.asarray(values, float), gamma, n, terminated)
+    return as_array(got, "n_step_value_targets' result", shape=(len(values),))
+
+
+def nstep_hand(ns):
+    rew, vals = [0.0, 0.0, 1.0], [0.5, 0.6, 0.7, 0.4]
+    assert_close(_nstep(ns, rew, vals, 0.9, 2, True), [0.81 * 0.7, 0.9, 1.0, 0.0],
+                 "a terminated episode, n = 2",
+                 hint="past the end of a terminated episode nothing is added")
+    assert_close(_nstep(ns, rew, vals, 0.9, 2, False),
+                 [0.567, 0.9 + 0.81 * 0.4, 1.0 + 0.9 * 0.4, 0.4],
+                 "a truncated episode, n = 2",
+                 hint="a cut episode bootstraps from its last value")
+
+
+def nstep_random(ns):
+    from mbrl_lessons.algorithms.muzero import n_step_value_targets
+
+    rng = np.random.default_rng(13)
+    for n, terminated in ((1, True), (5, False), (20, True)):
+        rew, vals = rng.normal(size=12), rng.normal(size=13)
+        assert_close(_nstep(ns, rew, vals, 0.97, n, terminated),
+                     n_step_value_targets(rew, vals, 0.97, n, terminated),
+                     f"12 random rewards, n = {n}, terminated = {terminated}",
+                     atol=1e-9)
+
+
 EXERCISES = [
     Exercise("ch07_ts_step", "One step of trajectory sampling", "ch07_modern",
              ("ts_step",),
@@ -184,4 +283,25 @@ EXERCISES = [
               Check("arrays of children", 2, puct_vector)),
              hint="q + prior * sqrt(N) / (1 + n) * (c1 + log((N + c2 + 1) / c2))",
              forbidden=("mbrl_lessons.search.puct.puct_score",)),
+    Exercise("ch07_negamax_backup", "The negamax backup", "ch07_modern",
+             ("negamax_backup",),
+             (Check("a two-move path by hand", 2, negamax_hand),
+              Check("random paths, with and without a discount", 2,
+                    negamax_random)),
+             hint="out[d] = leaf_value; for k from d down to 1: "
+                  "out[k - 1] = rewards[k - 1] - gamma * out[k]"),
+    Exercise("ch07_visit_policy", "The visit-count policy target", "ch07_modern",
+             ("visit_policy_target",),
+             (Check("counts by hand at T = 1, 1/2 and 0", 2, visits_hand),
+              Check("random counts", 2, visits_random)),
+             hint="T = 0: one-hot at np.argmax; else N ** (1 / T), normalised",
+             forbidden=("mbrl_lessons.search.mcts.counts_to_policy",
+                        "mbrl_lessons.search.puct.visit_policy")),
+    Exercise("ch07_n_step_value", "MuZero's n-step value target", "ch07_modern",
+             ("n_step_value_targets",),
+             (Check("terminated and truncated episodes by hand", 2, nstep_hand),
+              Check("random episodes against the reference", 2, nstep_random)),
+             hint="z_t = sum_{i<n} gamma^i r_(t+i) + gamma^n v_(t+n), the "
+                  "bootstrap only if t + n < T or the episode was cut",
+             forbidden=("mbrl_lessons.algorithms.muzero.n_step_value_targets",)),
 ]
