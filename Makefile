@@ -117,11 +117,18 @@ lab: install
 	$(BIN)/jupyter lab book
 
 # Full-budget benchmarks write results/<name>.json (see benchmarks/README.md).
+# Each benchmark runs its (variant x seed) jobs through mbrl_lessons.sweep on
+# Ray: a local Ray on this machine's cores, or the cluster at RAY_ADDRESS.
+# Finished jobs are cached in .sweep_cache/, so an interrupted run resumes.
+# SEEDS=10 raises every benchmark's seed count to at least 10.
+SEEDS ?=
 reproduce: install
-	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f; done
+	for f in benchmarks/*.py; do echo "== $$f"; \
+	  MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) $$f; done
 
 reproduce-fast: install
-	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f --fast; done
+	for f in benchmarks/*.py; do echo "== $$f"; \
+	  MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) $$f --fast; done
 
 exercises: install
 	$(PY) -m mbrl_lessons.grading.generate

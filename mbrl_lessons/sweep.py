@@ -212,6 +212,9 @@ def ensure_ray(num_cpus: int | None = None) -> None:
 
         runtime_env["py_modules"] = [str(Path(mbrl_lessons.__file__).parent)]
     else:
+        # "local": always a private Ray of this process, never a cluster that
+        # some earlier `ray start` left registered on this machine
+        kwargs["address"] = "local"
         if num_cpus is None:
             num_cpus = int(os.environ.get(CPUS_ENV_VAR) or os.cpu_count() or 1)
         kwargs["num_cpus"] = num_cpus
@@ -335,6 +338,9 @@ def run_sweep(
                 bar.update(1)
     bar.close()
     out.seconds = time.time() - t0
+    if progress:
+        print(f"sweep {name}: {total} jobs, {out.computed} computed, {out.cached} "
+              f"cached, {len(out.failures)} failed, {out.seconds:.0f} s", flush=True)
     if out.failures and raise_on_failure:
         raise SweepError(name, out.failures, total)
     return out

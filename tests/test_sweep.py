@@ -153,3 +153,33 @@ def test_bad_sweeps_are_refused(tmp_path):
     with pytest.raises(ValueError, match="repeat"):
         run_sweep(square_plus_seed, {"a": {"x": 1}}, seeds=[0, 0], name="x",
                   cache_dir=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # two FAST runs; minutes when the machine is busy
+def test_killed_muzero_benchmark_recomputes_only_unfinished_seeds(ray_local, tmp_path):
+    """``python benchmarks/ch07_muzero.py --fast`` killed after its first seed
+    finished, then rerun: the rerun trains only the seeds that had not."""
+    env = {**os.environ, "RAY_ADDRESS": ray_local, "PYTHONPATH": str(REPO),
+           "MBRL_LESSONS_SWEEP_CACHE": str(tmp_path / "cache"),
+           "MBRL_LESSONS_SEEDS": "3"}
+    cmd = [sys.executable, str(REPO / "benchmarks" / "ch07_muzero.py"), "--fast",
+           "--out", str(tmp_path / "results")]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    folder = tmp_path / "cache" / "ch07_muzero"
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(folder.rglob("*.json")):
+        assert proc.poll() is None, "the benchmark ended before it was killed"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(folder.rglob("*.json")))
+    assert 1 <= finished < 3
+    out = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert (f"sweep ch07_muzero: 3 jobs, {3 - finished} computed, {finished} cached"
+            in out.stdout)
+    payload = json.loads((tmp_path / "results" / "ch07_muzero.json").read_text())
+    assert len(payload["extra"]["final_search_path"]) == 3
