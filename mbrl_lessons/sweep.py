@@ -52,6 +52,10 @@ DEFAULT_CACHE_DIR = _REPO_ROOT / ".sweep_cache"
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
+# every sweep this process ran: write_results records them in the results file
+SWEEPS_RUN: list[dict[str, Any]] = []
+
+
 def n_seeds(full: int, fast: int = 1) -> int:
     """How many seeds a benchmark runs: ``full`` (or ``fast`` in FAST mode),
     raised to ``MBRL_LESSONS_SEEDS`` when that is set and larger.
@@ -341,6 +345,9 @@ def run_sweep(
     if progress:
         print(f"sweep {name}: {total} jobs, {out.computed} computed, {out.cached} "
               f"cached, {len(out.failures)} failed, {out.seconds:.0f} s", flush=True)
+    SWEEPS_RUN.append({"name": name, "variants": list(variants), "seeds": seeds,
+                       "computed": out.computed, "cached": out.cached,
+                       "failed": len(out.failures)})
     if out.failures and raise_on_failure:
         raise SweepError(name, out.failures, total)
     return out

@@ -94,17 +94,18 @@ def _contract_problems(payload):
     return problems
 
 
-def _uses_sweep(name):
-    script = REPO / "benchmarks" / f"{name}.py"
-    return script.exists() and "mbrl_lessons.sweep" in script.read_text()
+def _ran_through_sweep(payload):
+    """Results written by a run whose seeds went through mbrl_lessons.sweep."""
+    return bool(payload.get("sweeps"))
 
 
 @pytest.mark.parametrize("path", RESULT_FILES, ids=[p.stem for p in RESULT_FILES])
 def test_results_files_follow_the_seed_contract(path):
     """Every target that compares methods or seeds has >= 5 per-seed values
     and a bootstrap interval, and ``met`` follows the interval.  Benchmarks not
-    yet moved to ``mbrl_lessons.sweep`` xfail with the list of their targets
-    that still lack it; a migrated benchmark must pass."""
+    not yet rerun through ``mbrl_lessons.sweep`` (no ``sweeps`` record in the
+    file) xfail with the list of their targets that still lack it; a file
+    written through the sweep must pass."""
     payload = json.loads(path.read_text())
     for t in payload["targets"]:
         if t.get("ci") is not None:
@@ -112,7 +113,7 @@ def test_results_files_follow_the_seed_contract(path):
                                                      "op", "threshold", "ci")})
             assert t["met"] == recomputed.met, f"{t['id']}: met does not follow ci"
     problems = _contract_problems(payload)
-    if problems and not _uses_sweep(payload["name"]):
+    if problems and not _ran_through_sweep(payload):
         pytest.xfail(f"{payload['name']} not rerun through the sweep yet: "
                      + "; ".join(problems))
     assert not problems, problems
@@ -130,3 +131,18 @@ def test_appendix_table_shows_the_interval_beside_the_number():
     assert f"[{lo:.4g}, {hi:.4g}] n=5 iqm" in row_a
     assert "bootstrap interval lies" not in row_a  # the long note is dropped
     assert "[" not in row_b.split("|")[3]
+
+
+def test_write_results_records_the_sweeps_that_ran(tmp_path, monkeypatch):
+    from mbrl_lessons import sweep
+    from mbrl_lessons.core.results import write_results
+
+    monkeypatch.setattr(sweep, "SWEEPS_RUN", [{"name": "b", "variants": ["v"],
+                                               "seeds": [0, 1], "computed": 1,
+                                               "cached": 1, "failed": 0}])
+    path = write_results("b", config={}, seconds=1.0, results_dir=tmp_path,
+                         targets=[Target.over_seeds("t", "", [1, 2], ">", 0)])
+    payload = json.loads(path.read_text())
+    assert payload["sweeps"] == [{"name": "b", "variants": ["v"], "seeds": [0, 1],
+                                  "failed": 0}]
+    assert _ran_through_sweep(payload)

@@ -26,6 +26,7 @@ import json
 import math
 import operator
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,12 @@ def write_results(
         "config": _jsonable(config),
         "targets": [t.as_dict() for t in targets],
     }
+    sweep = sys.modules.get("mbrl_lessons.sweep")
+    if sweep is not None and sweep.SWEEPS_RUN:
+        # which (variant x seed) grids ran through mbrl_lessons.sweep
+        payload["sweeps"] = [{k: v for k, v in run.items()
+                              if k not in ("computed", "cached")}
+                             for run in sweep.SWEEPS_RUN]
     if extra:
         payload["extra"] = _jsonable(extra)
     path = results_dir / f"{name}.json"
