@@ -14,6 +14,8 @@
 # %% [markdown]
 # # Appendix: results
 #
+# *About 3 minutes: 2 to read, 1 to run at FAST.*
+#
 # Every headline number of the book, as measured by the scripts in
 # `benchmarks/` at the full budget. Nothing on this page is typed in by hand:
 # the tables below are rendered from the JSON files in `results/`, each of
@@ -36,7 +38,7 @@
 # show the effect. Numbers without brackets are single measurements (a time,
 # a count) or benchmarks not yet rerun under this rule.
 
-# %%
+# %% tags=["remove-input"]
 # Running in Colab? Install the course package first (a no-op elsewhere).
 import sys
 if "google.colab" in sys.modules:
@@ -64,7 +66,7 @@ for payload in payloads:
 # A glance at the whole book: for each benchmark, how many of its targets the
 # committed full-budget run met (green) and missed (red).
 
-# %%
+# %% tags=["hide-input"]
 if payloads:
     names = [p["name"] for p in payloads]
     met = [sum(t["met"] for t in p["targets"]) for p in payloads]

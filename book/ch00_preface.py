@@ -8,11 +8,13 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
 # # Preface: how to use this course
+#
+# *About 7 minutes: 6 to read, 1 to run at FAST.*
 #
 # This book teaches model-based reinforcement learning (MBRL) by building it.
 # Each chapter explains an idea in words and mathematics, then runs it: the
@@ -94,7 +96,7 @@
 # leave it unset to run the full experiment. The cell below tells you which
 # mode this page was built in.
 
-# %%
+# %% tags=["remove-input"]
 # Running in Colab? Install the course package first (a no-op elsewhere).
 import sys
 if "google.colab" in sys.modules:

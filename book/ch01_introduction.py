@@ -8,11 +8,13 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
 # # Chapter 1: Introduction
+#
+# *About 7 minutes: 6 to read, 1 to run at FAST.*
 #
 # An agent that learns only by trial and error must *live through* every
 # consequence it learns about. An agent with a model of its world can try
@@ -30,7 +32,7 @@
 # - find your way around the rest of the course.
 # ```
 
-# %%
+# %% tags=["remove-input"]
 # Running in Colab? Install the course package first (a no-op elsewhere).
 import sys
 if "google.colab" in sys.modules:
@@ -126,7 +128,7 @@ for name, returns in curves.items():
 # prediction is worst at the far end of the plan, which is why the planners of
 # chapter 4 replan every step.
 
-# %%
+# %% tags=["hide-input"]
 def draw_rollouts(model_error=0.02, horizon=40, a=0.98):
     x_true = np.empty(horizon + 1)
     x_model = np.empty(horizon + 1)

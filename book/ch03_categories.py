@@ -14,6 +14,8 @@
 # %% [markdown]
 # # Chapter 3: planning, model-free and model-based
 #
+# *About 9 minutes: 8 to read, 1 to run at FAST.*
+#
 # "Model-based" is used loosely. This chapter pins it down with the taxonomy of
 # Moerland et al. {cite}`moerland2023mbrl`, then runs one experiment that puts
 # the three families side by side on the same grid world, with the same seeds,
@@ -31,7 +33,7 @@
 #   than Q-learning.
 # ```
 
-# %%
+# %% tags=["remove-input"]
 # Running in Colab? Install the course package first (a no-op elsewhere).
 import sys
 if "google.colab" in sys.modules:

@@ -8,11 +8,13 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
 # # Chapter 4: The basic schemes, from "fit once" to "backprop through the model"
+#
+# *About 15 minutes: 14 to read, 1 to run at FAST.*
 #
 # There are four classic ways to turn a learned dynamics model into behaviour,
 # each fixing the most visible flaw of the one before {cite}`levine2017cs294`.
@@ -33,7 +35,7 @@
 #   gradients through long unrolls, and the run-time cost of planning.
 # ```
 
-# %%
+# %% tags=["remove-input"]
 # Running in Colab? Install the course package first (a no-op elsewhere).
 import sys
 if "google.colab" in sys.modules:
@@ -295,7 +297,7 @@ for err, label in ((err_train, "training data"), (err_plan, "v0.5's states"),
 # really is. The noise then adds the drift: the open-loop return falls as the
 # noise grows, while MPC's hardly moves.
 
-# %%
+# %% tags=["hide-input"]
 drift = diag.open_vs_closed_loop(noise_levels=budget(fast=(0.0, 0.5, 1.0),
                                                      full=(0.0, 0.2, 0.5, 1.0)),
                                  n_episodes=1)
@@ -313,7 +315,7 @@ plt.show()
 # open-loop plan, knocked off course, plays its memorised torques to the end
 # regardless.
 
-# %%
+# %% tags=["hide-input"]
 def draw_control(noise=drift["noise"][-1]):
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.plot(drift["mpc_theta"][noise], label="MPC (v1.5)")
@@ -337,7 +339,7 @@ live_figure(draw_control, caption="Both controllers under the largest noise.",
 # Both planners below make the same number of model calls per step
 # (candidates × iterations × horizon), with the true model and $H = 30$.
 
-# %%
+# %% tags=["hide-input"]
 cem_rs = diag.cem_vs_random_shooting(
     budgets=budget(fast=((10, 2), (20, 2), (50, 2)),
                    full=((50, 2), (100, 4), (200, 5))),
@@ -408,7 +410,7 @@ live_figure(draw_cem, caption="5 iterations, 100 candidates, horizon 30.",
 # through the product of the model's Jacobians along the rollout. Its size
 # for a fresh policy, as the unroll horizon grows, on the model v2.0 learned:
 
-# %%
+# %% tags=["hide-input"]
 r20 = runs["v2.0 (backprop)"][0]
 starts = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.linspace(-3, 3, 64)])
 gn = diag.gradient_norm_vs_horizon(r20.model, starts)

@@ -1,0 +1,124 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5.1 What kind of model?
+#
+# *About 5 minutes: 4 to read, 1 to run at FAST.* Section 5.1 of {doc}`ch05_model_learning`.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this section you can
+# - name forward, backward and inverse models and say which part of an agent uses each;
+# - tell parametric from non-parametric, and global from local, models;
+# - explain from a learning curve why a linear model stops improving and a neural network does not.
+# ```
+
+# %% tags=["remove-input"]
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from mbrl_lessons import budget
+from mbrl_lessons.analysis import model_learning as ml
+
+torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# Learning a model is supervised learning on the agent's own transitions
+# $(s_t, a_t, r_t, s_{t+1})$. Before choosing a network, three questions
+# shape the problem.
+#
+# **Which direction does it predict?** A *forward* model maps
+# $(s_t, a_t) \mapsto s_{t+1}$; it is what a planner rolls out, and the
+# default in this book. A *backward* model maps $s_{t+1} \mapsto (s_t, a_t)$:
+# which states and actions lead here? Prioritized sweeping (chapter 6) uses
+# one to push a value change back to the predecessors of a state. An
+# *inverse* model maps $(s_t, s_{t+1}) \mapsto a_t$: which action connects
+# two states? It is a common auxiliary task in representation learning,
+# because only features the agent can influence help predict its action.
+#
+# **How is it estimated?** *Parametric* models (linear regression, neural
+# networks) compress the data into a fixed set of weights. *Non-parametric*
+# ones (nearest neighbours, kernel regression, Gaussian processes
+# {cite}`deisenroth2011pilco`) keep the data and answer a query from the
+# stored transitions nearest to it. A tabular model is the exact special
+# case: one entry per state–action pair, as in chapters 2, 3 and 6.
+#
+# **Where must it be right?** A *global* model tries to be accurate
+# everywhere; a *local* model only near the states the agent is in now —
+# for example a linearisation around the current trajectory, refitted as the
+# trajectory moves {cite}`atkeson1997locally`.
+#
+# The experiment below fits three forward models of the pendulum to random
+# transitions and measures their error on fresh transitions from the whole
+# state space, as the data grow. All three predict the *change* of state.
+
+# %% tags=["hide-input"]
+families = ml.model_families(sizes=budget(fast=(100, 300, 1000), full=(100, 300, 1000,
+                                                                      3000)),
+                             epochs=budget(fast=80, full=200))
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for name, label in (("linear", "global linear"), ("knn", "5 nearest neighbours"),
+                    ("mlp", "MLP (2×64)")):
+    ax.plot(families["sizes"], families[name], "o-", label=label)
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("training transitions")
+ax.set_ylabel("next-state error (mean distance)")
+ax.set_title("Forward models of the pendulum")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The linear model is wrong in a way more data cannot fix: gravity pulls
+# with $\sin\theta$, which no single plane through the data matches. The
+# nearest-neighbour model has no such bias — with enough data it can fit
+# anything — but it improves slowly, since every query only sees a few
+# stored points nearby. The network sits in between: flexible, yet it
+# shares what it learns across the whole state space, so it is the most
+# accurate at every size here. That is why the rest of the book uses neural
+# networks, and why their blind spots, the subject of the next sections,
+# matter.
+
+# %% [markdown]
+# ## Summary
+#
+# A model is supervised learning on the agent's own transitions, and three
+# choices come before any network: the direction of prediction (forward,
+# backward, inverse), how the data are summarised (a fixed set of weights or
+# the stored transitions themselves), and where the model has to be accurate
+# (everywhere or near the current trajectory). On the pendulum, a linear model
+# stays wrong however much data it gets, nearest neighbours improve slowly, and
+# a small MLP is the most accurate at every data size, which is why the rest
+# of the book uses networks.
+
+# %% [markdown]
+# ## References
+#
+# Moerland et al. {cite}`moerland2023mbrl` organise model learning along the
+# lines of this chapter; PILCO {cite}`deisenroth2011pilco` is the
+# non-parametric (Gaussian process) example, and Atkeson et al.
+# {cite}`atkeson1997locally` survey locally weighted models.

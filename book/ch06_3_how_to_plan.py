@@ -1,0 +1,411 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+# ---
+
+# %% [markdown]
+# # 6.3 How to plan
+#
+# *About 13 minutes: 12 to read, 1 to run at FAST.* Section 6.3 of {doc}`ch06_integration`.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this section you can
+# - compare random shooting and the cross-entropy method at equal budgets;
+# - implement UCT: selection by the UCB rule, expansion, random rollouts, backpropagation, and a policy from visit counts;
+# - strengthen UCT at a fixed budget with RAVE and the MCTS-Solver, and measure what each buys.
+# ```
+
+# %% tags=["remove-input"]
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mbrl_lessons import budget
+from mbrl_lessons.analysis import planning as exp
+from mbrl_lessons.core.results import load_results
+from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.envs.tictactoe import EMPTY
+from mbrl_lessons.search import backpropagate, mcts, search_policy, select_child
+from mbrl_lessons.search import tictactoe_game
+from mbrl_lessons.search.draw import plot_tree
+from mbrl_lessons.viz import live_figure, show_source
+
+full = load_results("ch06_planning")
+
+# %%
+full = load_results("ch06_planning")  # the committed full-budget run, or None
+
+# %% [markdown]
+# Planning is optimisation: find the actions whose predicted return is
+# highest. Which optimiser fits depends on the actions.
+#
+# ## Continuous actions: sampling whole sequences
+#
+# Chapter 4's planners treat a plan $a_{t:t+H-1}$ as one point in an
+# $H \cdot \dim\mathcal A$-dimensional box and search it by sampling.
+# *Random shooting* draws $K$ sequences uniformly and keeps the best. The
+# chance that any of them lands within a small distance $\epsilon$ (per
+# coordinate) of a good plan shrinks like
+# $(\epsilon / \text{range})^{H \dim\mathcal A}$,
+# so at a fixed budget random shooting gets worse as the horizon grows. The
+# *cross-entropy method* spends the same budget in rounds and moves its
+# sampling distribution towards the best sequences after each round, so later
+# samples are drawn where good plans are. The figure repeats chapter 4's
+# comparison at the full budget (`benchmarks/ch04_schemes.py`, true pendulum
+# model, horizon 30, both planners given the same number of model calls per
+# real step):
+
+# %% tags=["hide-input"]
+cem_rs = load_results("ch04_schemes")["extra"]["cem_vs_random_shooting"]
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.plot(cem_rs["model_calls_per_step"], cem_rs["cem"], "o-", label="CEM")
+ax.plot(cem_rs["model_calls_per_step"], cem_rs["random_shooting"], "s-",
+        label="random shooting")
+ax.set_xscale("log")
+ax.set_xlabel("model calls per real step")
+ax.set_ylabel("MPC return (mean of 3 episodes)")
+ax.set_title("Equal budgets, Pendulum-v1, true model, H = 30")
+ax.legend()
+plt.show()
+gaps = np.array(cem_rs["cem"]) - np.array(cem_rs["random_shooting"])
+print("CEM minus random shooting at each budget:",
+      ", ".join(f"{g:+.0f}" for g in gaps))
+
+# %% [markdown]
+# With few samples, whether random shooting holds a good swing at all is
+# luck, so its return is low and erratic; CEM's rounds let it find the
+# swing with the same number of calls, and its return barely moves as the
+# budget grows tenfold: 3,000 calls per step are already enough for it.
+# Random shooting catches up at 12,000 calls but falls back at 30,000. Each
+# point is only three episodes, and one failed swing-up moves such a mean by
+# more than the differences between budgets, so read the curves for their
+# shape, not their second digit: CEM is at least as good at every budget,
+# and far better at the smallest.
+#
+# ## Discrete actions: Monte Carlo tree search
+#
+# For discrete actions and long horizons, **Monte Carlo tree search** grows a
+# tree of states from the current one, spending its simulations where they
+# are most informative {cite}`kocsis2006uct,browne2012mcts`. Each simulation
+# has four steps:
+#
+# ```{prf:algorithm} UCT (one simulation)
+# :label: alg-uct
+# 1. **Selection** — from the root, while the node is fully expanded, move to
+#    the child maximising $\displaystyle \hat Q(s,a) + c\sqrt{\frac{\ln N(s)}{N(s,a)}}$.
+# 2. **Expansion** — add one untried action's child.
+# 3. **Simulation** — from the new node, play random moves to the end.
+# 4. **Backpropagation** — add the result to $N$ and $W$ of every node on the
+#    path, from the point of view of the player who moved into it.
+# ```
+#
+# The selection rule is UCB1 {cite}`auer2002ucb`: the first term exploits moves
+# that have done well, the second explores moves tried rarely relative to
+# their parent; its weight $c$ sets the balance ($\sqrt 2$ here). For example,
+# a child with $\hat Q = 0.5$ visited 2 times under a parent visited 10 times
+# scores $0.5 + \sqrt{2}\sqrt{\ln 10 / 2} \approx 2.02$.
+
+# %%
+show_source(select_child)
+
+# %%
+show_source(backpropagate)
+
+# %% [markdown]
+# After the budget is spent, the visit counts at the root *are* the search's
+# policy, $\pi(a) \propto N(s_0, a)^{1/T}$; the agent plays the most visited
+# move ($T \to 0$). Below: a search of 2,000 simulations from the empty
+# tic-tac-toe board, the top two levels of its tree, and the resulting policy.
+# The centre collects most visits, as it should.
+
+# %% tags=["hide-input"]
+root = mcts(tictactoe_game(), EMPTY, 2000, make_rng(0))
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [3, 1]})
+plot_tree(root, depth=2, ax=axes[0], min_visits=20)
+axes[1].imshow(search_policy(root, 9).reshape(3, 3), cmap="Blues")
+for i, p in enumerate(search_policy(root, 9)):
+    axes[1].text(i % 3, i // 3, f"{p:.2f}", ha="center", va="center")
+axes[1].set_xticks([])
+axes[1].set_yticks([])
+axes[1].set_title("search policy $\\pi(a) \\propto N(s_0, a)$")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How strong is plain UCT with random rollouts? Against a random opponent and
+# against perfect (minimax) play, as the number of simulations per move grows
+# (MCTS alternates between playing first and second):
+
+# %%
+sims = [10, 50, 200, 1000]
+n_games = budget(fast=6, full=40)
+table = {opp: [exp.mcts_match(opp, k, n_games, seed=1) for k in sims]
+         for opp in ("random", "perfect")}
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), sharey=True)
+for ax, (opp, res) in zip(axes, table.items(), strict=True):
+    bottom = np.zeros(len(sims))
+    for key, colour in (("win", "tab:green"), ("draw", "tab:gray"),
+                        ("loss", "tab:red")):
+        vals = np.array([r[key] for r in res]) / n_games
+        ax.bar([str(k) for k in sims], vals, bottom=bottom, color=colour, label=key)
+        bottom += vals
+    ax.set_xlabel("simulations per move")
+    ax.set_title(f"UCT vs {opp} ({n_games} games each)")
+axes[0].set_ylabel("fraction of games")
+axes[1].legend(loc="lower right")
+plt.show()
+print(f"UCT speed: {exp.mcts_speed(20_000):,.0f} simulations per second")
+
+# %% [markdown]
+# With a handful of simulations UCT plays barely better than chance; with a
+# few hundred it beats a random player almost always, and with a thousand it
+# draws against perfect play, the best possible result.
+#
+# *Almost* always. The full benchmark's tally at 200 simulations per move:
+
+# %%
+if full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    tally = full["extra"]["mcts_vs_random"]["uct"]
+    rate = full["extra"]["mcts_loss_rate_vs_random"]["uct"]
+    print(f"UCT (200 simulations) vs random, {sum(tally.values())} games: "
+          f"{tally['win']} won, {tally['draw']} drawn, {tally['loss']} lost")
+    print(f"over {rate['games']:,} more games: {sum(rate['losses_per_seed'])} "
+          f"losses ({100 * rate['rate']:.2f} %)")
+
+# %% [markdown]
+# Every loss we inspected began the same way: UCT, playing second, answered
+# the opening with a reply that loses against perfect play. The sharpest case
+# is a corner opening, where the centre is the *only* reply that keeps the
+# draw; any other lets the first player build a fork (two threats at once)
+# two moves later. A
+# random opponent seldom finds the fork, but over hundreds of games it
+# sometimes does. Why does UCT miss the centre? Its evaluation of each reply
+# comes from random play-outs, in which nobody punishes the mistake four
+# plies deep; only the tree itself, grown deep enough under each reply, can
+# see the fork. The next cell measures how often a fresh search answers a
+# corner opening with the centre, by budget:
+
+# %% tags=["hide-input"]
+reply = exp.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
+                                    n_searches=budget(fast=20, full=100))
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(reply["sims"], reply["rate"], "o-")
+ax.set_xscale("log")
+ax.set_ylim(0, 1.05)
+ax.set_xlabel("simulations per move")
+ax.set_ylabel("searches that play the centre")
+ax.set_title("UCT's reply to a corner opening")
+plt.show()
+
+# %% [markdown]
+# The curve is the whole story of those losses: the rarer the right reply,
+# the more games a lucky opponent can win. A larger budget fixes it, and so
+# does a learned prior and value that know the centre is good (AlphaZero and
+# MuZero, chapter 7). Two classic enhancements fix much of it *at the same
+# budget*, with no learning at all.
+#
+# ## Two classic enhancements: RAVE and the MCTS-Solver
+#
+# **RAVE** (rapid action value estimation) {cite}`gelly2011rave` rests on a
+# heuristic that holds in many board games: a move that is good now is often
+# good a few moves later too. Besides $N(s,a)$ and $W(s,a)$, every node keeps
+# *all-moves-as-first* (AMAF) statistics: over all simulations through $s$,
+# how the game ended when the player to move in $s$ played $a$ *at any later
+# point*, in the tree or in the rollout. One simulation updates the AMAF
+# statistics of many actions, so they fill up fast, but they are biased —
+# they ignore *when* the move was played. Selection blends the two
+# estimates,
+#
+# $$
+# \tilde Q(s,a) = (1-\beta)\,\hat Q(s,a) + \beta\,\hat Q_{\text{AMAF}}(s,a),
+# \qquad \beta = \sqrt{\frac{k}{3N(s) + k}},
+# $$
+#
+# so the fast, biased estimate dominates while $N(s)$ is small and fades as
+# real visits accumulate; $k$ is the visit count at which both weigh about
+# the same. We use $k = 1000$. In tic-tac-toe, AMAF learns within a few
+# dozen simulations what the root's visit counts need hundreds for: the
+# centre wins games, whenever it is taken.
+#
+# **MCTS-Solver** {cite}`winands2008solver` uses the fact that a terminal
+# position's value is *exact*. A node whose mover has just won is a proven
+# win for them; a node where the opponent has a proven win among its
+# children is a proven loss for its mover; a node whose children are all
+# proven is worth the best of them for the opponent, so one minus that for
+# its own mover. Proven values move up the tree after every simulation
+# (`prove`), selection scores a proven child by its exact value, and the
+# player never picks a proven loss. Near the end of a game the solver turns
+# noisy averages into certainties. It cannot help with the first reply,
+# which is chosen with eight plies still to play, but it removes later
+# slips.
+
+# %%
+from mbrl_lessons.search import prove, update_amaf  # noqa: E402
+
+show_source(update_amaf)
+show_source(prove)
+
+# %% [markdown]
+# How much do they help? The same corner-opening test, and then the match
+# against a random opponent, for plain UCT and for UCT with both
+# enhancements:
+
+# %%
+both = {"rave": 1000, "solver": True}
+n_reply = budget(fast=20, full=100)
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for label, kw in (("UCT", {}), ("UCT + RAVE + solver", both)):
+    r = exp.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
+                                    n_searches=n_reply, **kw)
+    ax.plot(r["sims"], r["rate"], "o-", label=label)
+ax.set_xscale("log")
+ax.set_ylim(0, 1.05)
+ax.set_xlabel("simulations per move")
+ax.set_ylabel("searches that play the centre")
+ax.set_title("reply to a corner opening")
+ax.legend()
+plt.show()
+n_games = budget(fast=10, full=200)
+for label, kw in (("UCT", {}), ("UCT + RAVE + solver", both)):
+    t = exp.mcts_match("random", 200, n_games, **kw)
+    print(f"{label:>20} vs random, 200 simulations, {n_games} games: {t}")
+
+# %% [markdown]
+# And the full-budget benchmark, which plays 200 games with seed 0 and then
+# 5,000 more (25 seeds) for each player, so that the loss *rate* is known and
+# not only one tally:
+
+# %%
+if full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    ex = full["extra"]
+    for name, label in (("uct", "UCT"), ("uct_rave_solver", "UCT + RAVE + solver")):
+        t, rate = ex["mcts_vs_random"][name], ex["mcts_loss_rate_vs_random"][name]
+        reply = ex["mcts_perfect_reply_rate"][name]
+        i200 = reply["corner"]["sims"].index(200)
+        print(f"{label:>20}: seed-0 match {t['loss']} losses in {sum(t.values())}; "
+              f"{sum(rate['losses_per_seed'])} losses in {rate['games']:,} more games "
+              f"({100 * rate['rate']:.2f} %); centre reply at 200 sims "
+              f"{reply['corner']['rate'][i200]:.0%}; "
+              f"{ex['mcts_simulations_per_second'][name]:,.0f} simulations/s")
+    rates = ex["mcts_loss_rate_vs_random"]
+    print(f"loss rate, UCT / (UCT + RAVE + solver): "
+          f"{rates['uct']['rate'] / max(rates['uct_rave_solver']['rate'], 1e-9):.1f}x")
+
+# %% [markdown]
+# Look inside one search yourself: pick a position and a budget, switch the
+# enhancements on and off, and compare where the visits go. Run it several
+# times with different seeds: at small budgets the answer to the corner
+# opening changes from search to search.
+
+# %%
+from mbrl_lessons.envs.tictactoe import from_board, perfect_moves  # noqa: E402
+from mbrl_lessons.search import best_move  # noqa: E402
+
+POSITIONS = {"corner opening (O to move)": "X........",
+             "edge opening (O to move)": ".X.......",
+             "O must take an edge (O to move)": "X...O...X",
+             "X can force a win (X to move)": "XO......."}
+
+
+def draw_search(position="corner opening (O to move)", simulations=200,
+                rave=False, solver=False, seed=0):
+    state = from_board(POSITIONS[position])
+    root = mcts(tictactoe_game(), state, simulations, make_rng(seed),
+                rave=1000 if rave else 0, solver=solver)
+    visits = search_policy(root, 9)
+    good = set(perfect_moves(state))
+    move = best_move(root, solver=solver)
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.imshow(visits.reshape(3, 3), cmap="Blues", vmin=0, vmax=1)
+    board = POSITIONS[position]
+    for i in range(9):
+        r, c = divmod(i, 3)
+        if board[i] != ".":
+            ax.text(c, r, board[i], ha="center", va="center", fontsize=26)
+        else:
+            proven = root.children[i].proven if solver and i in root.children else None
+            mark = {1.0: " win", 0.5: " draw", 0.0: " loss"}.get(proven, "")
+            ax.text(c, r, f"{visits[i]:.2f}{mark}", ha="center", va="center",
+                    color="tab:green" if i in good else "tab:red", fontsize=10)
+    r, c = divmod(move, 3)
+    ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=3))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"visit share ({root.N} simulations); box = move played\n"
+                 "green = keeps the game value, red = does not", fontsize=9)
+
+
+live_figure(draw_search,
+            caption="Corner opening, 200 simulations, plain UCT, seed 0.",
+            position=widgets.Dropdown(options=list(POSITIONS),
+                                      value="corner opening (O to move)",
+                                      description="position"),
+            simulations=widgets.IntSlider(value=200, min=20, max=2000, step=20,
+                                          description="simulations"),
+            rave=widgets.Checkbox(value=False, description="RAVE (k = 1000)"),
+            solver=widgets.Checkbox(value=False, description="MCTS-Solver"),
+            seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"))
+
+# %% [markdown]
+# RAVE does the heavy lifting on the first reply; the solver makes the rest
+# of the game exact once the tree reaches the end. Together they cut the
+# loss rate several-fold (the factor is printed above) at the same number of
+# simulations, each of which costs about twice as much. They do not make it zero: a 200-game match with no loss is what a
+# rate of about one in a thousand usually gives, not a guarantee. Each
+# enhancement encodes knowledge about the *kind* of game being played — move
+# values that transfer across positions, exact terminal values — and that is
+# the bridge to the learned priors and values of AlphaZero and MuZero.
+
+# %% [markdown]
+# ## Summary
+#
+# For continuous actions a plan is a point in a box, searched by sampling; the
+# cross-entropy method spends its budget in rounds and beats random shooting at
+# most budgets. For discrete actions, Monte Carlo tree search grows a tree
+# towards the moves that look best, balancing exploitation and exploration with
+# UCB1, and turns its visit counts into a policy. Plain UCT with random
+# rollouts plays tic-tac-toe well but still loses now and then, mostly through
+# one rarely found reply; RAVE and the MCTS-Solver cut that loss rate several
+# times at the same number of simulations.
+
+# %% [markdown]
+# ## Exercises
+#
+# The graded version of the UCB rule and of MCTS backpropagation is in [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb) (see {doc}`ch00_checking_your_work`).
+#
+# ```{exercise}
+# :label: ex-ch06-ucb
+# Compute by hand the UCB score of a child with $\hat Q = 0.2$ and 5 visits,
+# under a parent with 100 visits, for $c = \sqrt{2}$. How many visits would a
+# sibling with $\hat Q = 0.6$ need to score lower?
+# ```
+
+# %% [markdown]
+# ## References
+#
+# UCT is from Kocsis and Szepesvári {cite}`kocsis2006uct`, building on UCB1
+# {cite}`auer2002ucb`; RAVE is from Gelly and Silver {cite}`gelly2011rave` and
+# the MCTS-Solver from Winands, Björnsson and Saito {cite}`winands2008solver`;
+# Browne et al. survey MCTS {cite}`browne2012mcts`.

@@ -1,0 +1,162 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+# ---
+
+# %% [markdown]
+# # 6.4 How planning feeds learning and acting
+#
+# *About 6 minutes: 5 to read, 1 to run at FAST.* Section 6.4 of {doc}`ch06_integration`.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this section you can
+# - name the three channels through which planning feeds learning and acting;
+# - run MCTS on any gymnasium environment that can be copied, and say how its rollout policy biases it;
+# - combine a rough learned value with search, and explain why each needs the other.
+# ```
+
+# %% tags=["remove-input"]
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+from mbrl_lessons import budget
+from mbrl_lessons.analysis import planning as exp
+from mbrl_lessons.core.results import load_results
+from mbrl_lessons.viz import show_source
+
+full = load_results("ch06_planning")
+
+# %%
+full = load_results("ch06_planning")  # the committed full-budget run, or None
+
+# %% [markdown]
+# There are three channels, and each algorithm picks its own combination:
+#
+# 1. **Planning input from learned functions** — the search starts from, or is
+#    guided by, a learned policy or value: AlphaZero's and MuZero's PUCT uses a
+#    policy prior {cite}`silver2018alphazero,schrittwieser2020muzero`. Our UCT
+#    uses none (uniform rollouts), the baseline the learned priors improve on.
+# 2. **Planning output as a training target** — Dyna writes imagined
+#    transitions into the same Q-learning update as real ones
+#    (`DynaQ.plan` → `DynaQ.update`); AlphaZero trains its policy on MCTS visit
+#    counts (`search_policy`).
+# 3. **Planning output for acting** — the agent acts on the plan itself: MPC
+#    executes the first planned action (chapter 4), and the tic-tac-toe player
+#    of the experiments above (`MCTSPlayer` in `mbrl_lessons.search`) plays
+#    the most visited move; Dyna instead acts from its learned Q.
+#
+# ## MCTS on any simulator you can copy
+#
+# Tree search needs only one thing from its model: a state it can go back
+# to. Tic-tac-toe gave us that for free (pure functions on small integers).
+# `mcts_env` asks for any gymnasium environment with discrete actions that
+# `copy.deepcopy` can clone, and searches from its current state without
+# touching it. Two things change from the two-player version: a node stores
+# the reward of the step into it, so the value of an edge is
+# $r + \gamma V(s')$; and since returns are not in $[0, 1]$, the UCB rule
+# compares values rescaled to the smallest and largest seen in the tree.
+# Acting with it is MPC again (channel 3): search, take the most visited
+# action, search again.
+#
+# First, with the *true* CartPole simulator, random rollouts of 30 steps and
+# a handful of simulations per step:
+
+# %%
+from mbrl_lessons.search import mcts_env  # noqa: E402
+
+show_source(mcts_env)
+cart = exp.cartpole_mcts(sims=budget(fast=(1, 5), full=(1, 2, 5, 20)),
+                         n_seeds=budget(fast=2, full=3),
+                         max_steps=budget(fast=200, full=500))
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(cart["sims"], np.mean(cart["returns"], 1), "o-", label="MCTS, true simulator")
+ax.axhline(np.mean(cart["random"]), color="tab:gray", ls=":", label="random policy")
+ax.set_xscale("log")
+ax.set_xlabel("simulations per step")
+ax.set_ylabel("episode return")
+ax.set_title("CartPole-v1")
+ax.legend()
+plt.show()
+for k, rets, ends in zip(cart["sims"], cart["returns"], cart["end_x"], strict=True):
+    print(f"{k:>3} simulations: returns {rets}; cart position where an episode "
+          f"ended early: {[round(x, 2) for x in ends]}")
+if full is not None:
+    fc = full["extra"]["cartpole_mcts"]
+    print("full budget (500-step episodes, 3 seeds):")
+    for k, rets, ends in zip(fc["sims"], fc["returns"], fc["end_x"], strict=True):
+        print(f"{k:>3} simulations: returns {[int(r) for r in rets]}; cart position "
+              f"where an episode ended early: {[round(x, 2) for x in ends]}")
+
+# %% [markdown]
+# A few simulations per step already keep the pole up for hundreds of
+# steps. With one or two simulations the pole falls, wherever the cart is.
+# When an episode ends early with a *larger* budget (the full-budget run,
+# printed above), look at the cart's position: near $\pm 2.4$, the edge of
+# the track. A random rollout
+# measures how long a *random* player would survive from here, and that
+# depends on the pole's angle, not on where the cart is; drifting to the
+# edge costs nothing until it is too late for a 30-step look-ahead. The
+# rollout policy is part of the model of the future, and a bad one biases
+# the search.
+#
+# Second, the Dyna maze, where the reward is sparse: a random rollout from
+# the start almost never reaches the goal, so every action looks the same.
+# A learned value fixes that (channel 1). Dyna-Q runs for two episodes, too
+# few for its greedy policy to find the goal; then MCTS crosses the maze
+# with leaves scored by random rollouts, or by that unfinished $\max_a Q$:
+
+# %% tags=["hide-input"]
+mz = exp.maze_mcts_with_learned_value(dyna_episodes=2, n_simulations=100)
+display(Markdown(
+    "| agent | steps to the goal (shortest 14) |\n|---|---|\n"
+    f"| greedy in Dyna-Q's Q after {mz['dyna_episodes']} episodes | "
+    f"{mz['greedy_q'] or 'loops, never arrives'} |\n"
+    f"| MCTS, {mz['simulations']} simulations, random rollouts | "
+    f"{mz['mcts_rollouts'] or 'not in 100 steps'} |\n"
+    f"| MCTS, {mz['simulations']} simulations, leaves scored by max Q | "
+    f"{mz['mcts_learned_value'] or 'not in 100 steps'} |"))
+
+# %% [markdown]
+# Neither ingredient is enough alone: the learned values are too rough to
+# follow greedily, and search without them is blind. Together, search
+# corrects the value's local mistakes by looking a few steps ahead, and the
+# value tells the search what lies beyond its horizon. This division of
+# labour is AlphaZero's and MuZero's, with neural networks in place of our
+# table (chapter 7).
+
+# %% [markdown]
+# ## Summary
+#
+# Planning feeds back in three ways: learned functions guide the search,
+# search results become training targets, and the agent acts on the plan. MCTS
+# needs only a simulator it can copy: on CartPole a few simulations per step
+# keep the pole up, although random rollouts ignore the edge of the track. In
+# the sparse-reward maze neither an unfinished Q nor blind search reaches the
+# goal reliably on its own, but search with leaves scored by that Q does, the
+# division of labour of AlphaZero and MuZero.
+
+# %% [markdown]
+# ## References
+#
+# AlphaZero {cite}`silver2018alphazero` and MuZero
+# {cite}`schrittwieser2020muzero` guide their search with learned policies and
+# values.

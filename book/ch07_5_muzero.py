@@ -1,0 +1,481 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7.5 MuZero: planning with a value-equivalent model
+#
+# *About 16 minutes: 15 to read, 1 to run at FAST.* Section 7.5 of {doc}`ch07_modern`.
+#
+# ```{admonition} Learning goals
+# :class: tip
+# After this section you can
+# - name MuZero's three functions and what each is trained to predict;
+# - run a tree search in learned hidden states with the pUCT rule;
+# - explain what a value-equivalent model does and does not know, and test it on the Dyna maze.
+# ```
+
+# %% tags=["remove-input"]
+# Running in Colab? Install the course package first (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
+                   check=True)
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from mbrl_lessons import budget
+from mbrl_lessons.core.results import load_results
+from mbrl_lessons.viz import live_figure, show_source
+
+torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# Chapter 6 searched a game tree with MCTS because the rules of tic-tac-toe
+# were handed to us. AlphaZero {cite}`silver2018alphazero` keeps that
+# arrangement: a perfect simulator inside the search, and a network that
+# supplies a prior over moves and a value for the leaves. MuZero
+# {cite}`schrittwieser2020muzero` removes the simulator. The tree is grown
+# inside a model the agent has learned, and, unlike every model of chapter 5,
+# this one is never asked to predict the next observation.
+#
+# Why give that up? A planner only ever reads three things from a model: the
+# rewards along a path, an estimate of what the path is worth at its end, and
+# (for a tree search) which moves deserve attention. If a model gets those
+# right for every sequence of actions, a planner cannot tell it apart from
+# the real environment, however little its internal state resembles the
+# world. Such a model is called *value equivalent*: equivalent to the real
+# environment as far as rewards and values go
+# {cite}`grimm2020valueequivalence`. Predicting pixels, or here which maze
+# cell comes next, is more than the planner needs, and spends model capacity
+# on detail that may not matter for the decision.
+#
+# ## Three functions
+#
+# MuZero's model is three networks with shared parameters $\theta$:
+#
+# $$
+# s^0 = h_\theta(o_t), \qquad
+# (r^{k}, s^{k}) = g_\theta(s^{k-1}, a^{k}), \qquad
+# (\mathbf p^{k}, v^{k}) = f_\theta(s^{k}).
+# $$
+#
+# The *representation* $h$ turns the current observation into a hidden state
+# $s^0$; the *dynamics* $g$ takes a hidden state and an action to a predicted
+# reward and the next hidden state; the *prediction* $f$ reads a policy
+# prior $\mathbf p$ and a value $v$ off any hidden state. The superscript $k$
+# counts imagined steps from the real time $t$. Nothing ties $s^k$ to the
+# observation $o_{t+k}$: the hidden state is whatever helps $g$ and $f$ get
+# rewards, values and policies right.
+#
+# ## Search in the hidden states
+#
+# The tree's root holds $s^0$. A simulation walks down the tree choosing, at
+# a node with visit count $N$, the child maximising the pUCT score
+#
+# $$
+# \bar Q(s, a) + P(s, a)\,\frac{\sqrt{N}}{1 + N(s, a)}
+# \Big(c_1 + \log\frac{N + c_2 + 1}{c_2}\Big),
+# \qquad c_1 = 1.25,\ c_2 = 19652,
+# $$
+#
+# the UCB rule of chapter 6 with the exploration bonus shared out by the
+# prior $P$. When the walk leaves the tree, one call of $g$ and $f$ creates
+# the new leaf: a predicted reward, a hidden state, a prior for its children
+# and a value $v$. There is no random rollout. The value is backed up along
+# the path as a discounted return, $G \leftarrow r + \gamma G$, and each
+# node keeps the mean of the returns that passed through it, so that
+# $Q(s, a) = r(s, a) + \gamma\,\overline{G}(s')$.
+#
+# Rewards in a general task have no fixed scale, while the bonus term does.
+# MuZero therefore rescales Q values with the smallest and largest seen so
+# far in the current search, $\bar Q = (Q - Q_{\min}) / (Q_{\max} - Q_{\min})$.
+# One change from the published pseudocode matters at our small budgets:
+# there an unvisited child scores $\bar Q = 0$, the very bottom of the
+# range, and with a few dozen simulations the search then stays with the
+# first child it happened to try. We score an unvisited child with the mean
+# value of its parent instead, as DeepMind's later `mctx` library does.
+#
+# After the simulations, the root's visit counts $N(a)$ form the *search
+# policy* $\pi(a) \propto N(a)^{1/T}$. While collecting data, the agent mixes
+# Dirichlet noise into the root prior (so that even a move the prior
+# dismisses gets tried) and samples its move from $\pi$ with a temperature
+# $T$ that falls from 1 to $\frac14$ during training. To evaluate, it plays the
+# most visited move without noise.
+
+# %%
+from mbrl_lessons.dyna.dyna_q import DynaConfig, run_episodes
+from mbrl_lessons.envs.mazes import (
+    DYNA_MAZE_SHORTEST,
+    DynaMaze,
+    shortest_path_length,
+)
+from mbrl_lessons.search.muzero import (
+    MuZeroConfig,
+    muzero_losses,
+    n_step_value_targets,
+    run_mcts,
+    select_child,
+    train,
+)
+
+torch.set_num_threads(1)
+show_source(select_child)
+
+# %% [markdown]
+# The whole search, written against an mctx-style `recurrent_fn(state,
+# action) -> (reward, next_state, logits, value)`. Passing the learned $g$
+# and $f$ gives MuZero; passing a true simulator gives AlphaZero (the tests
+# do exactly that with a hand-written maze model):
+
+# %%
+show_source(run_mcts)
+
+# %% [markdown]
+# ## Training the model
+#
+# The agent stores whole episodes: observations, actions, the rewards that
+# followed, and the search policy $\pi_t$ and search value $\nu_t$ of every
+# step. A training example is a position $t$ in a stored episode. From
+# $o_t$ alone, the model unrolls $g$ along the $K$ actions that were really
+# taken next, $a_{t+1}, \dots, a_{t+K}$ (we use $K = 5$), and each step is
+# scored against what really happened:
+#
+# $$
+# \mathcal L_t = \sum_{k=0}^{K} w_k \Big[
+# \big(u_{t+k} - r^{k}\big)^2
+# + \big(z_{t+k} - v^{k}\big)^2
+# - \boldsymbol\pi_{t+k}^\top \log \mathbf p^{k} \Big],
+# \qquad w_0 = 1,\ w_{k \ge 1} = \tfrac1K ,
+# $$
+#
+# with $u$ the observed reward (no reward term at $k = 0$) and $z$ the
+# $n$-step value target
+#
+# $$
+# z_t = \sum_{i=0}^{n-1} \gamma^{i} u_{t+1+i} + \gamma^{n} \nu_{t+n},
+# $$
+#
+# the discounted rewards of the next $n$ steps plus the discounted value
+# of the state reached then. The reward that follows the action taken at
+# $o_t$ (the paper's $a_{t+1}$) is $u_{t+1}$; the code below
+# (`n_step_value_targets`) calls that action number $t$ and stores its
+# reward as `rewards[t]`, so its docstring's $r_{t+i}$ is the same quantity
+# as $u_{t+1+i}$ here. Past the end of an episode the targets are those
+# of an absorbing state: reward 0, value 0 and no policy target.
+#
+# There is no reconstruction term: the loss never compares $s^k$ with an
+# observation. The only pressure on the hidden states is that $g$, unrolled
+# from them, must reproduce rewards, values and search policies: value
+# equivalence, trained directly. The gradient flowing back into each
+# hidden state is halved, as in the paper, so that a longer unroll does not
+# simply mean a larger gradient for $g$.
+#
+# The bootstrap value $\nu_{t+n}$ in the paper is the search value recorded
+# when the episode was played. That value was computed by an older network
+# and is never updated; on our maze, where every state starts out worth 0
+# and the single reward sits 14 steps from the start, the stale values slow
+# the spread of value from the goal badly. MuZero Reanalyse, in the same
+# paper, recomputes targets with a recent network; we take its cheapest part
+# and, after every episode, recompute all bootstrap values with the current
+# network (`value_bootstrap="network"`; `"search"` is the original).
+#
+# The policy targets age in the same way. $\boldsymbol\pi_t$ is the visit
+# distribution of the search that chose the move, run with the network of
+# that time; the first episodes, hundreds or thousands of steps long, were
+# searched with a model that knew nothing, and their nearly uniform visit
+# counts would be replayed as targets for the rest of training. Reanalyse's other half
+# searches stored positions again. After every episode we draw $M = 200$
+# stored positions $t$ (a uniform episode, then a uniform step in it) and
+# replace their targets by
+#
+# $$
+# \boldsymbol\pi_t \leftarrow
+# \Big(\frac{N_\theta(o_t, a)}{\sum_b N_\theta(o_t, b)}\Big)_{a},
+# $$
+#
+# the visit counts of a fresh 30-simulation search from $o_t$ with the
+# current parameters $\theta$ and no root noise (`reanalyse_positions=200`;
+# 0 keeps the targets stored while acting). The loss does not change, only
+# the targets it reads. The price is 200 searches per episode, as many as
+# ten or so late training episodes; in return the prior $\mathbf p$ learns
+# what the current model believes, and the prior is what steers the next
+# search.
+
+# %%
+show_source(n_step_value_targets)
+
+# %%
+show_source(muzero_losses)
+
+# %% [markdown]
+# ## The Dyna maze again
+#
+# We return to the $6 \times 9$ maze that Dyna-Q solved in chapter 6
+# {cite}`sutton2018rl`: reward 1 for reaching the goal, 0 otherwise,
+# $\gamma = 0.95$, the shortest route 14 steps. The observation is the
+# agent's cell as a one-hot vector, so $h$ has no more to go on than Dyna-Q's
+# table did; but nothing in MuZero knows that observations are cells, and the
+# model is not told that moves change cells. Each network is a small MLP with
+# one hidden layer of 64 units and a 32-number hidden state; every move
+# costs 30 simulations. After every episode the network takes 200 Adam steps on
+# batches of 64 positions. Dyna-Q and Q-learning run with chapter 6's
+# settings ($\alpha = 0.1$, $\varepsilon = 0.1$).
+
+# %%
+n_seeds = budget(fast=1, full=3)
+mz_cfg = MuZeroConfig(n_episodes=budget(fast=8, full=40),
+                      updates_per_episode=budget(fast=100, full=200),
+                      max_episode_steps=budget(fast=600, full=2000),
+                      eval_every=budget(fast=2, full=5))
+runs = [train(DynaMaze(), MuZeroConfig(**{**mz_cfg.__dict__, "seed": s}))
+        for s in range(n_seeds)]
+dyna = {n: np.array([run_episodes(DynaMaze(), DynaConfig(n_planning=n),
+                                  mz_cfg.n_episodes, seed=s).steps_per_episode
+                     for s in range(10)]) for n in (0, 50)}
+for s, r in enumerate(runs):
+    print(f"seed {s}: {r.steps_per_episode.sum()} real steps in "
+          f"{mz_cfg.n_episodes} episodes, {r.seconds:.0f} s")
+
+episodes = np.arange(1, mz_cfg.n_episodes + 1)
+mz_steps = np.array([r.steps_per_episode for r in runs])
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.plot(episodes, mz_steps.mean(0), label=f"MuZero ({n_seeds} seeds)", color="C3")
+if n_seeds > 1:
+    ax.fill_between(episodes, mz_steps.min(0), mz_steps.max(0), color="C3",
+                    alpha=0.2)
+ax.plot(episodes, dyna[50].mean(0), label="Dyna-Q, n = 50", color="C0")
+ax.plot(episodes, dyna[0].mean(0), label="Q-learning", color="C7")
+ax.axhline(DYNA_MAZE_SHORTEST, ls=":", color="k", lw=0.8)
+ax.set_yscale("log")
+ax.set_xlabel("episode")
+ax.set_ylabel("steps per episode")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Read the curves in real steps, the currency of this book. Every agent's
+# first episodes are long walks in the dark: no reward has been seen, so
+# MuZero's values and priors are flat and its search is no better than a
+# random walk. Dyna-Q turns its first success into a route within two or
+# three episodes, because fifty planning backups per step spread the single
+# reward through its table at once. MuZero has to learn the same thing
+# through gradient steps on a network, and it needs five to twenty episodes
+# before its episodes are short; in the full benchmark its 40 episodes cost
+# on average about as many real steps as Q-learning's, between one and a half
+# and six times Dyna-Q's depending on the seed (the numbers are printed at
+# the end of the section). Its curve then settles a
+# little above the shortest path, as Dyna-Q's does: during training MuZero
+# samples its moves from the visit counts with noise at the root, just as
+# Dyna-Q explores with $\varepsilon$-greedy. In wall-clock time MuZero is
+# far behind: every move costs 30 steps of the network model, every update an
+# unroll of five.
+#
+# ## Does search help?
+#
+# At each checkpoint we start from S and act greedily two ways: with the
+# most visited move of a 30-simulation search over the learned model, and
+# with the argmax of the raw policy head $\mathbf p^0 = f(h(o))$ with no
+# search at all. An evaluation that has not reached the goal after 50 steps
+# counts as a failure (drawn at the top of the plot).
+
+# %% tags=["hide-input"]
+fail = mz_cfg.eval_max_steps + 1
+fig, ax = plt.subplots(figsize=(7, 3.4))
+for s, r in enumerate(runs):
+    kw = {"alpha": 0.8, "marker": "o", "ms": 3}
+    ax.plot(r.eval_real_steps, np.nan_to_num(r.search_path, nan=fail), color="C3",
+            label="greedy with search" if s == 0 else None, **kw)
+    ax.plot(r.eval_real_steps, np.nan_to_num(r.policy_path, nan=fail), color="C2",
+            ls="--", label="raw policy head" if s == 0 else None, **kw)
+ax.axhline(DYNA_MAZE_SHORTEST, ls=":", color="k", lw=0.8)
+ax.set_xscale("symlog", linthresh=100)
+ax.set_xlabel("real steps so far")
+ax.set_ylabel("greedy steps from S to G")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# In the full benchmark the search walks the 16-step route (two steps longer
+# than the shortest) in all three seeds, from episode 30 at the latest (from
+# episode 10 in the quickest seed). The raw policy head gets there later or
+# not at all: in two seeds it too finds the 16-step route, from episodes 20
+# and 35 on, and in the third it never reaches the goal. The head is trained
+# to imitate the visit counts of searches, which are spread over several
+# moves (30 simulations, noise at the root while acting), and greedy play
+# needs its argmax to be right in every cell on the route: one wrong cell,
+# and the agent bumps into a wall or steps back and forth for ever. The
+# search looks a few steps ahead in the model before each move and corrects
+# such cells.
+#
+# It needs a good prior to do so. Without the refreshed policy targets
+# (`reanalyse_positions=0`), seed 1's training episodes are short, yet its
+# greedy search stops in a cell next to a wall and never reaches the goal:
+# the move that bumps into the wall (and so leaves the agent where it is)
+# and the move along the route differ in value by a few hundredths, and the
+# learned model's one-step predictions are off by as much. Nothing forces
+# $g$ to map a bump into a wall onto the hidden state of staying put, so the
+# search cannot tell the two moves apart, and without root noise nothing in
+# a deterministic evaluation takes it out of that cell. With priors learned
+# from fresh searches, seed 1 walks the 16-step route like the others: the
+# prior, trained on what recent searches chose, tips such near-ties towards
+# the route. A search is only as good as the model it searches, and as the
+# prior that tells it where to look.
+#
+# ## What the model believes
+#
+# Since observations are cells, we can ask the learned $f(h(o))$ for the
+# value of every cell and draw it over the maze, next to the true value
+# $\gamma^{d - 1}$ of a cell $d$ steps from the goal.
+
+# %%
+maze = DynaMaze()
+true_v = np.full(maze.n_states, np.nan)
+for s in range(maze.n_states):
+    if maze.wall_mask[s] or maze.goal_mask[s]:
+        continue
+    maze.start_states = [s]  # distance from s: BFS from a moved start
+    true_v[s] = 0.95 ** (shortest_path_length(maze) - 1)
+maze = DynaMaze()
+
+
+def draw_values(ax, v, title):
+    grid = np.where(maze.wall_mask | maze.goal_mask, np.nan, v).reshape(
+        maze.n_rows, maze.n_cols)
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1)
+    for (r, c), ch in np.ndenumerate(maze.grid):
+        if ch in "SG":
+            ax.text(c, r, ch, ha="center", va="center", color="w", fontsize=11)
+        elif ch == "#":
+            ax.add_patch(plt.Rectangle((c - .5, r - .5), 1, 1, color="0.25"))
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return im
+
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
+draw_values(axes[0], runs[0].value_maps[-1], "learned value f(h(o)), seed 0")
+im = draw_values(axes[1], true_v, "true value γ^(d-1)")
+fig.colorbar(im, ax=axes, shrink=0.8)
+plt.show()
+
+# %% [markdown]
+# The learned values rise toward the goal along the route the agent uses,
+# along the bottom of the maze; the top-left corner, which the trained
+# agent no longer visits, keeps values far below the truth that nothing
+# corrects. The model was never told which cell follows which, yet its values
+# carry the maze's geometry, because that is what value equivalence asks of
+# it.
+#
+# The slider steps through the checkpoints of seed 0: the value map at that
+# point of training, with the greedy paths' lengths in the title.
+
+# %% tags=["hide-input"]
+run0 = runs[0]
+last = len(run0.eval_episode) - 1
+
+
+def draw_checkpoint(checkpoint=last):
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    im = draw_values(ax, run0.value_maps[checkpoint], "")
+
+    def shown(x):
+        return "not reached" if np.isnan(x) else f"{x:.0f} steps"
+
+    ax.set_title(f"after {run0.eval_episode[checkpoint]} episodes "
+                 f"({run0.eval_real_steps[checkpoint]} real steps): search "
+                 f"{shown(run0.search_path[checkpoint])}, policy head "
+                 f"{shown(run0.policy_path[checkpoint])}", fontsize=8)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+
+
+live_figure(draw_checkpoint, caption="Learned values over training (seed 0).",
+            checkpoint=widgets.IntSlider(value=last, min=0, max=last,
+                                         description="checkpoint"))
+
+# %% [markdown]
+# ## The full-budget numbers
+#
+# The benchmark `benchmarks/ch07_muzero.py` runs three seeds for 40 episodes
+# and checks the claims of this section: that greedy play with search reaches
+# the goal in at most 16 steps (the shortest path is 14) for every seed, and
+# that search is never worse than the raw policy head at the end.
+
+# %%
+res = load_results("ch07_muzero")
+if res is None:
+    print("run benchmarks/ch07_muzero.py to produce results/ch07_muzero.json")
+else:
+    for t in res["targets"]:
+        print(f"{'MET ' if t['met'] else 'MISS'} {t['description']}: "
+              f"{t['measured']} {t['op']} {t['threshold']}")
+    ex = res["extra"]
+    print("real steps used per seed:", ex["real_steps_total"])
+    print(f"Dyna-Q n=50 real steps in the same episodes: "
+          f"{ex['dyna_q50_real_steps_total']:.0f}; Q-learning: "
+          f"{ex['q_learning_real_steps_total']:.0f}")
+
+# %% [markdown]
+# ## Summary
+#
+# MuZero learns a model that predicts only what its search needs: rewards,
+# values and policies, from hidden states that need not resemble observations.
+# The tree search runs in those hidden states with a pUCT rule that follows the
+# learned policy prior, and its results become the training targets of the
+# policy. On the Dyna maze it learns, from a few dozen episodes, to walk close
+# to the shortest route, and search is not worse than the raw policy head at
+# the end. Its learned values rise towards the goal along the route it uses,
+# and stay rough where it never goes.
+
+# %% [markdown]
+# ## Exercises
+#
+# The graded version of MuZero's selection score is in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb) (see {doc}`ch00_checking_your_work`).
+#
+# ```{exercise}
+# :label: ex-ch07-muzero-1
+#
+# Switch the value targets back to the paper's stored search values,
+# `MuZeroConfig(value_bootstrap="search")`, and rerun the experiment. Plot
+# the learned value map after the same number of episodes. Where in the maze
+# do the two versions differ most, and why there? (Think about how many
+# episodes it takes for value to travel $n = 10$ steps further from the goal
+# when every target keeps the value it was stored with.)
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-muzero-2
+#
+# Value equivalence claims that $g$ need not know which cell comes next. Test
+# how far that goes: take a trained network, encode every cell with $h$,
+# step each hidden state with $g$ for each action, and find the cell whose
+# encoding is nearest to the result. How often is it the true next cell? Then
+# rerun training with `unroll_steps=1`. Does the agent still plan well,
+# and does the nearest-cell accuracy change?
+# ```
+
+# %% [markdown]
+# ## References
+#
+# MuZero is from Schrittwieser et al. {cite}`schrittwieser2020muzero`, building
+# on AlphaZero {cite}`silver2018alphazero`.
