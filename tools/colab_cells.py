@@ -45,7 +45,7 @@ if "google.colab" in sys.modules:
 '''
 
 _CELL_RE = re.compile(
-    r"^# %%\n(?:#[^\n]*\n)*(?:import [^\n]+\n)*"
+    r"^(# %%(?: tags=[^\n]*)?)\n(?:#[^\n]*\n)*(?:import [^\n]+\n)*"
     r'if "google\.colab" in sys\.modules:\n(?:(?:    [^\n]*|)\n)*?(?=\n# %%|\Z)',
     re.M,
 )
@@ -71,7 +71,8 @@ def settings(root: Path = ROOT) -> dict[str, str]:
 def render(text: str, s: dict[str, str]) -> str:
     """``text`` with its Colab cell and Colab links rewritten from settings ``s``."""
     cell = CELL.format(url=s["url"], release=s["release"])
-    text, n = _CELL_RE.subn(lambda _: cell, text, count=1)
+    # keep the cell's own header line (its tags, e.g. remove-input)
+    text, n = _CELL_RE.subn(lambda m: m.group(1) + cell[len("# %%"):], text, count=1)
     link = f"colab.research.google.com/github/{s['slug']}/blob/{s['branch']}/"
     return _LINK_RE.sub(link, text) if n or _LINK_RE.search(text) else text
 
