@@ -6,6 +6,7 @@ FAST", where M is estimated from the page's words (prose and code alike, at
 rounded up. These tests check the line's format and arithmetic, that the stated
 M agrees with the word count, that no page needs more than 30 minutes of
 reading, and that the split chapters list all their section pages in the toc.
+A Markdown page (no code to run) says "About N minutes to read".
 """
 
 import math
@@ -20,16 +21,21 @@ WORDS_PER_MINUTE = 200
 MAX_READING_MINUTES = 30
 TIME_LINE = re.compile(
     r"About (\d+) minutes?: (\d+) to read, (\d+) to run at FAST")
+MD_TIME_LINE = re.compile(r"About (\d+) minutes? to read")
 NOTEBOOK_PAGES = [d for d in _toc_files() if (ROOT / f"{d}.py").exists()]
+MARKDOWN_PAGES = [d for d in _toc_files() if (ROOT / f"{d}.md").exists()]
 # chapters split into one page per lecture section: chapter -> section count
 SPLIT_CHAPTERS = {"ch05_model_learning": 8, "ch06_integration": 5, "ch07_modern": 6}
 
 
 def reading_minutes(path: Path) -> int:
-    """Estimated reading time of a py:percent page: all its words at 200 a minute."""
-    nb = jupytext.read(path)
-    words = sum(len(re.findall(r"\S+", c.source)) for c in nb.cells
-                if c.cell_type in ("markdown", "code"))
+    """Estimated reading time of a page: all its words at 200 a minute."""
+    if path.suffix == ".md":
+        words = len(re.findall(r"\S+", path.read_text()))
+    else:
+        nb = jupytext.read(path)
+        words = sum(len(re.findall(r"\S+", c.source)) for c in nb.cells
+                    if c.cell_type in ("markdown", "code"))
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
@@ -43,9 +49,27 @@ def _time_line(doc: str) -> re.Match:
     return match
 
 
-def test_reading_minutes_counts_words():
-    here = Path(__file__)
-    assert reading_minutes(here.with_name("conftest.py")) >= 1
+def test_reading_minutes_counts_words(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\n" + "word " * 398)
+    assert reading_minutes(page) == 2  # 400 words
+    page.write_text("# Title\n\n" + "word " * 399)
+    assert reading_minutes(page) == 3
+
+
+def test_time_line_format():
+    assert TIME_LINE.search("*About 7 minutes: 5 to read, 2 to run at FAST.*")
+    assert not TIME_LINE.search("*About 7 minutes to read.*")
+
+
+@pytest.mark.parametrize("doc", MARKDOWN_PAGES)
+def test_markdown_page_states_its_reading_time(doc):
+    path = ROOT / f"{doc}.md"
+    match = MD_TIME_LINE.search(path.read_text())
+    assert match, f"{doc}: state the page's time as 'About N minutes to read'"
+    estimate = reading_minutes(path)
+    assert abs(int(match.group(1)) - estimate) <= max(1, round(0.2 * estimate))
+    assert estimate <= MAX_READING_MINUTES
 
 
 @pytest.mark.parametrize("doc", NOTEBOOK_PAGES)
