@@ -448,6 +448,20 @@ def test_memory_is_limited_per_submission():
     assert "MemoryError" in rep.load_errors[0], rep.load_errors
 
 
+@pytest.mark.skipif(not LINUX, reason="the warden counts processes in /proc")
+def test_a_fork_storm_is_stopped_and_costs_only_its_cell():
+    storm = ("import os, time\n"
+             "for _ in range(200):\n"
+             "    if os.fork() == 0:\n"
+             "        time.sleep(60)\n"
+             "        os._exit(0)\n"
+             "time.sleep(5)")
+    rep = grade_cells([storm, GOOD_GREEDY], ["ch02_greedy_policy"],
+                      limits=Limits(nproc=20))
+    assert rep.score == 5, rep.table()
+    assert "more than 20 processes" in rep.load_errors[0], rep.load_errors
+
+
 def test_many_legal_slow_cells_each_get_the_cell_limit():
     slow = "import time\ntime.sleep(1.0)"
     rep = grade_cells([slow] * 6 + [GOOD_GREEDY], ["ch02_greedy_policy"],

@@ -61,7 +61,8 @@ class Limits:
     memory: int = 4 * 2 ** 30         # address space, bytes
     fsize: int = 64 * 2 ** 20         # largest file the submission may write
     nofile: int = 256
-    nproc: int = 64                   # processes/threads (private-uid mode only)
+    nproc: int = 64                   # processes (RLIMIT_NPROC in private-uid
+                                      # mode, else counted by the warden)
     startup: float = 60.0             # starting Python, numpy (and torch)
     max_restarts: int = 8
 
@@ -162,7 +163,8 @@ class Session:
                "log": os.path.join(self.tmp, ".log"),
                "limits": {"cpu": self.cpu_seconds, "memory": lim.memory,
                           "fsize": lim.fsize, "nofile": lim.nofile,
-                          "nproc": lim.nproc if self.uid else None},
+                          "nproc": lim.nproc if self.uid else None,
+                          "processes": lim.nproc},
                "uid": self.uid, "gid": self.uid, "netns": info["netns"],
                "landlock": bool(info["landlock"]), "read": _read_paths()}
         try:
@@ -220,6 +222,8 @@ class Session:
         if len(words) != 2 or not words[1].lstrip("-").isdigit():
             return ""
         code = int(words[1])
+        if words[0] == "processes":
+            return f"it started more than {code} processes"
         if words[0] == "signal":
             if code == signal.SIGXCPU:
                 return "it used up its CPU-time limit"

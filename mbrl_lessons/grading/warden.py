@@ -186,6 +186,27 @@ def _children(me: int, uid=None) -> list[int]:
     return out
 
 
+def _descendants(me: int) -> list[int]:
+    """Every process below ``me`` (orphans are re-parented to us: subreaper)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [me]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 def _reap() -> dict:
     """Collect finished children: {pid: wait status}."""
     done = {}
@@ -231,10 +252,15 @@ def main() -> None:
     if cfg.get("fd") is not None:
         os.close(cfg["fd"])      # only the worker holds the channel: EOF when it dies
     reported = False
+    cap = cfg["limits"].get("processes")
     while True:
         ready, _, _ = select.select([0], [], [], 0.1)
         if ready and not os.read(0, 4096):
             break                                  # the grader is done (or died)
+        if cap and LINUX and not reported and len(_descendants(os.getpid())) > cap:
+            os.write(1, b"processes %d\n" % cap)   # too many: end them all
+            reported = True
+            cleanup(uid)
         done = _reap()
         if not reported and pid in done:
             reported, status = True, done[pid]
