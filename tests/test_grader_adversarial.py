@@ -162,7 +162,8 @@ if escaped:
 def test_a_planted_module_never_reaches_the_next_student(tmp_path):
     plant = GOOD_GREEDY + """
 import os, tempfile
-for folder in (".", tempfile.gettempdir(), "/tmp", os.path.expanduser("~")):
+# its working folder, TMPDIR and HOME (all three are its own, fresh folder)
+for folder in (".", tempfile.gettempdir(), os.path.expanduser("~")):
     for name in ("numpy.py", "sitecustomize.py", "mbrl_lessons.py"):
         try:
             with open(os.path.join(folder, name), "w") as fh:

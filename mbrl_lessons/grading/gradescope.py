@@ -30,9 +30,8 @@ SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 set -euo pipefail
 cd /autograder/source
-if ! command -v python3 >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip
-fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q --upgrade pip
 # CPU torch from PyTorch's index (PyPI's default is the multi-GB CUDA build)
