@@ -73,7 +73,7 @@ def test_true_model_mpc_solves_a_new_task_and_a_sign_flip_does_not():
     true = TrueModel(pendulum_step)
     good, obs = bf.real_returns(bf.mpc_factory(true, spin, SMALL_PLAN, 0), spin, 1, 0,
                                 steps=60)
-    bad, _ = bf.real_returns(bf.mpc_factory(true, lambda o, a: -spin(o, a),
+    bad, _ = bf.real_returns(bf.mpc_factory(true, lambda o, a, o2: -spin(o, a, o2),
                                             SMALL_PLAN, 0), spin, 1, 0, steps=60)
     rnd, _ = bf.real_returns(bf.random_factory(0), spin, 1, 0, steps=60)
     assert good[0] > rnd[0] + 5 > bad[0] + 5

@@ -86,7 +86,7 @@ def test_actor_gradient_flows_through_the_model():
     actor = TanhGaussianActor(3, 1, 2.0, hidden=32, seed=0)
     cfg = DreamerConfig(horizon=3, use_critic=False, entropy_coef=0.0)
 
-    def state_reward(obs, act):
+    def state_reward(obs, act, next_obs):
         return -obs.square().sum(-1)
 
     starts = torch.randn(16, 3, generator=torch_generator(1))

@@ -158,7 +158,7 @@ def test_known_reward_replaces_the_learned_one():
     start = torch.randn(5, 3)
     roll = mbpo.branched_rollout(model, lambda o: torch.ones(len(o), 1), start, 2,
                                  torch.Generator().manual_seed(0),
-                                 reward_fn=lambda o, a: o[:, 0] + a[:, 0])
+                                 reward_fn=lambda o, a, o2: o[:, 0] + a[:, 0])
     torch.testing.assert_close(roll.rew[0], start[:, 0] + 1)
 
 

@@ -28,7 +28,8 @@ def test_mlp_fits_a_linear_system():
 
 def test_model_env_rollout_shapes_match_a_step_loop():
     model = MLPDynamics(3, 1, hidden=16, seed=1)
-    reward = lambda o, a: -(o ** 2).sum(-1) - (a ** 2).sum(-1)  # noqa: E731
+    # (obs, act, next_obs): the reward of a step may read where it lands
+    reward = lambda o, a, o2: -(o2 ** 2).sum(-1) - (a ** 2).sum(-1) + o[:, 0]  # noqa: E731
     menv = ModelEnv(model, reward)
     acts = torch.randn(4, 6, 1, generator=torch.Generator().manual_seed(0))
     obs0 = torch.tensor([1.0, 0.0, 0.5])
@@ -37,8 +38,9 @@ def test_model_env_rollout_shapes_match_a_step_loop():
         assert traj.shape == (4, 7, 3) and rew.shape == (4, 6)
         o = obs0.expand(4, 3)
         for t in range(6):
-            assert torch.allclose(rew[:, t], reward(o, acts[:, t]))
-            o = model.predict(o, acts[:, t])
+            o2 = model.predict(o, acts[:, t])
+            assert torch.allclose(rew[:, t], reward(o, acts[:, t], o2))
+            o = o2
             assert torch.allclose(traj[:, t + 1], o)
         assert torch.allclose(menv.returns(obs0, acts), rew.sum(1), atol=1e-5)
     with pytest.raises(ValueError, match=r"\[B, H, A\]"):

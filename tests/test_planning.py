@@ -46,7 +46,7 @@ class _Quadratic:
 
 
 def test_planners_respect_bounds_and_find_the_best_constant_plan():
-    menv = ModelEnv(_Quadratic(), lambda obs, act: -((act[..., 0] - 1.5) ** 2))
+    menv = ModelEnv(_Quadratic(), lambda obs, act, nxt: -((act[..., 0] - 1.5) ** 2))
     cfg = PlannerConfig(horizon=5, n_candidates=200, n_iterations=5, n_elites=20)
     cem = CEMPlanner(menv, -1.0, 2.0, cfg, seed=0).plan(np.zeros(2, np.float32))
     rs = RandomShootingPlanner(menv, -1.0, 2.0, cfg, seed=0).plan(np.zeros(2))

@@ -171,8 +171,9 @@ def imagine(model, actor: TanhGaussianActor, starts: torch.Tensor, horizon: int,
     obs, traj, acts, rews, ents = starts, [starts], [], [], []
     for _ in range(horizon):
         act, ent = actor.sample(obs, gen)
-        rews.append(reward_fn(obs, act))
-        obs = model.predict(obs, act)
+        next_obs = model.predict(obs, act)
+        rews.append(reward_fn(obs, act, next_obs))
+        obs = next_obs
         traj.append(obs)
         acts.append(act)
         ents.append(ent)

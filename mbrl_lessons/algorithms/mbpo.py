@@ -41,10 +41,8 @@ from mbrl_lessons.algorithms.sac import (
 )
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
+from mbrl_lessons.envs.rewards import RewardFn, TerminationFn
 from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
-
-RewardFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-TerminationFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class GaussianEnsemble(nn.Module):
@@ -172,7 +170,7 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
     Every step of every rollout uses an ensemble member drawn uniformly at
     random, so model errors of different members do not line up into one
     consistent (and confidently wrong) trajectory.  The reward is the model's
-    last output, or ``reward_fn(obs, act)`` when a known reward is given;
+    last output, or ``reward_fn(obs, act, next_obs)`` when a known reward is given;
     ``termination_fn(obs, act, next_obs) -> done [N]`` (e.g. from
     :mod:`mbrl_lessons.envs.mujoco_tasks`) ends a branch, which keeps its
     terminal transition (flagged) and nothing after it.
@@ -189,7 +187,8 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
         member = torch.randint(model.n_members, (n,), generator=gen)
         y = model.sample(torch.cat([obs, act], -1), member, gen)
         next_obs = obs + y[:, :obs_dim]
-        rew = reward_fn(obs, act) if reward_fn is not None else y[:, obs_dim]
+        rew = (reward_fn(obs, act, next_obs) if reward_fn is not None
+               else y[:, obs_dim])
         term = (termination_fn(obs, act, next_obs).bool()
                 if termination_fn is not None else torch.zeros(n, dtype=torch.bool))
         for name, v in zip(Rollout._fields, (obs, act, rew, next_obs, term, alive),
@@ -320,7 +319,7 @@ def train(env: gym.Env, cfg: MBPOConfig = MBPOConfig(),
           termination_fn: TerminationFn | None = None) -> MBPOResult:
     """MBPO (Janner et al. 2019, algorithm 2) on a gymnasium ``Box`` env.
 
-    ``reward_fn(obs, act) -> rew`` (torch, batched) replaces the learned
+    ``reward_fn(obs, act, next_obs) -> rew`` (torch, batched) replaces the learned
     reward when given; by default the ensemble learns it, as in the paper.
     ``termination_fn(obs, act, next_obs) -> done`` ends model rollouts (known
     terminations, as mbrl-lib's MBPO uses; default: model rollouts never end).

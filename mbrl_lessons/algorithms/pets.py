@@ -250,16 +250,17 @@ class ParticleModelEnv:
         traj, rewards, members = [obs], [], []
         for t in range(H):
             act = acts[:, t]
-            rewards.append(self.reward_fn(obs, act))
             if self.propagation == "mean":
                 m = torch.full((N * P,), -1)
-                obs = self._mean_step(obs, act)
+                next_obs = self._mean_step(obs, act)
             elif order is not None:
                 m = fixed
-                obs = self._sorted_step(obs, act)
+                next_obs = self._sorted_step(obs, act)
             else:
                 m = assign_members(N, P, E, self.gen).reshape(-1)
-                obs = self._sample_step(obs, act, m)
+                next_obs = self._sample_step(obs, act, m)
+            rewards.append(self.reward_fn(obs, act, next_obs))
+            obs = next_obs
             traj.append(obs)
             members.append(m)
 

@@ -216,8 +216,9 @@ def model_return_loss(policy: torch.nn.Module, model: MLPDynamics, starts: torch
     obs, total = starts, torch.zeros(starts.shape[0])
     for _ in range(horizon):
         act = max_action * torch.tanh(policy(obs))
-        total = total + reward_fn(obs, act)
-        obs = model.predict(obs, act)
+        next_obs = model.predict(obs, act)
+        total = total + reward_fn(obs, act, next_obs)
+        obs = next_obs
     return -total.mean()
 
 

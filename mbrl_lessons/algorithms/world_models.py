@@ -117,8 +117,9 @@ def dream_returns(model: DreamModel, theta: torch.Tensor, z0: torch.Tensor,
     total = torch.zeros(P * N)
     for _ in range(horizon):
         a = controller_act(theta, z.view(P, N, D), hidden).reshape(P * N, 1)
-        total += pendulum_reward(z, a)
-        z = model.sample_next(z, a, tau, gen)
+        next_z = model.sample_next(z, a, tau, gen)
+        total += pendulum_reward(z, a, next_z)
+        z = next_z
     return total.view(P, N).mean(1)
 
 
@@ -143,8 +144,9 @@ def random_returns(starts: torch.Tensor, gen: torch.Generator, horizon: int = 20
     s, total = starts, torch.zeros(len(starts))
     for _ in range(horizon):
         a = (2 * torch.rand(len(s), 1, generator=gen) - 1) * MAX_TORQUE
-        total += pendulum_reward(s, a)
-        s = pendulum_step(s, a)
+        next_s = pendulum_step(s, a)
+        total += pendulum_reward(s, a, next_s)
+        s = next_s
     return total.mean().item()
 
 

@@ -45,6 +45,7 @@ from mbrl_lessons.envs.pendulum import (
     pendulum_reward,
     pendulum_step,
 )
+from mbrl_lessons.envs.rewards import RewardFn
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, TrueModel, fit_model
 from mbrl_lessons.models.probabilistic import (
     GaussianMLP,
@@ -52,8 +53,6 @@ from mbrl_lessons.models.probabilistic import (
     fit_ensemble,
 )
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig
-
-RewardFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 # ----------------------------------------------------------------- new tasks
@@ -70,7 +69,8 @@ def target_angle_reward(target: float) -> RewardFn:
     if not math.isfinite(target):
         raise ValueError(f"target must be a finite angle in radians, got {target}")
 
-    def reward(obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    def reward(obs: torch.Tensor, act: torch.Tensor,
+               next_obs: torch.Tensor | None = None) -> torch.Tensor:
         _check_obs_act(obs, act)
         th = torch.atan2(obs[..., 1], obs[..., 0])
         err = angle_normalize(th - target)
@@ -87,7 +87,8 @@ def spin_reward(speed: float) -> RewardFn:
         raise ValueError(f"speed must be non-zero with |speed| <= {MAX_SPEED}, "
                          f"got {speed}")
 
-    def reward(obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    def reward(obs: torch.Tensor, act: torch.Tensor,
+               next_obs: torch.Tensor | None = None) -> torch.Tensor:
         _check_obs_act(obs, act)
         u = act[..., 0].clamp(-MAX_TORQUE, MAX_TORQUE)
         return -(0.1 * (obs[..., 2] - speed).square() + 0.001 * u.square())
@@ -115,7 +116,8 @@ def episode_return(reward_fn: RewardFn, obs: np.ndarray, act: np.ndarray) -> flo
                          f"{len(act)}")
     with torch.no_grad():
         r = reward_fn(torch.as_tensor(obs[:-1], dtype=torch.float32),
-                      torch.as_tensor(act, dtype=torch.float32))
+                      torch.as_tensor(act, dtype=torch.float32),
+                      torch.as_tensor(obs[1:], dtype=torch.float32))
     return float(r.sum())
 
 
@@ -416,11 +418,12 @@ class PessimisticModelEnv:
         total = torch.zeros(B)
         for t in range(H):
             nxt = self.ensemble.predict_members(obs, actions[:, t])
-            total += self.reward_fn(obs, actions[:, t])
+            mean = nxt.mean(0)
+            total += self.reward_fn(obs, actions[:, t], mean)
             if self.penalty > 0:
                 u = nxt.std(0, unbiased=False).norm(dim=-1)
                 total -= self.penalty * torch.relu(u / self.u_ref - 1.0)
-            obs = nxt.mean(0)
+            obs = mean
         return total
 
 

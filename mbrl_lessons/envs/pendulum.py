@@ -20,10 +20,15 @@ def angle_normalize(x: torch.Tensor) -> torch.Tensor:
     return ((x + math.pi) % (2 * math.pi)) - math.pi
 
 
-def pendulum_reward(obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+def pendulum_reward(obs: torch.Tensor, act: torch.Tensor,
+                    next_obs: torch.Tensor | None = None) -> torch.Tensor:
     """``-(th^2 + 0.1 th_dot^2 + 0.001 u^2)``; obs ``[..., 3]``, act ``[..., 1]``
     -> ``[...]``.  ``atan2`` already returns the angle in ``[-pi, pi]``, so
-    gymnasium's ``angle_normalize`` has nothing left to do here."""
+    gymnasium's ``angle_normalize`` has nothing left to do here.
+
+    The package's reward convention is ``(obs, act, next_obs)``
+    (:mod:`mbrl_lessons.envs.rewards`); the pendulum charges the state *before*
+    the step, so ``next_obs`` is unused and may be left out."""
     th = torch.atan2(obs[..., 1], obs[..., 0])
     u = act[..., 0].clamp(-MAX_TORQUE, MAX_TORQUE)
     return -(th.square() + 0.1 * obs[..., 2].square() + 0.001 * u.square())
@@ -39,7 +44,3 @@ def pendulum_step(obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
     newth = th + newthdot * DT
     return torch.stack([torch.cos(newth), torch.sin(newth), newthdot], dim=-1)
 
-
-def pendulum_termination(obs: torch.Tensor) -> torch.Tensor:
-    """Pendulum never terminates (only the 200-step time limit ends it)."""
-    return torch.zeros(obs.shape[:-1], dtype=torch.bool)

@@ -191,7 +191,7 @@ def line_model(s, a):
 
 def go_to(target: float):
     """Reward ``-(s - target)^2`` (charged on the state before each step)."""
-    def reward(obs, act):
+    def reward(obs, act, next_obs=None):  # the package convention, next_obs unused
         return -(obs[..., 0] - target) ** 2
     return reward
 
@@ -204,7 +204,7 @@ def two_members(obs, act):
     return torch.stack([base, base + torch.tensor([0.6, 0.8])])
 
 
-def first_coord(obs, act):
+def first_coord(obs, act, next_obs=None):
     return obs[..., 0]
 
 

@@ -161,8 +161,9 @@ class ModelEnv:
         obs = obs0.expand(B, -1) if obs0.ndim == 1 else obs0
         traj, rewards = [obs], []
         for t in range(H):
-            rewards.append(self.reward_fn(obs, actions[:, t]))
-            obs = self.model.predict(obs, actions[:, t])
+            next_obs = self.model.predict(obs, actions[:, t])
+            rewards.append(self.reward_fn(obs, actions[:, t], next_obs))
+            obs = next_obs
             traj.append(obs)
         return torch.stack(traj, 1), torch.stack(rewards, 1)
 
@@ -176,6 +177,7 @@ class ModelEnv:
         obs = obs0.expand(B, -1) if obs0.ndim == 1 else obs0
         total = torch.zeros(B)
         for t in range(H):
-            total += self.reward_fn(obs, actions[:, t])
-            obs = self.model.predict(obs, actions[:, t])
+            next_obs = self.model.predict(obs, actions[:, t])
+            total += self.reward_fn(obs, actions[:, t], next_obs)
+            obs = next_obs
         return total
