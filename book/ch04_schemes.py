@@ -359,7 +359,7 @@ plt.show()
 # good swing; CEM concentrates its samples around the best ones it has seen,
 # so it needs far fewer calls for the same plan quality. The gap shows most
 # at the smallest budget. With more calls random shooting often catches up
-# but stays erratic; chapter 6 (§6.3) shows the full-budget curves.
+# but stays erratic; chapter 6 ({doc}`§6.3 <ch06_3_how_to_plan>`) shows the full-budget curves.
 #
 # Watch CEM converge. The sliders set the iterations, candidates and horizon;
 # the plot shows the predicted angle of every sampled sequence, coloured by

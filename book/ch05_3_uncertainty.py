@@ -53,7 +53,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # %% [markdown]
 # A model learned from finite data is unsure for two different reasons.
 #
-# - **Aleatoric** uncertainty is noise in the world itself — §5.2's coin
+# - **Aleatoric** uncertainty is noise in the world itself — {doc}`§5.2 <ch05_2_stochastic>`'s coin
 #   flip. More data describe it better but never remove it.
 # - **Epistemic** uncertainty is the model's ignorance where it has seen
 #   little or nothing. More data in that region remove it.

@@ -49,7 +49,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # A model can only predict what its input determines. If the observation
 # $o_t$ hides part of the state, then $(o_t, a_t)$ does not fix $o_{t+1}$,
 # and the best a one-step model can do is average over the hidden part — the
-# §5.2 failure again, caused not by noise in the world but by what the agent
+# {doc}`§5.2 <ch05_2_stochastic>` failure again, caused not by noise in the world but by what the agent
 # cannot see. Formally the agent faces a partially observable MDP, and the
 # sufficient statistic for prediction is the *belief*, the posterior over
 # the hidden state given the whole history {cite}`kaelbling1998pomdp`. Four

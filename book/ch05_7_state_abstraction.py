@@ -68,7 +68,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # - **Feeding predictions back.** A multi-step forecast in pixel space
 #   reads its own output as the next input. A slightly blurred predicted
 #   image is an input the model never saw in training, and the damage
-#   compounds (section 5.6 met the same effect in state space).
+#   compounds ({doc}`section 5.6 <ch05_6_multistep>` met the same effect in state space).
 #
 # The alternative is *state abstraction*: learn a compact code
 # $z = e(o) \in \mathbb R^{d}$ with $d$ small, learn the dynamics on $z$, and
@@ -87,7 +87,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 #
 # A single picture shows where the rod is, not where it is going: a rod at
 # rest and a rod swinging through the same angle look identical, yet their
-# futures differ. This is partial observability (section 5.4), and the
+# futures differ. This is partial observability ({doc}`section 5.4 <ch05_4_partial_observability>`), and the
 # cheapest remedy listed there, a window of recent observations, is enough
 # here. The pendulum's integrator first updates the velocity and then moves
 # the angle with it, $\theta_{t+1} = \theta_t + \Delta t\,\dot\theta_{t+1}$,
@@ -124,7 +124,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # gradient. Reconstruction keeps in $z$ what is needed to redraw the picture.
 # Prediction makes the transition useful: a predicted code must decode to
 # the frame that really came next, $K$ steps on (training through several
-# steps is section 5.6's remedy against compounding error). Consistency asks
+# steps is {doc}`section 5.6 <ch05_6_multistep>`'s remedy against compounding error). Consistency asks
 # a predicted code to land where the encoder would put the real observation,
 # so that the transition does not drift into regions of latent space that
 # the decoder has never been trained on. The stop-gradient makes that last
@@ -461,7 +461,7 @@ print(f"latent steps: {1000 * t_latent:.0f} ms, through pixels: "
 # newest frame (`obs[:, :, 1:].expand_as(obs)` for `obs` of shape
 # `[N, T, 2, S, S]`), with the same budget. What happens to the velocity
 # probe, to the forecasts, and to the error at one step ahead
-# compared with ten? Which part of section 5.4 does this illustrate? Then try
+# compared with ten? Which part of {doc}`section 5.4 <ch05_4_partial_observability>` does this illustrate? Then try
 # `latent_dim` 2 and 3 with two frames: the pendulum's states form a
 # cylinder, which fits in a plane as an annulus; does $d = 2$ suffice in
 # practice?

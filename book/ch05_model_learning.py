@@ -25,11 +25,11 @@
 # is deterministic, fully observed, unchanging, and cheap to cover with data.
 # Real problems break each of these assumptions. This chapter takes them one
 # at a time, following the survey of Moerland et al.
-# {cite}`moerland2023mbrl`: what kind of model to learn (§5.1), outcomes
-# that are random (§5.2), data that run out (§5.3), observations that hide
-# part of the state (§5.4), worlds that change (§5.5), predictions many
-# steps ahead (§5.6), and models that work in a learned, smaller space —
-# of states (§5.7) or of time (§5.8). Each section has an experiment whose
+# {cite}`moerland2023mbrl`: what kind of model to learn ({doc}`§5.1 <ch05_1_model_types>`), outcomes
+# that are random ({doc}`§5.2 <ch05_2_stochastic>`), data that run out ({doc}`§5.3 <ch05_3_uncertainty>`), observations that hide
+# part of the state ({doc}`§5.4 <ch05_4_partial_observability>`), worlds that change ({doc}`§5.5 <ch05_5_nonstationarity>`), predictions many
+# steps ahead ({doc}`§5.6 <ch05_6_multistep>`), and models that work in a learned, smaller space —
+# of states ({doc}`§5.7 <ch05_7_state_abstraction>`) or of time ({doc}`§5.8 <ch05_8_temporal_abstraction>`). Each section has an experiment whose
 # numbers you can change.
 #
 # ```{admonition} Learning goals
@@ -50,8 +50,8 @@
 # ## The sections
 #
 # Each section is its own page, with its own experiment, summary and
-# exercises; they can be read in any order after the first, although §5.3
-# builds on §5.2 and §5.7 on §5.4 and §5.6.
+# exercises; they can be read in any order after the first, although {doc}`§5.3 <ch05_3_uncertainty>`
+# builds on {doc}`§5.2 <ch05_2_stochastic>` and {doc}`§5.7 <ch05_7_state_abstraction>` on {doc}`§5.4 <ch05_4_partial_observability>` and {doc}`§5.6 <ch05_6_multistep>`.
 #
 # | section | what it asks | its experiment |
 # |---|---|---|
@@ -98,10 +98,10 @@ else:
 #
 # Six of the chapter's building blocks are graded in [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb)
 # (see {doc}`ch00_checking_your_work`): the Gaussian negative log-likelihood
-# (§5.2), the split of an ensemble's variance into its aleatoric and epistemic
-# parts (§5.3), the running-median change detector `first_alarm` (§5.5), the
-# $k$-step loss (§5.6), the latent consistency loss with its stop-gradient
-# (§5.7), and the multi-time model $(R_o, P_o)$ of an option (§5.8). Each
+# ({doc}`§5.2 <ch05_2_stochastic>`), the split of an ensemble's variance into its aleatoric and epistemic
+# parts ({doc}`§5.3 <ch05_3_uncertainty>`), the running-median change detector `first_alarm` ({doc}`§5.5 <ch05_5_nonstationarity>`), the
+# $k$-step loss ({doc}`§5.6 <ch05_6_multistep>`), the latent consistency loss with its stop-gradient
+# ({doc}`§5.7 <ch05_7_state_abstraction>`), and the multi-time model $(R_o, P_o)$ of an option ({doc}`§5.8 <ch05_8_temporal_abstraction>`). Each
 # section ends with open exercises that go further than the grader does.
 #
 # ## References

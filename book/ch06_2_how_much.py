@@ -207,7 +207,7 @@ live_figure(draw_budget, caption="n = 5 planning steps per real step.",
 # values, `DynaConfig(n_planning=50, q_init=1.0)`. In how many runs is the
 # final greedy path now 14 steps, and why? What does optimism cost in the
 # first three episodes? Would the same trick help Dyna-Q in the shortcut maze
-# of §6.5, where the world changes after the values have settled?
+# of {doc}`§6.5 <ch06_5_noisy_changing>`, where the world changes after the values have settled?
 # ```
 
 # %% [markdown]

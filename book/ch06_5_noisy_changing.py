@@ -137,7 +137,7 @@ plt.show()
 # we count backups until the greedy path is within 20% of the shortest.
 # Sutton and Barto count until the path is optimal; with $\varepsilon$-greedy
 # exploration, whether a run ever finds the *exactly* shortest route of a big
-# maze is mostly luck (the Figure 8.2 analysis of §6.2 shows the same effect),
+# maze is mostly luck (the Figure 8.2 analysis of {doc}`§6.2 <ch06_2_how_much>` shows the same effect),
 # and the 20% slack keeps the measurement about planning. Both methods do at
 # most $n = 5$ updates per real step. We run it twice: with step size
 # $\alpha = 0.5$, as in the widely used reproduction of the book's figures,

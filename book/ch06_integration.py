@@ -88,14 +88,14 @@ else:
 # Where a target is missed, the reasons are the ones shown in the sections.
 #
 # - The ordering of the $n = 5$ and $n = 50$ curves late in Figure 8.2 is
-#   within noise (§6.2): from episode 7 on both walk near-optimal paths, and the
+#   within noise ({doc}`§6.2 <ch06_2_how_much>`): from episode 7 on both walk near-optimal paths, and the
 #   two means differ by a step or two at most, in either direction.
 # - The $n = 50$ runs that end on 16 steps are the runs whose model never
-#   saw the bottom route (the scatter plot of §6.2): with $Q_0 = 0$ and
+#   saw the bottom route (the scatter plot of {doc}`§6.2 <ch06_2_how_much>`): with $Q_0 = 0$ and
 #   $\varepsilon = 0.1$, a quarter to a third of runs never try it in 50
 #   episodes, and no amount of planning finds a route the model does not contain.
 #   "Every run ends on 14 steps" is not what these settings do.
-# - The shortcut-maze ratio (§6.5): Dyna-Q's cumulative reward varies far more from
+# - The shortcut-maze ratio ({doc}`§6.5 <ch06_5_noisy_changing>`): Dyna-Q's cumulative reward varies far more from
 #   seed to seed than Dyna-Q+'s, so the interval below resamples the 20 seeds
 #   to show how far seed luck alone could move the ratio. If the whole
 #   interval lies below 1.3, more seeds would not rescue the target: these
@@ -137,9 +137,9 @@ if full is not None and "ratio_ci95" in full["extra"]["shortcut"]:
 # %% [markdown]
 # ## Exercises
 #
-# Graded exercises — the Dyna-Q planning loop (§6.2), the UCB rule and MCTS
-# backpropagation (§6.3) and the prioritized-sweeping predecessor update
-# (§6.5) — are in [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb)
+# Graded exercises — the Dyna-Q planning loop ({doc}`§6.2 <ch06_2_how_much>`), the UCB rule and MCTS
+# backpropagation ({doc}`§6.3 <ch06_3_how_to_plan>`) and the prioritized-sweeping predecessor update
+# ({doc}`§6.5 <ch06_5_noisy_changing>`) — are in [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb)
 # (see {doc}`ch00_checking_your_work`). Each section ends with open exercises
 # of its own.
 #

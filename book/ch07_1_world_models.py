@@ -51,7 +51,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 
 # %% [markdown]
 # Chapter 4's scheme v2.0 trained a policy against a learned model, and
-# chapter 5.7 learned a model in a small space of codes instead of pictures.
+# {doc}`chapter 5.7 <ch05_7_state_abstraction>` learned a model in a small space of codes instead of pictures.
 # World Models {cite}`ha2018worldmodels` put the two together and push the
 # idea to its end: once the model is learned, the controller never needs the
 # real environment again until it is tested. It is trained entirely inside
@@ -77,12 +77,12 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # is comfortable with a few dozen.
 #
 # **Our setting.** The swing-up of the pendulum from pixels (the camera of
-# §5.7) needs a code that captures velocity well enough to pump energy for
+# {doc}`§5.7 <ch05_7_state_abstraction>`) needs a code that captures velocity well enough to pump energy for
 # 200 steps, and a CMA-ES search of many dreamed episodes per generation;
 # within this chapter's CPU budget we could not make that reliable. We
 # therefore run the recipe on `Pendulum-v1` as chapter 4 did, on its state
 # vector $o = (\cos\theta, \sin\theta, \dot\theta)$. V is then the identity
-# and $z = o$; the encoder of §5.7 would slot into the same place
+# and $z = o$; the encoder of {doc}`§5.7 <ch05_7_state_abstraction>` would slot into the same place
 # (exercise {ref}`ex-ch07-world-models-1`). What remains is the part of the
 # paper that matters most for this chapter: a stochastic M, a temperature
 # that controls how random the dream is, and a controller that has never
@@ -103,7 +103,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # $$
 #
 # trained by maximum likelihood on random-policy transitions (the
-# log-sum-exp of §5.2's mixture loss). The paper mixes each code dimension
+# log-sum-exp of {doc}`§5.2 <ch05_2_stochastic>`'s mixture loss). The paper mixes each code dimension
 # separately; we let one component cover the whole code, which keeps
 # $\cos\theta$ and $\sin\theta$ moving together.
 #
@@ -392,7 +392,7 @@ live_figure(draw_dream_vs_real,
 # ```{exercise}
 # :label: ex-ch07-world-models-1
 # Put a real V in front of M: collect pixel-pendulum data with
-# `pixel_pendulum_dataset`, train §5.7's `LatentModel`, freeze its encoder,
+# `pixel_pendulum_dataset`, train {doc}`§5.7 <ch05_7_state_abstraction>`'s `LatentModel`, freeze its encoder,
 # and fit the MDN on the 6-number codes instead of the state. The dream now
 # has no angle to score: either fit a linear probe from the code to
 # $(\cos\theta, \sin\theta, \dot\theta)$ and compute the known reward on its

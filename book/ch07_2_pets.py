@@ -158,7 +158,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # r(s^p_\tau, a_\tau),
 # $$
 #
-# and CEM (section 6.3) searches for the sequence with the best score. As in
+# and CEM ({doc}`section 6.3 <ch06_3_how_to_plan>`) searches for the sequence with the best score. As in
 # v1.5, only the first action is executed, the next state is observed, and
 # the search starts again. After each episode, the ensemble is refitted on
 # all data gathered so far. The first episode uses random actions.

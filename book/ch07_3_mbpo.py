@@ -50,7 +50,7 @@ from mbrl_lessons.viz import live_figure, show_source
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
 # %% [markdown]
-# PETS (§7.2) never learns a policy: it plans through its model at every real
+# PETS ({doc}`§7.2 <ch07_2_pets>`) never learns a policy: it plans through its model at every real
 # step. The opposite use of a model is the one Dyna introduced (chapter 6):
 # let the model *invent* transitions, and hand them to a model-free learner
 # as if they were real. Model-based policy optimisation, MBPO
@@ -59,7 +59,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # sample-hungry but reliable off-policy algorithm; its model is an ensemble
 # of Gaussian networks, as in chapter 5 and PETS.
 #
-# The difficulty is the one §5.6 measured: a learned model is accurate one
+# The difficulty is the one {doc}`§5.6 <ch05_6_multistep>` measured: a learned model is accurate one
 # step ahead and steadily less so as it feeds on its own predictions. If the
 # learner trains on long imagined trajectories it learns to exploit the
 # model's mistakes. MBPO's answer is almost disappointingly simple: never let
@@ -462,7 +462,7 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # ```{exercise}
 # :label: ex-ch07-mbpo-3
 # Make the rollout-length comparison trustworthy. Rerun $k \in \{1, 5, 20\}$
-# with `model_beta=0.5` (the loss our PETS uses, §7.2) and with the default
+# with `model_beta=0.5` (the loss our PETS uses, {doc}`§7.2 <ch07_2_pets>`) and with the default
 # 0, on
 # eight seeds each, and replace the mean return at 1,500 steps by the share
 # of evaluation episodes that swing up. How many seeds does it take before

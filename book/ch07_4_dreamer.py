@@ -60,7 +60,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # only see that pushing towards the top costs torque and earns almost nothing
 # yet. Making the horizon longer is not a free fix either. Every extra step
 # multiplies in one more Jacobian of the model, so gradients grow or vanish,
-# and every extra step lets model errors compound (section 5.6).
+# and every extra step lets model errors compound ({doc}`section 5.6 <ch05_6_multistep>`).
 #
 # Dreamer {cite}`hafner2020dreamer` closes the gap with a critic. It still
 # imagines short rollouts inside a learned model and still backpropagates
@@ -75,7 +75,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # it {cite}`hafner2019planet`) learns its world model from pixels: a
 # *recurrent state-space model* (RSSM) whose latent state has a deterministic
 # recurrent part and a stochastic part, trained to reconstruct images and
-# predict rewards. Section 5.7 learned a (deterministic) latent model of a
+# predict rewards. {doc}`Section 5.7 <ch05_7_state_abstraction>` learned a (deterministic) latent model of a
 # pendulum seen in pixels, and showed why one plans in such a code rather
 # than in pixel space. Here we keep the part of Dreamer that is new, learning
 # behaviour in imagination, and use the pendulum's state directly with

@@ -129,7 +129,7 @@ plt.show()
 # of the way from random torques to the true-model ceiling within a few
 # thousand real steps. SAC on its own, with the same learner as MBPO, had
 # not reached the $-250$ bar of a swing-up held at the top after 5,000 real
-# steps (section 7.3), while MBPO, PETS and the Dreamer-style agent did
+# steps ({doc}`section 7.3 <ch07_3_mbpo>`), while MBPO, PETS and the Dreamer-style agent did
 # within 3,000. The methods that train a policy
 # inside the model
 # must defend it against the model's errors, and each does so differently:

@@ -53,7 +53,7 @@
 # versions keep what makes each method what it is and shrink the rest; every
 # section says what was shrunk. Four of the five run on the pendulum of
 # chapter 4, so that chapter's true-model ceiling and learned-model MPC are
-# the yardsticks (section 7.6 puts all of them side by side); MuZero, a
+# the yardsticks ({doc}`section 7.6 <ch07_6_side_by_side>` puts all of them side by side); MuZero, a
 # method for discrete actions, goes back to the Dyna maze of chapter 6.
 #
 # ```{admonition} Learning goals
@@ -93,8 +93,8 @@ if "google.colab" in sys.modules:
 # ## Exercises
 #
 # The graded versions of four of the chapter's key computations — one step of
-# trajectory sampling (§7.2), MBPO's branched rollouts (§7.3),
-# $\lambda$-returns (§7.4) and the pUCT score (§7.5) — are in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb)
+# trajectory sampling ({doc}`§7.2 <ch07_2_pets>`), MBPO's branched rollouts ({doc}`§7.3 <ch07_3_mbpo>`),
+# $\lambda$-returns ({doc}`§7.4 <ch07_4_dreamer>`) and the pUCT score ({doc}`§7.5 <ch07_5_muzero>`) — are in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb)
 # (see {doc}`ch00_checking_your_work`). Every section also ends with open
 # exercises of its own, without a grader.
 #
