@@ -1,0 +1,178 @@
+"""MuZero on two-player board games (§7.5), to compare with AlphaZero.
+
+The same networks, replay and losses as :mod:`mbrl_lessons.algorithms.muzero`
+(representation ``h``, dynamics ``g`` with a reward, prediction ``f``;
+``K``-step unrolled training), played the way AlphaZero plays
+(:mod:`mbrl_lessons.algorithms.alphazero`): self-play, the same two-player
+pUCT search, the same temperature and root noise, the same number of
+simulations.  What differs is what the search is given.  AlphaZero searches
+the rules; MuZero searches its learned model, knowing only the legal moves at
+the root (as in the paper: inside the tree every move is allowed and the end
+of the game is never announced, so the model has to learn both).
+
+Conventions, as in the search: ``reward[t]`` is paid to the player who made
+move ``t`` (+1 for the winning move, else 0); every value is for the player
+to move.  With ``gamma = 1`` and the whole game as the n-step horizon, the
+value target of a position is the game's result for its player to move, as
+in the paper's board games.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from mbrl_lessons.algorithms.alphazero import AlphaZeroConfig, random_player, score_vs
+from mbrl_lessons.algorithms.muzero import (
+    EpisodeReplay,
+    FrozenModel,
+    MuZeroNet,
+    muzero_losses,
+)
+from mbrl_lessons.search.mcts import Game, tictactoe_game
+from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
+
+
+@dataclass(frozen=True)
+class MuZeroGameConfig(AlphaZeroConfig):
+    """AlphaZero's settings (games, simulations, noise, temperature, replay,
+    training rounds) plus the model's."""
+
+    unroll_steps: int = 5
+    """``K``: dynamics steps unrolled in training."""
+    latent_dim: int = 32
+    """Size of the hidden state."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.unroll_steps < 1 or self.latent_dim < 1:
+            raise ValueError("MuZeroGameConfig.unroll_steps and latent_dim must "
+                             "be >= 1")
+
+
+def search(game: Game, model: FrozenModel, state, cfg: MuZeroGameConfig,
+           rng: np.random.Generator | None = None, explore: bool = False
+           ) -> PUCTNode:
+    """Two-player pUCT over the learned model; legal moves masked at the root
+    only."""
+    s, logits, value = model.initial(game.encode(state))
+    masked = np.full(game.n_actions, -np.inf)
+    legal = game.legal_actions(state)
+    masked[legal] = logits[legal]
+    return run_mcts(s, masked, value, model.recurrent, cfg.n_simulations, gamma=1.0,
+                    two_player=True, value_bounds=(-1.0, 1.0), rng=rng,
+                    dirichlet_alpha=cfg.dirichlet_alpha,
+                    noise_fraction=cfg.noise_fraction if explore else 0.0,
+                    c1=cfg.c1, c2=cfg.c2)
+
+
+class MuZeroGamePlayer:
+    """Greedy play: the most visited move of a noise-free search in the model."""
+
+    def __init__(self, game: Game, model: FrozenModel, cfg: MuZeroGameConfig) -> None:
+        self.game, self.model, self.cfg = game, model, cfg
+
+    def __call__(self, state) -> int:
+        return best_action(search(self.game, self.model, state, self.cfg),
+                           two_player=True)
+
+
+def self_play(game: Game, model: FrozenModel, cfg: MuZeroGameConfig,
+              rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """One game: observations ``[T + 1, O]``, actions ``[T]``, rewards to the
+    mover ``[T]``, visit distributions ``[T, A]``, value targets ``[T + 1]``
+    (the result for the player to move; 0 at the final position)."""
+    state, obs, acts, pis, movers = game.initial, [], [], [], []
+    while not game.is_terminal(state):
+        root = search(game, model, state, cfg, rng, explore=True)
+        temp = 1.0 if len(acts) < cfg.temperature_moves else 0.0
+        action = int(rng.choice(game.n_actions, p=visit_policy(root, temp)))
+        obs.append(game.encode(state))
+        pis.append(visit_policy(root, 1.0))
+        movers.append(game.to_play(state))
+        acts.append(action)
+        state = game.play(state, action)
+    obs.append(game.encode(state))
+    w = game.winner(state)
+    rewards = np.zeros(len(acts))
+    rewards[-1] = abs(w)  # only the last move can win, and it wins for its mover
+    z = np.append(w * np.array(movers, dtype=float), 0.0)
+    return (np.stack(obs), np.array(acts), rewards, np.stack(pis).astype(np.float32),
+            z)
+
+
+@dataclass
+class MuZeroGameResult:
+    """What :func:`train` returns (as ``AlphaZeroResult``, with the model)."""
+
+    net: MuZeroNet
+    checkpoint_games: np.ndarray
+    checkpoints: list[FrozenModel]
+    vs_random: np.ndarray           # [C, 2, 3] win/draw/loss as first/second
+    game_lengths: np.ndarray
+    losses: np.ndarray              # [U, 3] value, reward, policy
+    seconds: float
+    config: MuZeroGameConfig = field(repr=False, default=None)
+
+
+def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
+          progress: bool = False) -> MuZeroGameResult:
+    """MuZero self-play on a two-player ``Game`` (default tic-tac-toe); the
+    rules are used only to referee the games and list the legal moves at the
+    root."""
+    game = env if isinstance(env, Game) else tictactoe_game()
+    t0 = time.time()
+    rng, eval_rng = (np.random.default_rng(s)
+                     for s in np.random.SeedSequence(cfg.seed).spawn(2))
+    obs_dim = len(game.encode(game.initial))
+    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    games_kept: list[tuple] = []
+    lengths, losses, ckpt_games, ckpts, vs_random = [], [], [], [], []
+    model = FrozenModel(net)
+    for g in tqdm(range(cfg.n_games + 1), desc="MuZero", disable=not progress):
+        if g % cfg.eval_every == 0 or g == cfg.n_games:
+            ckpt_games.append(g)
+            ckpts.append(model)
+            vs_random.append(score_vs(game, MuZeroGamePlayer(game, model, cfg),
+                                      random_player(game, eval_rng), cfg.eval_games))
+        if g == cfg.n_games:
+            break
+        data = self_play(game, model, cfg, rng)
+        lengths.append(len(data[1]))
+        augmented = [data]
+        if cfg.augment and game.symmetries:  # same symmetric copies as AlphaZero
+            # move x of the game is move inverse[x] on the transformed board
+            augmented = [(data[0][:, o], np.argsort(a)[data[1]], data[2],
+                          data[3][:, a], data[4]) for o, a in game.symmetries]
+        games_kept = (games_kept + [augmented])[-cfg.replay_games:]
+        if (g + 1) % cfg.games_per_update:
+            continue
+        replay = EpisodeReplay(obs_dim, game.n_actions, cfg.unroll_steps)
+        for group in games_kept:
+            for o, a, r, p, z in group:
+                replay.add(o, a, r, p, z, True, rng)
+        for _ in range(cfg.updates):
+            parts = muzero_losses(net, replay.sample(cfg.batch_size, rng))
+            opt.zero_grad()
+            parts.sum().backward()
+            opt.step()
+            losses.append(parts.detach().numpy())
+        model = FrozenModel(net)
+    return MuZeroGameResult(net, np.array(ckpt_games), ckpts, np.array(vs_random),
+                            np.array(lengths), np.array(losses).reshape(-1, 3),
+                            time.time() - t0, cfg)
+
+
+def from_alphazero(cfg: AlphaZeroConfig, **model) -> MuZeroGameConfig:
+    """MuZero settings equal to AlphaZero's (games, simulations, noise, ...)."""
+    return MuZeroGameConfig(**dataclasses.asdict(cfg), **model)
+
+
+__all__ = ["MuZeroGameConfig", "MuZeroGamePlayer", "MuZeroGameResult",
+           "from_alphazero", "search", "self_play", "train"]
