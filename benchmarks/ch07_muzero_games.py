@@ -1,0 +1,98 @@
+"""Chapter 7 (§7.5): MuZero on tic-tac-toe at AlphaZero's budget, refereed by
+OpenSpiel.
+
+The same self-play games, simulations per move, noise, temperature and
+training rounds as ``benchmarks/ch07_alphazero.py`` (``from_alphazero`` of
+the AlphaZero defaults); MuZero searches its learned model instead of the
+rules.  Each seed is then played inside OpenSpiel against its alpha-beta
+solver and a random player, as in the AlphaZero benchmark, and checkpoints
+are scored against the solver for the strength-against-games curve.
+"""
+
+import time
+
+import numpy as np
+import torch
+
+from mbrl_lessons.core.results import Target, benchmark_cli, write_results
+
+out_dir, fast = benchmark_cli(__doc__)
+
+from mbrl_lessons.algorithms.alphazero import AlphaZeroConfig  # noqa: E402
+from mbrl_lessons.algorithms.muzero_games import (  # noqa: E402
+    MuZeroGamePlayer,
+    from_alphazero,
+    train,
+)
+from mbrl_lessons.core.budget import budget  # noqa: E402
+from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
+
+torch.set_num_threads(1)
+SEEDS = n_seeds(full=5, fast=2)  # two: an interval needs two
+CFG = from_alphazero(AlphaZeroConfig(n_games=budget(fast=40, full=1500),
+                                     n_simulations=budget(fast=16, full=64),
+                                     eval_every=budget(fast=20, full=150),
+                                     eval_games=budget(fast=2, full=20)))
+FINAL_GAMES = budget(fast=4, full=100)
+CURVE_GAMES = budget(fast=2, full=10)
+
+
+def run_seed(cfg, seed: int) -> dict:
+    import dataclasses
+
+    from mbrl_lessons.analysis import games
+    from mbrl_lessons.search.mcts import tictactoe_game
+
+    torch.set_num_threads(1)
+    cfg = dataclasses.replace(cfg, seed=seed)
+    res = train(None, cfg)
+    ttt, game = games.load_game("tic_tac_toe"), tictactoe_game()
+    rng = np.random.default_rng([seed, 7])
+    solver = games.solver_bot(ttt, rng)
+    curve = [games.refereed_match(ttt, game, MuZeroGamePlayer(game, ck, cfg), solver,
+                                  CURVE_GAMES) for ck in res.checkpoints]
+    final = MuZeroGamePlayer(game, res.checkpoints[-1], cfg)
+    return {
+        "checkpoint_games": res.checkpoint_games,
+        "curve_vs_solver": curve,
+        "curve_vs_random": res.vs_random,
+        "vs_solver": games.refereed_match(ttt, game, final, solver, FINAL_GAMES),
+        "vs_random": games.refereed_match(ttt, game, final, games.random_bot(rng),
+                                          FINAL_GAMES),
+        "final_losses": res.losses[-50:].mean(0),
+        "train_seconds": res.seconds,
+    }
+
+
+t0 = time.time()
+runs = run_sweep(run_seed, {"muzero": CFG}, range(SEEDS), name="ch07_muzero_games")
+per_seed = [runs["muzero", s] for s in range(SEEDS)]
+
+
+def rate(counts, col: int, side: slice = slice(None)) -> float:
+    c = np.asarray(counts)[side]
+    return float(c[..., col].sum() / c.sum())
+
+
+solver_losses = [int(np.asarray(r["vs_solver"])[:, 2].sum()) for r in per_seed]
+win_first = [rate(r["vs_random"], 0, slice(0, 1)) for r in per_seed]
+win_both = [rate(r["vs_random"], 0) for r in per_seed]
+targets = [
+    Target("solver_losses_worst_seed",
+           f"most games lost to OpenSpiel's alpha-beta solver by any seed, of "
+           f"{2 * FINAL_GAMES} ({FINAL_GAMES} as each side)", max(solver_losses),
+           "<=", 0),
+    Target.over_seeds("random_win_rate_first",
+                      "win rate against a uniformly random player, moving first",
+                      win_first, ">=", 0.95),
+    Target.over_seeds("random_win_rate_both_sides",
+                      "win rate against a uniformly random player, half the games "
+                      "as each side", win_both, ">=", 0.95),
+]
+write_results("ch07_muzero_games", config={"muzero": CFG, "seeds": SEEDS,
+                                           "final_games_per_side": FINAL_GAMES,
+                                           "curve_games_per_side": CURVE_GAMES},
+              targets=targets, seconds=time.time() - t0, results_dir=out_dir,
+              extra={"solver_losses_per_seed": solver_losses,
+                     "random_win_first_per_seed": win_first,
+                     "per_seed": per_seed})
