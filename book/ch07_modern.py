@@ -77,7 +77,7 @@
 # | {doc}`7.2 PETS <ch07_2_pets>` | planning through an uncertain ensemble | pendulum swing-up |
 # | {doc}`7.3 MBPO <ch07_3_mbpo>` | short model rollouts for soft actor-critic | pendulum swing-up |
 # | {doc}`7.4 Dreamer <ch07_4_dreamer>` | behaviour learned by backpropagating imagined returns | pendulum swing-up |
-# | {doc}`7.5 MuZero <ch07_5_muzero>` | tree search in a value-equivalent latent model | the Dyna maze |
+# | {doc}`7.5 AlphaZero and MuZero <ch07_5_muzero>` | self-play search over the rules, then over a value-equivalent latent model | tic-tac-toe, the Dyna maze |
 # | {doc}`7.6 Side by side <ch07_6_side_by_side>` | all of them, and chapter 4's schemes | the pendulum table and the full-budget numbers |
 
 # %% tags=["remove-input"]
@@ -92,9 +92,10 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Exercises
 #
-# The graded versions of four of the chapter's key computations — one step of
+# The graded versions of seven of the chapter's key computations — one step of
 # trajectory sampling ({doc}`§7.2 <ch07_2_pets>`), MBPO's branched rollouts ({doc}`§7.3 <ch07_3_mbpo>`),
-# $\lambda$-returns ({doc}`§7.4 <ch07_4_dreamer>`) and the pUCT score ({doc}`§7.5 <ch07_5_muzero>`) — are in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb)
+# $\lambda$-returns ({doc}`§7.4 <ch07_4_dreamer>`), and the pUCT score, the negamax backup, the
+# visit-count policy target and the n-step value target ({doc}`§7.5 <ch07_5_muzero>`) — are in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb)
 # (see {doc}`ch00_checking_your_work`). Every section also ends with open
 # exercises of its own, without a grader.
 #
