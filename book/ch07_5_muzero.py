@@ -215,7 +215,24 @@ else:
           [np.array(r["vs_mcts"]).sum(0).tolist() for r in seeds])
 
 # %% [markdown]
-# AZNUMBERS
+# In the full benchmark (five seeds, each 1,500 self-play games at 64
+# simulations per move, three to seven minutes of training per seed on this
+# shared two-core machine) no seed lost any of its 200 games against the
+# solver: all were draws, 100 as each side. The curve shows how it got
+# there. With an untrained network the greedy search already avoids most
+# losses as first player (7 of 50 checkpoint games lost over the five
+# seeds) but loses 35 of 50 as second player; as second player the losses
+# fall to 13 after 150 games and 3 after 450, and there are none from 900
+# games on. Against the random player no seed lost a game in 1,000. It won
+# 96.2% of its games as first player (95% bootstrap interval 94.6–97.6%),
+# which misses the 95% target because the whole interval must clear it,
+# and 82–92% as second player; over both sides it won 90.7%, short of 95%.
+# That bar is higher than perfect play reaches: a minimax player that picks
+# at random among its best moves, measured the same way, wins 97.2% moving
+# first and 87.2% over both sides. Against OpenSpiel's MCTS bot with the
+# same 64 simulations (random rollouts instead of a network) AlphaZero lost
+# none of 200 games, and won 90 of 100 as first player and 25 of 100 as
+# second.
 #
 # ## MuZero: a value-equivalent model
 #

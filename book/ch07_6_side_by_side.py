@@ -146,7 +146,7 @@ plt.show()
 
 # %% tags=["hide-input"]
 for name in ("ch07_world_models", "ch07_pets", "ch07_mbpo", "ch07_dreamer",
-             "ch07_muzero"):
+             "ch07_alphazero", "ch07_muzero", "ch07_muzero_games"):
     payload = load_results(name)
     if payload is None:
         display(Markdown(f"**{name}**: no full-budget result yet — run "
