@@ -6,6 +6,7 @@ the time of one CEM plan.  Writes results/ch04_schemes.json.
 """
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -38,7 +39,8 @@ speed_cfg = PlannerConfig(horizon=25, n_candidates=500, n_iterations=5, n_elites
 t0 = time.time()
 
 ceiling = S.mpc_returns(CEMPlanner, ceiling_cfg, budget(fast=2, full=20), seed=0)
-runs = {name: [fn(c, seed=s) for s in seeds] for name, fn, c in (
+runs = {name: [fn("Pendulum-v1", replace(c, seed=s)) for s in seeds]
+        for name, fn, c in (
     ("random", random_policy, cfg), ("v0.5", v0_5, cfg), ("v1.0", v1_0, cfg),
     ("v1.5", v1_5_mpc, cfg), ("v2.0", v2_0_backprop, v2_cfg))}
 finals = {k: float(np.mean([r.final_return for r in v])) for k, v in runs.items()}

@@ -44,7 +44,7 @@ def run(job):
     torch.set_num_threads(1)
     prop, seed = job
     t0 = time.process_time()
-    res = train(replace(cfg, propagation=prop), seed=seed)
+    res = train("Pendulum-v1", replace(cfg, propagation=prop, seed=seed))
     return res, time.process_time() - t0
 
 

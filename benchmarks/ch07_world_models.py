@@ -7,6 +7,7 @@ pendulum.  Writes results/ch07_world_models.json.
 """
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -54,8 +55,7 @@ for seed in range(cfg["seeds"]):
         print(f"seed {seed} tau {tau}: dream {trace.dream[-1]:.0f} "
               f"real {trace.real[-1]:.0f}")
 # one run with a second round of data collected by the controller itself
-iterative = train(WorldModelsConfig(**{**base.__dict__, "n_rounds": 2}),
-                  progress=False)
+iterative = train("Pendulum-v1", replace(base, n_rounds=2))
 seconds = time.time() - t0
 
 final = {tau: {"dream": [float(t.dream[-1]) for t in runs[tau]],

@@ -174,7 +174,8 @@ small = SchemeConfig(
     train=TrainConfig(max_epochs=budget(fast=60, full=200)),
     policy_steps=budget(fast=60, full=300), policy_horizon=budget(fast=15, full=25))
 t0 = time.time()
-runs = {name: [fn(small, seed=s) for s in range(n_seeds)] for name, fn in (
+runs = {name: [fn("Pendulum-v1", replace(small, seed=s)) for s in range(n_seeds)]
+        for name, fn in (
     ("random", random_policy), ("v0.5", v0_5), ("v1.0", v1_0), ("v1.5 (MPC)", v1_5_mpc),
     ("v2.0 (backprop)", v2_0_backprop))}
 print(f"ran {len(runs)} schemes x {n_seeds} seeds in {time.time() - t0:.0f} s")

@@ -367,7 +367,7 @@ live_figure(draw_dream_vs_real,
 # to exploit. Their proposed answer is *iterative training*: run the
 # current controller (with some exploration noise) in the real environment,
 # add those episodes to the data, refit M, and continue CMA-ES from the
-# current controller. `train(WorldModelsConfig(n_rounds=2))` does one such
+# current controller. `train("Pendulum-v1", WorldModelsConfig(n_rounds=2))` does one such
 # extra round; in the benchmark (`iterative_round_real`) it brought the
 # seed-0 controller close to the true-model MPC ceiling. This
 # loop is chapter 4's scheme v1.0 with a policy in place of a plan, and it

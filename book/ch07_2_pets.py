@@ -237,7 +237,7 @@ cfg = PETSConfig(
                                       n_elites=5),
                    full=PETSConfig().planner),
 )
-live = train(cfg, seed=0)
+live = train("Pendulum-v1", cfg)
 print("live run, return per episode:", np.round(live.returns, 1))
 print(f"planning time per action: {1000 * live.seconds_per_action:.0f} ms")
 

@@ -197,7 +197,7 @@ live = {}
 for h, critic in ((15, True), (5, True), (5, False)):
     cfg = DreamerConfig(n_episodes=n_episodes, updates_per_episode=updates,
                         horizon=h, use_critic=critic)
-    live[(h, critic)] = train_dreamer(cfg, seed=0)
+    live[(h, critic)] = train_dreamer("Pendulum-v1", cfg)
     print(f"H = {h:2d}, critic {'on ' if critic else 'off'}: returns "
           f"{live[(h, critic)].returns.round().astype(int).tolist()}, "
           f"noise-free final {live[(h, critic)].final_return:.0f} "

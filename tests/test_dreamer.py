@@ -2,6 +2,7 @@
 through the model, shapes and errors, a smoke run, and a broken variant."""
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -153,9 +154,8 @@ def test_train_smoke_and_determinism():
     torch.set_num_threads(1)
     tiny = DreamerConfig(n_episodes=2, horizon=3, updates_per_episode=3, batch=16,
                          model_updates=5, hidden=16, model_hidden=16, n_eval=1)
-    a, b = train(tiny, seed=3, progress=False), train(tiny, seed=3, progress=False)
+    a, b = (train("Pendulum-v1", replace(tiny, seed=3)) for _ in range(2))
     assert a.returns.shape == (2,) and a.steps.tolist() == [200, 400]
     assert np.array_equal(a.returns, b.returns) and a.final_return == b.final_return
-    no_critic = train(DreamerConfig(**{**tiny.__dict__, "use_critic": False}),
-                      seed=3, progress=False)
+    no_critic = train("Pendulum-v1", replace(tiny, seed=3, use_critic=False))
     assert no_critic.critic is None and a.critic is not None

@@ -112,10 +112,10 @@ TINY = PETSConfig(n_episodes=2, hidden=32,
 
 
 def test_pets_learns_and_a_zero_trained_model_does_not():
-    res = train(TINY, seed=0)
+    res = train("Pendulum-v1", TINY)
     assert res.returns.shape == (2,)
     assert res.data[0].shape == (400, 3) and res.data[1].shape == (400, 1)
-    broken = train(replace(TINY, train=replace(TINY.train, steps=0)), seed=0)
+    broken = train("Pendulum-v1", replace(TINY, train=replace(TINY.train, steps=0)))
     # same random first episode, then the learned model swings up and holds
     assert res.returns[0] == broken.returns[0]
     assert res.returns[1] > -300

@@ -1,5 +1,7 @@
 """World Models (chapter 7.1): M's temperature, C's search, and a broken M."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -76,7 +78,9 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="next_obs"):
         fit_mdn(torch.zeros(10, 3), torch.zeros(10, 1), torch.zeros(9, 3))
     with pytest.raises(ValueError, match="n_rounds"):
-        train(WorldModelsConfig(n_rounds=0))
+        WorldModelsConfig(n_rounds=0)
+    with pytest.raises(ValueError, match="Pendulum-v1"):
+        train("MountainCarContinuous-v0", TINY)
 
 
 def test_mdn_fit_learns_the_pendulum():
@@ -100,11 +104,10 @@ def test_cma_in_a_known_model_improves_the_return():
 
 
 def test_broken_model_gives_a_worse_controller_and_same_seed_same_result():
-    good = train(TINY, progress=False)
-    again = train(TINY, progress=False)
+    good = train("Pendulum-v1", TINY)
+    again = train("Pendulum-v1", TINY)
     np.testing.assert_array_equal(good.theta, again.theta)
-    broken = train(WorldModelsConfig(**{**TINY.__dict__, "shuffle_actions": True}),
-                   progress=False)
+    broken = train("Pendulum-v1", replace(TINY, shuffle_actions=True))
     # with shuffled actions M thinks the torque does nothing: C learns nothing
     # useful in the dream, and the real pendulum falls
     assert good.real_return > broken.real_return + 50

@@ -1,9 +1,12 @@
-"""Complete model-based algorithms.
+"""Complete model-based algorithms, all called ``train(env, cfg, *,
+progress=False) -> Result`` (the seed inside ``cfg``).
 
-Chapter 4's basic schemes are exported here.  Chapter 7's algorithms each
-have a module of their own, imported by name because each has its own
-``train``: ``world_models``, ``pets``, ``sac`` and ``mbpo``, ``dreamer``,
-``muzero`` (its tree search is ``mbrl_lessons.search.puct``).
+:mod:`mbrl_lessons.algorithms.registry` names every algorithm of the book
+(``REGISTRY``) and ``python -m mbrl_lessons.run`` trains any of them.  Chapter
+4's basic schemes are exported here; chapter 7's algorithms each have a module
+of their own with its own ``train``: ``world_models``, ``pets``, ``sac`` and
+``mbpo``, ``dreamer``, ``muzero``, ``alphazero``; ``tabular`` gives the
+chapter 2, 3 and 6 algorithms the same signature.
 """
 
 from mbrl_lessons.algorithms.schemes import (

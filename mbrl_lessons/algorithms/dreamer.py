@@ -38,7 +38,9 @@ from tqdm.auto import tqdm
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.replay import ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.envs.rewards import resolve_task
 from mbrl_lessons.models import MLPDynamics, TrainConfig, fit_model
 from mbrl_lessons.planning import run_episode
 
@@ -48,8 +50,8 @@ class DreamerConfig:
     """Settings of :func:`train` (defaults: Pendulum-v1, 3,000 real steps, about
     a minute of one CPU core)."""
 
-    env_id: str = "Pendulum-v1"
-    """Gymnasium id of the task (Box observations and actions)."""
+    seed: int = 0
+    """Seed of every random draw (episode starts, networks, imagination)."""
     n_episodes: int = 15
     """Real episodes collected in total, the first one with random actions."""
     horizon: int = 15
@@ -228,17 +230,24 @@ def _frozen(module: nn.Module) -> nn.Module:
     return module
 
 
-def train(cfg: DreamerConfig = DreamerConfig(), seed: int = 0,
-          progress: bool = True) -> DreamerResult:
-    """Collect an episode with the actor, refit the model, train actor and
-    critic in imagination; repeat ``n_episodes - 1`` times after one random
-    episode."""
+def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
+          reward_fn: Callable | None = None) -> DreamerResult:
+    """Dreamer on ``env`` (a gymnasium env or id, Box spaces): collect an
+    episode with the actor, refit the model, train actor and critic in
+    imagination; repeat ``n_episodes - 1`` times after one random episode.
+
+    Imagined steps are scored with ``reward_fn(obs, act, next_obs)``, by
+    default the env's known reward (:mod:`mbrl_lessons.envs.rewards`); an env
+    without one is a ``ValueError``.  Imagination never terminates, so use it
+    on tasks that end only by a time limit."""
     t0 = time.perf_counter()
-    env, rng, gen = gym.make(cfg.env_id), make_rng(seed), torch_generator(seed)
+    env, seed = as_env(env), cfg.seed
+    rng, gen = make_rng(seed), torch_generator(seed)
     if not (isinstance(env.observation_space, gym.spaces.Box)
             and isinstance(env.action_space, gym.spaces.Box)):
-        raise TypeError(f"{cfg.env_id}: Dreamer here needs Box observation and "
-                        "action spaces")
+        raise TypeError("Dreamer here needs Box observation and action spaces, got "
+                        f"{env.observation_space} and {env.action_space}")
+    reward_fn, _ = resolve_task(env, reward_fn)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     max_a = float(env.action_space.high[0])
     model = MLPDynamics(obs_dim, act_dim, cfg.model_hidden, seed=seed)
@@ -287,7 +296,7 @@ def train(cfg: DreamerConfig = DreamerConfig(), seed: int = 0,
         for _ in range(cfg.updates_per_episode):
             idx = torch.randint(len(starts_all), (cfg.batch,), generator=gen)
             losses = imagination_losses(model, actor, critic, target,
-                                        starts_all[idx], cfg, gen)
+                                        starts_all[idx], cfg, gen, reward_fn)
             opt_actor.zero_grad()
             losses.actor.backward()
             nn.utils.clip_grad_norm_(params["actor"], cfg.grad_clip)

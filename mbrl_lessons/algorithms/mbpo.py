@@ -41,7 +41,8 @@ from mbrl_lessons.algorithms.sac import (
 )
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
-from mbrl_lessons.envs.rewards import RewardFn, TerminationFn
+from mbrl_lessons.envs import as_env
+from mbrl_lessons.envs.rewards import KNOWN_TASKS, KnownTask, RewardFn, TerminationFn
 from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
 
 
@@ -313,18 +314,23 @@ class MBPOResult:
     seconds: float
 
 
-def train(env: gym.Env, cfg: MBPOConfig = MBPOConfig(),
-          reward_fn: RewardFn | None = None, eval_env: gym.Env | None = None,
-          progress: bool = False,
-          termination_fn: TerminationFn | None = None) -> MBPOResult:
+def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
+          progress: bool = False, reward_fn: RewardFn | None = None,
+          termination_fn: TerminationFn | None = None,
+          eval_env: gym.Env | None = None) -> MBPOResult:
     """MBPO (Janner et al. 2019, algorithm 2) on a gymnasium ``Box`` env.
 
     ``reward_fn(obs, act, next_obs) -> rew`` (torch, batched) replaces the learned
     reward when given; by default the ensemble learns it, as in the paper.
     ``termination_fn(obs, act, next_obs) -> done`` ends model rollouts (known
-    terminations, as mbrl-lib's MBPO uses; default: model rollouts never end).
+    terminations, as mbrl-lib's MBPO uses; default: the env's known termination
+    from :mod:`mbrl_lessons.envs.rewards`, else model rollouts never end).
     ``eval_env`` defaults to a fresh ``gym.make(env.spec.id)``.
     """
+    env = as_env(env)
+    if termination_fn is None and getattr(env, "spec", None) is not None:
+        termination_fn = KNOWN_TASKS.get(env.spec.id, KnownTask("", None)
+                                         ).termination_fn
     obs_dim, low, high = check_box_env(env)
     t0 = time.time()
     # seed, env, model, policy, buffers; then the loop

@@ -33,7 +33,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.envs.rewards import RewardFn, TerminationFn, resolve_task
 from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig, run_episode
 
@@ -187,7 +189,8 @@ class ParticleModelEnv:
     expects of a ``ModelEnv``."""
 
     def __init__(self, model: GaussianEnsemble, reward_fn, n_particles: int = 5,
-                 propagation: str = "ts_inf", seed: int = 0) -> None:
+                 propagation: str = "ts_inf", seed: int = 0,
+                 termination_fn=None) -> None:
         if propagation not in PROPAGATIONS:
             raise ValueError(f"propagation must be one of {PROPAGATIONS}, got "
                              f"{propagation!r}")
@@ -195,6 +198,8 @@ class ParticleModelEnv:
             raise ValueError(f"n_particles ({n_particles}) must be a multiple of "
                              f"ensemble_size ({model.ensemble_size})")
         self.model, self.reward_fn = model, reward_fn
+        # a particle that terminates earns nothing afterwards (None: never ends)
+        self.termination_fn = termination_fn
         self.n_particles, self.propagation = n_particles, propagation
         self.gen = torch_generator(seed)
 
@@ -248,6 +253,7 @@ class ParticleModelEnv:
             order = torch.argsort(fixed, stable=True)
             obs, acts, fixed = obs[order], acts[order], fixed[order]
         traj, rewards, members = [obs], [], []
+        alive = torch.ones(N * P, dtype=torch.bool)
         for t in range(H):
             act = acts[:, t]
             if self.propagation == "mean":
@@ -259,7 +265,11 @@ class ParticleModelEnv:
             else:
                 m = assign_members(N, P, E, self.gen).reshape(-1)
                 next_obs = self._sample_step(obs, act, m)
-            rewards.append(self.reward_fn(obs, act, next_obs))
+            rew = self.reward_fn(obs, act, next_obs)
+            if self.termination_fn is not None:
+                rew = torch.where(alive, rew, torch.zeros_like(rew))
+                alive = alive & ~self.termination_fn(obs, act, next_obs).bool()
+            rewards.append(rew)
             obs = next_obs
             traj.append(obs)
             members.append(m)
@@ -279,10 +289,10 @@ class ParticleModelEnv:
 
 @dataclass(frozen=True)
 class PETSConfig:
-    """PETS on Pendulum-v1 (defaults sized for a few CPU minutes per run)."""
+    """PETS settings (defaults sized for Pendulum-v1, a few CPU minutes a run)."""
 
-    env_id: str = "Pendulum-v1"
-    """Gymnasium id (200-step episodes)."""
+    seed: int = 0
+    """Seed of every random draw (episode starts, ensemble, particles, CEM)."""
     n_episodes: int = 10
     """Real episodes; the first uses uniformly random actions."""
     ensemble_size: int = 5
@@ -331,13 +341,20 @@ def make_ensemble(obs_dim: int, act_dim: int, cfg: PETSConfig,
                             cfg.layers, seed=seed)
 
 
-def train(cfg: PETSConfig = PETSConfig(), seed: int = 0,
-          progress: bool = False) -> PETSResult:
-    """Run PETS: one random episode, then per episode refit the ensemble and
-    act by CEM-MPC over particle rollouts.  Episode starts and the random first
-    episode match :func:`mbrl_lessons.algorithms.schemes.v1_5_mpc` for the same
-    seed, so the two can be compared pair by pair."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
+def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
+          reward_fn: RewardFn | None = None,
+          termination_fn: TerminationFn | None = None) -> PETSResult:
+    """Run PETS on ``env`` (a gymnasium env or id): one random episode, then
+    per episode refit the ensemble and act by CEM-MPC over particle rollouts.
+
+    The planner scores particles with ``reward_fn(obs, act, next_obs)`` and
+    stops a particle's reward at ``termination_fn``; both default to the env's
+    known task (:func:`mbrl_lessons.envs.rewards.known_task`), and an env with
+    neither is a ``ValueError``.  Episode starts and the random first episode
+    match :func:`mbrl_lessons.algorithms.schemes.v1_5_mpc` for the same seed,
+    so the two can be compared pair by pair."""
+    env, rng, seed = as_env(env), make_rng(cfg.seed), cfg.seed
+    reward_fn, termination_fn = resolve_task(env, reward_fn, termination_fn)
     if not isinstance(env.action_space, gym.spaces.Box):
         raise TypeError(f"PETS needs a Box action space, got {env.action_space}")
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
@@ -352,8 +369,9 @@ def train(cfg: PETSConfig = PETSConfig(), seed: int = 0,
             model = make_ensemble(obs_dim, act_dim, cfg, seed + ep)
         data = [np.concatenate(part) for part in zip(*steps, strict=True)]
         fit_gaussian_ensemble(model, *dynamics_data(*data), cfg.train, seed=seed + ep)
-        particles = ParticleModelEnv(model, pendulum_reward, cfg.n_particles,
-                                     cfg.propagation, seed=seed * 1000 + ep)
+        particles = ParticleModelEnv(model, reward_fn, cfg.n_particles,
+                                     cfg.propagation, seed=seed * 1000 + ep,
+                                     termination_fn=termination_fn)
         agent = MPCAgent(CEMPlanner(particles, low, high, cfg.planner, seed=seed + ep))
 
         def act(o, agent=agent):

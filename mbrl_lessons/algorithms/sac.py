@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs import as_env
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -265,14 +266,15 @@ def random_action(low: np.ndarray, high: np.ndarray,
     return rng.uniform(low, high).astype(np.float32)
 
 
-def train(env: gym.Env, cfg: SACConfig = SACConfig(), eval_env: gym.Env | None = None,
-          progress: bool = False) -> SACResult:
+def train(env: gym.Env | str, cfg: SACConfig = SACConfig(), *, progress: bool = False,
+          eval_env: gym.Env | None = None) -> SACResult:
     """Plain SAC: act, store, ``updates_per_step`` updates per real step.
 
     ``eval_env`` (default: a fresh ``gym.make(env.spec.id)``) scores the
     deterministic policy every ``cfg.eval_every`` steps, on the same fixed
     start seeds each time (disjoint from training).
     """
+    env = as_env(env)
     obs_dim, low, high = check_box_env(env)
     t0 = time.time()
     rng = make_rng(cfg.seed)

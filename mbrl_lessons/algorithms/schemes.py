@@ -13,7 +13,10 @@ Following Levine's lectures {levine2017cs294}, in increasing sophistication:
 
 All share the stack of :mod:`mbrl_lessons.models` and
 :mod:`mbrl_lessons.planning`, the known reward, and the same real-data budget
-measured in episodes.  Each returns a :class:`SchemeResult`.
+measured in episodes.  Each is called like every complete algorithm of the
+package, ``v1_5_mpc(env, cfg, *, progress=False)`` (the seed in ``cfg``), plans
+with the env's known reward (:mod:`mbrl_lessons.envs.rewards`) or an explicit
+``reward_fn=``, and returns a :class:`SchemeResult`.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.envs.rewards import RewardFn, resolve_task
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, fit_model
 from mbrl_lessons.planning import (
     CEMPlanner,
@@ -42,10 +48,10 @@ from mbrl_lessons.planning import (
 
 @dataclass(frozen=True)
 class SchemeConfig:
-    """Shared settings of the four schemes (defaults: Pendulum-v1)."""
+    """Shared settings of the four schemes (defaults sized for Pendulum-v1)."""
 
-    env_id: str = "Pendulum-v1"
-    """Gymnasium id of the task (200-step episodes)."""
+    seed: int = 0
+    """Seed of every random draw (episode starts, models, planners)."""
     n_episodes: int = 10
     """Real episodes of data each scheme may collect (the data budget)."""
     planner: PlannerConfig = field(default_factory=PlannerConfig)
@@ -72,6 +78,16 @@ class SchemeConfig:
     """v2.0: gradient-norm clipping (exploding gradients through the model)."""
     exploration_std: float = 0.3
     """v2.0: action noise while collecting data with the policy."""
+
+    def __post_init__(self) -> None:
+        for name in ("n_episodes", "hidden", "policy_horizon", "policy_batch"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"SchemeConfig.{name} must be a positive int, "
+                                 f"got {getattr(self, name)!r}")
+        for name in ("action_noise", "policy_steps", "exploration_std"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"SchemeConfig.{name} must be >= 0, got "
+                                 f"{getattr(self, name)!r}")
 
 
 class SchemeResult(NamedTuple):
@@ -118,25 +134,38 @@ def _timed(act_fn: Callable, stats: list) -> Callable:
     return wrapped
 
 
-def random_policy(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+def _setup(env, cfg: SchemeConfig, reward_fn: RewardFn | None = None):
+    """The env, the numpy RNG, the seed and the planning reward of one run."""
+    env = as_env(env)
+    if not isinstance(env.action_space, gym.spaces.Box):
+        raise TypeError(f"the schemes need a Box action space, got {env.action_space}")
+    reward_fn, _ = resolve_task(env, reward_fn)
+    return env, make_rng(cfg.seed), cfg.seed, reward_fn
+
+
+def random_policy(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False
+                  ) -> SchemeResult:
     """The baseline: uniformly random actions."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    env = as_env(env)
+    rng, seed = make_rng(cfg.seed), cfg.seed
     returns = [_random_episode(env, rng, seed * 1000 + ep)[0]
-               for ep in range(cfg.n_episodes)]
+               for ep in tqdm(range(cfg.n_episodes), desc="random", leave=False,
+                              disable=not progress)]
     return SchemeResult(np.array(returns), float(np.mean(returns)), 0.0, None, {})
 
 
-def v0_5(cfg: SchemeConfig = SchemeConfig(), seed: int = 0, n_eval: int = 3
-         ) -> SchemeResult:
+def v0_5(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
+         reward_fn: RewardFn | None = None, n_eval: int = 3) -> SchemeResult:
     """Random data once, model once, one open-loop plan per evaluation episode."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    env, rng, seed, reward_fn = _setup(env, cfg, reward_fn)
     data, returns = _Data(), []
-    for ep in range(cfg.n_episodes):
+    for ep in tqdm(range(cfg.n_episodes), desc="v0.5", leave=False,
+                   disable=not progress):
         ret, obs, acts = _random_episode(env, rng, seed * 1000 + ep)
         data.add(obs, acts)
         returns.append(ret)
     model = _fit(data, cfg, env, seed)
-    planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
+    planner = CEMPlanner(ModelEnv(model, reward_fn), env.action_space.low,
                          env.action_space.high, cfg.open_loop_planner, seed=seed)
     finals, times, visited, executed = [], [], [], []
     for k in range(n_eval):
@@ -155,16 +184,18 @@ def v0_5(cfg: SchemeConfig = SchemeConfig(), seed: int = 0, n_eval: int = 3
                          "visited": visited, "executed": executed})
 
 
-def _iterate(cfg: SchemeConfig, seed: int, make_act_fn: Callable):
+def _iterate(env, cfg: SchemeConfig, make_act_fn: Callable, progress: bool,
+             name: str):
     """The loop v1.0 and v1.5 share: one random episode, then per episode refit
     the model, build an ``act_fn`` from it, run it for real, add the data."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    rng, seed = make_rng(cfg.seed), cfg.seed
     data, returns = _Data(), []
     ret, obs, acts = _random_episode(env, rng, seed * 1000)
     data.add(obs, acts)
     returns.append(ret)
     model = None
-    for ep in range(1, cfg.n_episodes):
+    for ep in tqdm(range(1, cfg.n_episodes), desc=name, leave=False,
+                   disable=not progress):
         model = _fit(data, cfg, env, seed + ep)
         act_fn = make_act_fn(model, env, ep)
         ret, obs, acts = run_episode(env, act_fn, seed * 1000 + ep, cfg.action_noise,
@@ -175,12 +206,14 @@ def _iterate(cfg: SchemeConfig, seed: int, make_act_fn: Callable):
     return np.array(returns), float(np.mean(tail)), model
 
 
-def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+def v1_0(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
+         reward_fn: RewardFn | None = None) -> SchemeResult:
     """Iterate: fit, plan a whole episode open-loop, execute it, add the data."""
+    env, _, seed, reward_fn = _setup(env, cfg, reward_fn)
     times: list[float] = []
 
     def plan_whole_episode(model, env, ep):
-        planner = CEMPlanner(ModelEnv(model, pendulum_reward), env.action_space.low,
+        planner = CEMPlanner(ModelEnv(model, reward_fn), env.action_space.low,
                              env.action_space.high, cfg.open_loop_planner,
                              seed=seed + ep)
         s0, _ = env.reset(seed=seed * 1000 + ep)  # the episode will start here
@@ -189,21 +222,23 @@ def v1_0(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
         times.append((time.perf_counter() - t0) / len(plan))
         return open_loop(plan)
 
-    returns, final, model = _iterate(cfg, seed, plan_whole_episode)
+    returns, final, model = _iterate(env, cfg, plan_whole_episode, progress, "v1.0")
     return SchemeResult(returns, final, float(np.mean(times)), model, {})
 
 
-def v1_5_mpc(cfg: SchemeConfig = SchemeConfig(), seed: int = 0) -> SchemeResult:
+def v1_5_mpc(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
+             reward_fn: RewardFn | None = None) -> SchemeResult:
     """MPC: replan every step with CEM on the current model; refit per episode."""
+    env, _, seed, reward_fn = _setup(env, cfg, reward_fn)
     times: list[float] = []
 
     def mpc(model, env, ep):
-        agent = MPCAgent(CEMPlanner(ModelEnv(model, pendulum_reward),
+        agent = MPCAgent(CEMPlanner(ModelEnv(model, reward_fn),
                                     env.action_space.low, env.action_space.high,
                                     cfg.planner, seed=seed + ep))
         return _timed(agent.act, times)
 
-    returns, final, model = _iterate(cfg, seed, mpc)
+    returns, final, model = _iterate(env, cfg, mpc, progress, "v1.5")
     return SchemeResult(returns, final, float(np.mean(times)), model, {})
 
 
@@ -222,10 +257,10 @@ def model_return_loss(policy: torch.nn.Module, model: MLPDynamics, starts: torch
     return -total.mean()
 
 
-def v2_0_backprop(cfg: SchemeConfig = SchemeConfig(), seed: int = 0,
-                  ) -> SchemeResult:
+def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
+                  reward_fn: RewardFn | None = None) -> SchemeResult:
     """Train a policy only in the model by backprop through time; act with it."""
-    env, rng = gym.make(cfg.env_id), make_rng(seed)
+    env, rng, seed, reward_fn = _setup(env, cfg, reward_fn)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     policy = mlp(obs_dim, act_dim, hidden=64, layers=2, seed=seed)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.policy_lr)
@@ -242,7 +277,8 @@ def v2_0_backprop(cfg: SchemeConfig = SchemeConfig(), seed: int = 0,
         return a.numpy() + noise * rng.normal(size=act_dim)
 
     model = None
-    for ep in range(1, cfg.n_episodes):
+    for ep in tqdm(range(1, cfg.n_episodes), desc="v2.0", leave=False,
+                   disable=not progress):
         model = _fit(data, cfg, env, seed + ep)
         for p in model.parameters():
             p.requires_grad_(False)
@@ -250,7 +286,7 @@ def v2_0_backprop(cfg: SchemeConfig = SchemeConfig(), seed: int = 0,
         for _ in range(cfg.policy_steps):
             idx = torch.randint(len(all_obs), (cfg.policy_batch,), generator=gen)
             loss = model_return_loss(policy, model, all_obs[idx], cfg.policy_horizon,
-                                     max_action=max_a)
+                                     reward_fn, max_action=max_a)
             opt.zero_grad()
             loss.backward()
             grad_norms.append(float(torch.nn.utils.clip_grad_norm_(

@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs.pendulum import MAX_TORQUE, pendulum_reward, pendulum_step
+from mbrl_lessons.envs.rewards import env_id_of
 from mbrl_lessons.models.mdn import (  # noqa: F401  (MixtureParams, mdn_sample re-exported)
     MDN,
     MixtureParams,
@@ -210,6 +211,15 @@ class WorldModelsConfig:
     seed: int = 0
     """Fixes data, M's weights, CMA-ES and every dream."""
 
+    def __post_init__(self) -> None:
+        for name in ("n_rounds", "n_random_episodes", "generations", "episode_len",
+                     "popsize", "dream_starts", "eval_every", "n_eval"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"WorldModelsConfig.{name} must be an int >= 1, "
+                                 f"got {getattr(self, name)!r}")
+        if self.tau < 0:
+            raise ValueError(f"tau must be >= 0, got {self.tau}")
+
 
 class Trace(NamedTuple):
     generation: np.ndarray  # [E] generations at which the mean was scored
@@ -302,14 +312,20 @@ def cma_in_dream(model: DreamModel, start_pool: torch.Tensor, cfg: WorldModelsCo
     return np.asarray(es.mean, dtype=float), Trace(g, d, r)
 
 
-def train(cfg: WorldModelsConfig = WorldModelsConfig(), progress: bool = True
-          ) -> WorldModelsResult:
-    """The World Models loop: random data -> V, M -> C in the dream -> reality,
-    repeated ``cfg.n_rounds`` times with the controller collecting data."""
-    if cfg.n_rounds < 1 or cfg.n_random_episodes < 1 or cfg.generations < 1:
-        raise ValueError("n_rounds, n_random_episodes and generations must be >= 1")
-    if cfg.tau < 0:
-        raise ValueError(f"tau must be >= 0, got {cfg.tau}")
+SUPPORTED_ENVS = ("Pendulum-v1",)
+"""The real environment is simulated in batch with :func:`pendulum_step` (all
+starts at once, far faster than stepping gymnasium), so only the pendulum."""
+
+
+def train(env, cfg: WorldModelsConfig = WorldModelsConfig(), *,
+          progress: bool = False) -> WorldModelsResult:
+    """The World Models loop on ``env`` (``"Pendulum-v1"`` or that env): random
+    data -> V, M -> C in the dream -> reality, repeated ``cfg.n_rounds`` times
+    with the controller collecting data."""
+    env_id = env_id_of(env)
+    if env_id not in SUPPORTED_ENVS:
+        raise ValueError(f"World Models here supports {', '.join(SUPPORTED_ENVS)} "
+                         f"(a batched torch simulator), got {env_id!r}")
     t0 = time.perf_counter()
     gen = torch_generator(cfg.seed)
     obs, act, nxt = collect(None, cfg.n_random_episodes, cfg, gen)

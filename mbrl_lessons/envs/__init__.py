@@ -51,3 +51,15 @@ def make(env_id: str, **kwargs):
 
 
 register_all()
+
+
+def as_env(env) -> gym.Env:
+    """A gymnasium env from an env or an id (``"Pendulum-v1"``,
+    ``"mbrl_lessons/DynaMaze-v0"`` or the course's short ``"DynaMaze-v0"``):
+    what every ``train(env, cfg)`` accepts."""
+    if not isinstance(env, str):
+        return env
+    register_all()
+    if env in gym.registry:
+        return gym.make(env)
+    return make(env)

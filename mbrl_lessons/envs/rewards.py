@@ -101,6 +101,10 @@ def env_id_of(env) -> str:
     """The registered id of a gymnasium env (or the string itself)."""
     if isinstance(env, str):
         return env
+    if not hasattr(env, "step"):
+        raise TypeError(f"expected a gymnasium env or an env id, got "
+                        f"{type(env).__name__} (the config comes second: "
+                        "train(env, cfg))")
     spec = getattr(env, "spec", None)
     if spec is None or spec.id is None:
         raise ValueError(f"{type(env).__name__} has no registered id (env.spec is "
