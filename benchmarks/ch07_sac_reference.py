@@ -40,7 +40,8 @@ cfg = {"env_id": "InvertedDoublePendulum-v5", "seeds": budget(fast=1, full=5),
        "sac_steps": budget(fast=1000, full=3000), "updates_per_step": 5,
        "eval_every": budget(fast=200, full=250), "eval_episodes": 5,
        "sac_hidden": 64, "sac_lr": 3e-4, "start_steps": 250, "batch_size": 256,
-       "tau": 0.005, "gamma": 0.99, "init_alpha": 0.2, "workers": 2}
+       "tau": 0.005, "gamma": 0.99, "init_alpha": 0.2,
+       "workers": int(os.environ.get("MBRL_LESSONS_WORKERS", 2))}
 CACHE = Path("/tmp/mbrl_lessons_cache/ch07_sac_reference")
 
 
@@ -61,7 +62,9 @@ def evaluate(env, model, episodes: int, seed: int) -> float:
 def run_sb3(job: tuple[int, int]) -> tuple[list[int], list[float], float]:
     """SB3 SAC with G updates per step on one seed -> (steps, returns, seconds)."""
     g, seed = job
-    key = hashlib.sha1(json.dumps([cfg, g, seed], sort_keys=True).encode()).hexdigest()
+    settings = {k: v for k, v in cfg.items() if k != "workers"}
+    key = hashlib.sha1(json.dumps([settings, g, seed],
+                                  sort_keys=True).encode()).hexdigest()
     path = CACHE / f"{key[:16]}.json"
     if path.exists():
         return tuple(json.loads(path.read_text()))
@@ -112,7 +115,8 @@ if __name__ == "__main__":
                          "benchmarks/ch07_mbpo_mujoco.py (same budget) first; the "
                          "SB3 runs are cached")
     differ = {k: (v, ours_payload["config"].get(k)) for k, v in cfg.items()
-              if k in ours_payload["config"] and ours_payload["config"][k] != v}
+              if k in ours_payload["config"] and ours_payload["config"][k] != v
+              and k != "workers"}
     if differ:
         raise SystemExit(f"settings differ from ch07_mbpo_mujoco.json: {differ}")
     ours = ours_payload["extra"]["curves"]

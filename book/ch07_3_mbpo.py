@@ -71,8 +71,10 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 #
 # This section first builds the learner, then the argument for short
 # branches, then MBPO itself, and finally measures both claims on the
-# pendulum: MBPO learns with far fewer real steps than SAC alone, and the
-# rollout length $k$ trades model error against the amount of useful data.
+# pendulum: MBPO learns with fewer real steps than SAC taking one update per
+# step, and the rollout length $k$ trades model error against the amount of
+# useful data. A last experiment, on a MuJoCo task, asks whether the first
+# claim survives a fair baseline: SAC given as many updates as MBPO.
 
 # %%
 import time
@@ -310,9 +312,99 @@ if full_mbpo is not None:
               f"({t['op']} {t['threshold']}: {mark})")
 
 # %% [markdown]
-# Part of the gain is simply the larger number of gradient updates; the point
-# of the model is that those updates do not overfit a small buffer. The first
-# exercise asks you to separate the two effects.
+# This comparison is not fair, and the unfairness favours MBPO. MBPO takes
+# five gradient updates per real step and SAC one, so the two differ in the
+# model *and* in the number of updates. Recent model-free work shows how much
+# the second alone can buy: SAC-style learners with many updates per step
+# (REDQ {cite}`chen2021redq`) match MBPO's sample efficiency without any
+# model.
+# The test that isolates the model gives SAC MBPO's $G$.
+#
+# ## A fair baseline, on a MuJoCo task
+#
+# `benchmarks/ch07_mbpo_mujoco.py` runs three agents on gymnasium's
+# InvertedDoublePendulum-v5 (a cart balancing two stacked poles; random
+# actions topple it within a few dozen steps, the best policies score about
+# 9,300 over 1,000 steps): MBPO ($k = 1$, $G = 5$, learned reward, the known
+# termination from `mbrl_lessons.envs.mujoco_tasks`), SAC at $G = 5$ and SAC
+# at $G = 1$, all with the same learner, over five seeds. In our code MBPO's
+# learner *is* `SACAgent` with the same settings, so SAC at $G = 5$ is also
+# "MBPO's learner fed real data only". The budget is small because the
+# machine is: 3,000 real steps for SAC and 1,500 for MBPO (MBPO costs about
+# 0.11 s of shared CPU per real step here, SAC at $G = 5$ about 0.07 s), and
+# $G = 5$ instead of the paper's 20. The intervals are 95 % Student-t
+# intervals over the seeds.
+
+# %%
+mujoco_mbpo = load_results("ch07_mbpo_mujoco")
+if mujoco_mbpo is None:
+    print("benchmarks/ch07_mbpo_mujoco.py has not been run yet")
+else:
+    curves = mujoco_mbpo["extra"]["curves"]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for arm, label, marker in (("mbpo", "MBPO, k=1, G=5", "o-"),
+                               ("sac_g", "SAC, G=5 (MBPO's learner, real data)",
+                                "s-"),
+                               ("sac_g1", "SAC, G=1", "^-")):
+        r = np.array(curves[arm]["returns"])
+        ax.plot(curves[arm]["steps"], r.mean(0), marker, label=label)
+        ax.fill_between(curves[arm]["steps"], r.min(0), r.max(0), alpha=0.15)
+    ax.set_yscale("log")
+    ax.set_xlabel("real environment steps")
+    ax.set_ylabel("evaluation return (log scale)")
+    ax.set_title(f"{mujoco_mbpo['config']['env_id']}: mean and min-max over "
+                 f"{mujoco_mbpo['config']['seeds']} seeds")
+    ax.legend(fontsize=8)
+    plt.show()
+    ps, ci = mujoco_mbpo["extra"]["per_seed"], mujoco_mbpo["extra"]["ci95"]
+    for key, text in (("mbpo_at_third", "MBPO at a third of SAC's steps"),
+                      ("sac_g_final", "SAC G=5 at the end"),
+                      ("sac_g1_final", "SAC G=1 at the end")):
+        m, lo, hi = ci[key]
+        print(f"{text:32s} mean {m:7.0f}  95% interval [{lo:7.0f}, {hi:7.0f}]  "
+              f"seeds {np.round(ps[key]).astype(int).tolist()}")
+    for key, text in (("mbpo_minus_sac_g_same_steps",
+                       "MBPO minus SAC G=5, equal steps"),
+                      ("mbpo_minus_sac_g1_same_steps",
+                       "MBPO minus SAC G=1, equal steps")):
+        m, lo, hi = ci[key]
+        print(f"{text:32s} mean {m:7.0f}  95% interval [{lo:7.0f}, {hi:7.0f}]")
+
+# %% [markdown]
+# On this task the paper's claim does not hold at our budget, and the reason
+# is not the model-free baseline being weak. SAC at $G = 5$ is the clear
+# winner: on some seeds it already balances the poles for whole episodes by
+# 3,000 real steps, and even its worst seeds are far above MBPO. MBPO, given
+# the same learner and the same five updates per step, barely leaves the
+# level of random actions in 1,500 steps, and at equal real steps it is
+# behind SAC at $G = 5$ with an interval entirely below zero. Against SAC at
+# $G = 1$, the comparison the pendulum experiment made, the interval of the
+# difference straddles zero: the advantage the pendulum showed came from the
+# update count, not the model. Two caveats keep this from being a verdict on
+# MBPO. The budget is tiny by the paper's standards (it trains for 100,000
+# steps and more, with $G = 20$ and larger models), and a nine-dimensional
+# state with a contact-force entry is a much harder regression target for a
+# model fit on a few thousand transitions than the pendulum was. What the
+# measurement does settle is the direction of the confound: before crediting
+# a model with sample efficiency, give the model-free learner the same number
+# of updates.
+#
+# Our SAC is checked against an external implementation,
+# stable-baselines3's SAC {cite}`raffin2021sb3` at the same settings
+# (`benchmarks/ch07_sac_reference.py`), so that "SAC wins" does not mean "our
+# SAC was tuned and our MBPO was not" — or, the other way round, that our SAC
+# is weak:
+
+# %%
+reference = load_results("ch07_sac_reference")
+if reference is None:
+    print("benchmarks/ch07_sac_reference.py has not been run yet")
+else:
+    for key, (m, lo, hi) in reference["extra"]["ci95"].items():
+        print(f"{key:10s} mean return at {reference['config']['sac_steps']} steps "
+              f"{m:7.0f}  95% interval [{lo:7.0f}, {hi:7.0f}]")
+    for t in reference["targets"]:
+        print(f"{t['id']}: {'met' if t['met'] else 'MISSED'}")
 #
 # ## Rollout length: watching the model drift
 #
@@ -428,8 +520,11 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # MBPO feeds a model-free learner, soft actor-critic, with short rollouts of an
 # ensemble model branched from real states, so that most of its many gradient
 # updates use model data while no branch drifts far. In the benchmark MBPO
-# swings the pendulum up within 3,000 real steps, which SAC alone with the
-# same learner had not done after 5,000. The drift of the model grows with the
+# swings the pendulum up within 3,000 real steps, which SAC with the same
+# learner at one update per step had not done after 5,000. That comparison
+# mixes the model with the update count: on InvertedDoublePendulum, SAC
+# given MBPO's five updates per step beat MBPO clearly at our budget, and
+# MBPO was no better than SAC at one update. The drift of the model grows with the
 # branch length, as the bound says; yet on the easy pendulum $k = 20$ did not
 # do worse than $k = 5$, a miss of the paper's claim that we report as
 # measured.
