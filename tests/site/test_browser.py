@@ -160,3 +160,69 @@ def test_page_renders_in_a_browser(doc, site, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{doc.replace('/', '_')}.png"))
     page.close()
+
+
+@pytest.mark.parametrize("doc", _toc_files())
+def test_page_fits_a_phone(doc, site, browser):
+    """At 390 px nothing pushes the page sideways: tables and wide maths
+    scroll inside the text column, figures shrink to it."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", _router(site, []))
+    page.goto(f"{site}/{doc}.html")
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{doc}: the page is {overflow} px wider than a 390 px screen"
+    real_errors = [e for e in errors if not any(p.search(e) for p in KNOWN_PAGE_ERRORS)]
+    assert not real_errors, f"{doc}: script errors at 390 px: {real_errors}"
+    page.close()
+
+
+@pytest.mark.parametrize("doc", _toc_files())
+def test_tables_fit_the_column(doc, site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", _router(site, []))
+    page.goto(f"{site}/{doc}.html")
+    page.wait_for_load_state("networkidle")
+    too_wide = page.evaluate("""() => {
+        const col = document.querySelector('article.bd-article');
+        if (!col) return [];
+        const right = col.getBoundingClientRect().right + 1;
+        return Array.from(col.querySelectorAll('table'))
+            .filter(t => t.getBoundingClientRect().right > right)
+            .map(t => t.innerText.slice(0, 60));
+    }""")
+    assert not too_wide, f"{doc}: tables wider than the text column: {too_wide}"
+    page.close()
+
+
+def _sidebar_x(page, which: str) -> float:
+    return page.evaluate(
+        f"document.querySelector('.bd-sidebar-{which}').getBoundingClientRect().x")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_navigation_toggles_work(width, site, browser):
+    """The chapter (primary) and on-page (secondary) navigation buttons the
+    reader sees must move their sidebars at phone and desktop widths."""
+    doc = next(d for d in _toc_files() if d.startswith("book/ch02"))
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    page.route("**/*", _router(site, []))
+    page.goto(f"{site}/{doc}.html")
+    page.wait_for_load_state("networkidle")
+    for which in ("primary", "secondary"):
+        toggle = page.locator(f".{which}-toggle:visible")
+        if width > 1200 and which == "secondary":
+            continue  # the on-page contents sit beside the text, no toggle needed
+        assert toggle.count() >= 1, f"no visible {which} toggle at {width} px"
+        before = _sidebar_x(page, which)
+        toggle.first.click()
+        page.wait_for_timeout(600)
+        after = _sidebar_x(page, which)
+        assert abs(after - before) > 50, \
+            f"the {which} toggle did nothing at {width} px (x {before} -> {after})"
+        page.keyboard.press("Escape")
+        page.reload()
+        page.wait_for_load_state("networkidle")
+    page.close()
