@@ -151,7 +151,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 
 # %%
 from mbrl_lessons.algorithms.world_models import (
-    TrueModel,
+    TruePendulumDream,
     WorldModelsConfig,
     cma_in_dream,
     collect,
@@ -326,7 +326,7 @@ else:
 demo_starts = reset_states(4, torch_generator(11))
 demo = {tau: (rollout_angles(M, controllers[tau], demo_starts, 200, tau,
                              torch_generator(12)),
-              rollout_angles(TrueModel(), controllers[tau], demo_starts, 200, 0.0,
+              rollout_angles(TruePendulumDream(), controllers[tau], demo_starts, 200, 0.0,
                              None))
         for tau in taus}
 

@@ -134,7 +134,7 @@ def _filled_buffer(n=200, seed=0):
 
 def test_branched_rollout_shapes_and_start_states_come_from_the_buffer():
     buf = _filled_buffer()
-    model = mbpo.GaussianEnsemble(4, 4, n_members=3, hidden=16, layers=2, seed=0)
+    model = mbpo.MBPOEnsemble(4, 4, n_members=3, hidden=16, layers=2, seed=0)
     rng, gen = np.random.default_rng(1), torch.Generator().manual_seed(1)
     start = torch.as_tensor(buf.sample(40, rng).obs)
     roll = mbpo.branched_rollout(model, lambda o: torch.zeros(len(o), 1), start, 6, gen)
@@ -154,7 +154,7 @@ def test_branched_rollout_shapes_and_start_states_come_from_the_buffer():
 
 
 def test_known_reward_replaces_the_learned_one():
-    model = mbpo.GaussianEnsemble(4, 3, n_members=2, hidden=8, layers=1, seed=0)
+    model = mbpo.MBPOEnsemble(4, 3, n_members=2, hidden=8, layers=1, seed=0)
     start = torch.randn(5, 3)
     roll = mbpo.branched_rollout(model, lambda o: torch.ones(len(o), 1), start, 2,
                                  torch.Generator().manual_seed(0),
@@ -174,11 +174,11 @@ def test_mixed_batch_real_share():
 
 def test_ensemble_fit_learns_a_linear_system():
     buf = _filled_buffer(500)
-    model = mbpo.GaussianEnsemble(4, 4, n_members=3, hidden=32, layers=2, seed=0)
+    model = mbpo.MBPOEnsemble(4, 4, n_members=3, hidden=32, layers=2, seed=0)
     rng = np.random.default_rng(0)
     x, y = (torch.as_tensor(v) for v in mbpo.model_targets(buf.all(), True))
-    before = mbpo.fit_ensemble(model, buf.all(), True, 1, 64, 1e-2, rng)
-    after = mbpo.fit_ensemble(model, buf.all(), True, 300, 64, 1e-2, rng)
+    before = mbpo.fit_mbpo_ensemble(model, buf.all(), True, 1, 64, 1e-2, rng)
+    after = mbpo.fit_mbpo_ensemble(model, buf.all(), True, 300, 64, 1e-2, rng)
     assert after < before - 2
     with torch.no_grad():
         mean, _ = model(x.expand(3, *x.shape))
@@ -213,7 +213,7 @@ def test_mbpo_rejects_bad_config():
         with pytest.raises(ValueError, match="model_beta"):
             mbpo.MBPOConfig(model_beta=beta)
     with pytest.raises(ValueError, match="rollout length"):
-        mbpo.branched_rollout(mbpo.GaussianEnsemble(2, 1), lambda o: o, torch.ones(
+        mbpo.branched_rollout(mbpo.MBPOEnsemble(2, 1), lambda o: o, torch.ones(
             2, 1), 0, torch.Generator())
 
 

@@ -55,3 +55,18 @@ def test_bad_inputs_are_refused():
         model.predict(torch.zeros(2, 4), torch.zeros(2, 1))
     with pytest.raises(ValueError, match="at least 10"):
         fit_model(model, np.zeros((3, 3)), np.zeros((3, 1)), np.zeros((3, 3)))
+
+
+def test_mixture_sample_with_a_generator_matches_the_global_seed_draw():
+    """MixtureMLP.sample replaces a global torch.manual_seed in chapter 5: it
+    draws exactly what MixtureSameFamily.sample drew under that seed."""
+    from mbrl_lessons.models.probabilistic import MixtureMLP
+
+    model = MixtureMLP(1, 3, seed=0)
+    x = torch.linspace(-1, 1, 50)[:, None]
+    got = model.sample(x, torch.Generator().manual_seed(7))
+    with torch.random.fork_rng():
+        torch.manual_seed(7)
+        want = model.distribution(x).sample()
+    torch.testing.assert_close(got, want)
+    assert not torch.equal(got, model.sample(x, torch.Generator().manual_seed(8)))

@@ -2,6 +2,7 @@
 the v2.0 loss pointing the right way."""
 
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from mbrl_lessons.algorithms import (
     v2_0_backprop,
 )
 from mbrl_lessons.core.nets import mlp
-from mbrl_lessons.envs.pendulum import pendulum_step
+from mbrl_lessons.envs.pendulum import pendulum_reward, pendulum_step
 from mbrl_lessons.models import TrainConfig, TrueModel
 from mbrl_lessons.planning import PlannerConfig
 
@@ -54,3 +55,21 @@ def test_v2_loss_gradient_improves_the_policy_in_the_true_model():
         loss.backward()
         opt.step()
     assert model_return_loss(policy, model, starts, 10).item() < before
+
+
+def test_mpc_swings_up_and_a_sign_flipped_objective_does_not():
+    """Behaviour (a test a broken v1.5 fails): after one random episode and a
+    small model, MPC raises the return of its episodes far above random; the
+    same run planning with the reward's sign flipped keeps the pole down."""
+    torch.set_num_threads(1)
+    cfg = replace(TINY, n_episodes=4, hidden=64, train=TrainConfig(max_epochs=60),
+                  planner=PlannerConfig(horizon=20, n_candidates=150,
+                                        n_iterations=3, n_elites=15))
+    good = v1_5_mpc("Pendulum-v1", cfg)
+    bad = v1_5_mpc("Pendulum-v1", cfg,
+                   reward_fn=lambda o, a, n: -pendulum_reward(o, a, n))
+    rand = random_policy("Pendulum-v1", cfg)
+    assert good.returns[0] == bad.returns[0] == rand.returns[0]  # shared start
+    print(good.returns, bad.returns, rand.returns)
+    assert good.returns[2:].mean() > rand.returns[2:].mean() + 300
+    assert bad.returns[2:].mean() < rand.returns[2:].mean()

@@ -9,7 +9,7 @@ import torch
 from mbrl_lessons.algorithms.world_models import (
     MDN,
     MixtureParams,
-    TrueModel,
+    TruePendulumDream,
     WorldModelsConfig,
     cma_in_dream,
     collect,
@@ -95,7 +95,7 @@ def test_mdn_fit_learns_the_pendulum():
 
 def test_cma_in_a_known_model_improves_the_return():
     pool = reset_states(100, torch_generator(3), max_angle=0.5)
-    _, trace = cma_in_dream(TrueModel(), pool, TINY, progress=False)
+    _, trace = cma_in_dream(TruePendulumDream(), pool, TINY, progress=False)
     assert trace.real[-1] > trace.real[0] + 50
     assert trace.dream[-1] > trace.dream[0] + 50
     # a perfect model has no dream-minus-real gap: both scores start from the

@@ -5,7 +5,7 @@ transitions and a model-free learner (SAC, :mod:`~mbrl_lessons.algorithms.sac`)
 trains on them.  What makes it work is *how short* the model's rollouts are:
 
 1. An ensemble of Gaussian MLPs learns ``(s, a) -> (s' - s, r)``
-   (:class:`GaussianEnsemble`) by the Gaussian NLL of
+   (:class:`MBPOEnsemble`) by the Gaussian NLL of
    :func:`~mbrl_lessons.models.ensemble.gaussian_nll` (optionally
    beta-weighted, as PETS does), refit every ``model_train_every`` real steps.
 2. *Branched* rollouts of only ``k`` steps start from states drawn from the
@@ -46,7 +46,7 @@ from mbrl_lessons.envs.rewards import KNOWN_TASKS, KnownTask, RewardFn, Terminat
 from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
 
 
-class GaussianEnsemble(nn.Module):
+class MBPOEnsemble(nn.Module):
     """``E`` Gaussian MLPs evaluated together with batched matrix products.
 
     Each member maps ``x = (s, a)`` to a diagonal Gaussian over ``y`` (the
@@ -60,7 +60,7 @@ class GaussianEnsemble(nn.Module):
                  min_logvar: float = -10.0, max_logvar: float = 0.5) -> None:
         super().__init__()
         if n_members < 1 or hidden < 1 or layers < 1:
-            raise ValueError("GaussianEnsemble: n_members, hidden and layers must be "
+            raise ValueError("MBPOEnsemble: n_members, hidden and layers must be "
                              f">= 1, got {n_members}, {hidden}, {layers}")
         self.n_members, self.out_dim = n_members, out_dim
         dims = [in_dim] + [hidden] * layers + [2 * out_dim]
@@ -112,7 +112,7 @@ def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarr
     return x, y
 
 
-def fit_ensemble(model: GaussianEnsemble, data: Batch, learn_reward: bool,
+def fit_mbpo_ensemble(model: MBPOEnsemble, data: Batch, learn_reward: bool,
                  n_steps: int, batch_size: int, lr: float,
                  rng: np.random.Generator, beta: float = 0.0) -> float:
     """``n_steps`` Adam steps on all members at once, each member on its own
@@ -141,7 +141,7 @@ def fit_ensemble(model: GaussianEnsemble, data: Batch, learn_reward: bool,
     return float(np.mean(tail)) if tail else float("nan")
 
 
-class Rollout(NamedTuple):
+class BranchedRollout(NamedTuple):
     """A batch of branched rollouts, time first: ``obs [k, N, O]``,
     ``act [k, N, A]``, ``rew [k, N]``, ``next_obs [k, N, O]``,
     ``terminated [k, N]``, ``alive [k, N]`` (False after a termination)."""
@@ -161,10 +161,10 @@ class Rollout(NamedTuple):
 
 
 @torch.no_grad()
-def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+def branched_rollout(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
                      torch.Tensor], start_obs: torch.Tensor, k: int,
                      gen: torch.Generator, reward_fn: RewardFn | None = None,
-                     termination_fn: TerminationFn | None = None) -> Rollout:
+                     termination_fn: TerminationFn | None = None) -> BranchedRollout:
     """``k`` model steps from each of ``start_obs [N, O]`` (states from the REAL
     buffer), acting with ``policy(obs [N, O]) -> act [N, A]``.
 
@@ -182,7 +182,7 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
         raise ValueError(f"rollout length k must be an int >= 1, got {k!r}")
     n, obs_dim = start_obs.shape
     obs, alive = start_obs.float(), torch.ones(n, dtype=torch.bool)
-    out: dict[str, list[torch.Tensor]] = {f: [] for f in Rollout._fields}
+    out: dict[str, list[torch.Tensor]] = {f: [] for f in BranchedRollout._fields}
     for _ in range(k):
         act = policy(obs)
         member = torch.randint(model.n_members, (n,), generator=gen)
@@ -192,16 +192,16 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
                else y[:, obs_dim])
         term = (termination_fn(obs, act, next_obs).bool()
                 if termination_fn is not None else torch.zeros(n, dtype=torch.bool))
-        for name, v in zip(Rollout._fields, (obs, act, rew, next_obs, term, alive),
-                           strict=True):
+        step = (obs, act, rew, next_obs, term, alive)
+        for name, v in zip(BranchedRollout._fields, step, strict=True):
             out[name].append(v)
         alive = alive & ~term
         obs = next_obs
-    return Rollout(*(torch.stack(out[f]) for f in Rollout._fields))
+    return BranchedRollout(*(torch.stack(out[f]) for f in BranchedRollout._fields))
 
 
 @torch.no_grad()
-def rollout_error(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+def rollout_error(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
                   torch.Tensor], start_obs: torch.Tensor, k: int,
                   true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   gen: torch.Generator) -> torch.Tensor:
@@ -304,7 +304,7 @@ class MBPOResult:
     """What :func:`train` returns."""
 
     agent: SACAgent
-    model: GaussianEnsemble
+    model: MBPOEnsemble
     eval_steps: list[int]
     eval_returns: list[float]
     model_losses: list[float]
@@ -336,7 +336,7 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
     # seed, env, model, policy, buffers; then the loop
     rng, gen = make_rng(cfg.seed), torch_generator(cfg.seed + 7)
     act_dim, learn_reward = len(low), reward_fn is None
-    model = GaussianEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
+    model = MBPOEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
                              cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
                              seed=cfg.seed + 11)
     sac_cfg = cfg.sac
@@ -365,7 +365,7 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
         if term or trunc:
             obs, _ = env.reset()
         if t >= sac_cfg.start_steps and t % cfg.model_train_every == 0:
-            losses.append(fit_ensemble(model, real.all(), learn_reward,
+            losses.append(fit_mbpo_ensemble(model, real.all(), learn_reward,
                                        cfg.model_train_steps, cfg.model_batch,
                                        cfg.model_lr, rng, cfg.model_beta))
             model_ready = True

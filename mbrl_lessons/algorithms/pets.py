@@ -85,8 +85,7 @@ class GaussianEnsemble(nn.Module):
         if x.ndim != 3 or x.shape[0] != self.ensemble_size or x.shape[2] != self.in_dim:
             raise ValueError(f"x must be [{self.ensemble_size}, B, {self.in_dim}], got "
                              f"{tuple(x.shape)}")
-        h = x
-        return batched_gaussian_forward(h, self.weights, self.biases, self.out_dim,
+        return batched_gaussian_forward(x, self.weights, self.biases, self.out_dim,
                                         self.min_logvar, self.max_logvar)
 
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,7 +175,7 @@ def assign_members(n: int, n_particles: int, ensemble_size: int,
     return perm % ensemble_size
 
 
-class Rollout(NamedTuple):
+class ParticleRollout(NamedTuple):
     obs: torch.Tensor      # [N, P, H + 1, O] particle states
     rewards: torch.Tensor  # [N, P, H] known reward of each particle's step
     members: torch.Tensor  # [N, P, H] member that moved each particle (-1: mean)
@@ -229,7 +228,7 @@ class ParticleModelEnv:
         return obs + mean.mean(0)
 
     @torch.no_grad()
-    def rollout(self, obs0, actions: torch.Tensor) -> Rollout:
+    def rollout(self, obs0, actions: torch.Tensor) -> ParticleRollout:
         """Propagate ``P`` particles per sequence from ``obs0 [O]`` or ``[N, O]``
         through ``actions [N, H, A]``."""
         actions = torch.as_tensor(actions, dtype=torch.float32)
@@ -280,7 +279,7 @@ class ParticleModelEnv:
                 out = torch.empty_like(out).index_copy_(0, order, out)
             return out.view(N, P, *out.shape[1:])
 
-        return Rollout(shape(traj), shape(rewards), shape(members))
+        return ParticleRollout(shape(traj), shape(rewards), shape(members))
 
     def returns(self, obs0, actions: torch.Tensor) -> torch.Tensor:
         """Mean over particles of each sequence's predicted return, ``[N]``."""

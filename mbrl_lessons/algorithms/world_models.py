@@ -71,7 +71,7 @@ class DreamModel(Protocol):
                     gen: torch.Generator) -> torch.Tensor: ...
 
 
-class TrueModel:
+class TruePendulumDream:
     """The real pendulum behind the :class:`DreamModel` interface (ignores
     ``tau``): the ceiling a perfect M would give, and a test fixture."""
 
@@ -129,7 +129,7 @@ def rollout_angles(model: DreamModel, theta: np.ndarray | torch.Tensor,
                    z0: torch.Tensor, horizon: int, tau: float,
                    gen: torch.Generator | None, hidden: int = 16) -> torch.Tensor:
     """Angles ``[N, horizon + 1]`` of one controller ``theta [n]`` run from
-    ``z0 [N, 3]`` inside ``model`` (pass :class:`TrueModel` for reality);
+    ``z0 [N, 3]`` inside ``model`` (pass :class:`TruePendulumDream` for reality);
     read from the code as ``atan2(sin, cos)``, for plots."""
     th = torch.as_tensor(theta, dtype=torch.float32)[None]
     z, angles = z0, [torch.atan2(z0[:, 1], z0[:, 0])]
@@ -154,7 +154,7 @@ def random_returns(starts: torch.Tensor, gen: torch.Generator, horizon: int = 20
 def real_returns(theta: torch.Tensor, starts: torch.Tensor, horizon: int = 200,
                  hidden: int = 16) -> torch.Tensor:
     """Mean return ``[P]`` in the real pendulum from ``starts [N, 3]``."""
-    return dream_returns(TrueModel(), theta, starts, horizon, 0.0, None, hidden)
+    return dream_returns(TruePendulumDream(), theta, starts, horizon, 0.0, None, hidden)
 
 
 def reset_states(n: int, gen: torch.Generator, max_angle: float = math.pi,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -570,8 +570,3 @@ def count_settings(*configs: type) -> dict[str, int]:
             raise TypeError(f"expected a dataclass type, got {c!r}")
         out[c.__name__] = len(dataclasses.fields(c))
     return out
-
-
-def mean_of(values: Sequence[float]) -> float:
-    """The mean of a list of returns (a readable helper for the chapter)."""
-    return float(np.mean(values))

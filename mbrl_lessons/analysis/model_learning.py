@@ -156,8 +156,8 @@ def stochastic_fits(n: int = 1000, epochs: int = 150, seed: int = 0
                                                                generator=gen))[:, 0]
         dist = models["mixture"].distribution(tx)
         nll["mixture"] = float(-dist.log_prob(ty[:, 0]).mean())
-        torch.manual_seed(seed)  # MixtureSameFamily.sample takes no generator
-        samples["mixture"] = dist.sample()
+        samples["mixture"] = models["mixture"].sample(
+            tx, torch.Generator().manual_seed(seed))
         centre = torch.sin(3 * tx[:, 0])
         for k, s in samples.items():
             gap = torch.minimum((s - centre - 0.6).abs(), (s - centre + 0.6).abs())

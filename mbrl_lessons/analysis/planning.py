@@ -148,14 +148,6 @@ def _near_optimal(env, factor=1.2):
     return ok
 
 
-def backups_to_near_optimal(k: int, method: str, seed: int,
-                            max_episodes: int = 5_000, alpha: float = 0.5) -> int:
-    """Q backups until the greedy path is within 1.2x the shortest (Example 8.4:
-    n = 5, epsilon 0.1, gamma 0.95, theta 1e-4; alpha 0.5 as in the widely used
-    reproduction, or 1, the natural step for a deterministic maze)."""
-    return _backups_and_per_pair(k, method, seed, max_episodes, alpha)[0]
-
-
 def _backups_and_per_pair(k: int, method: str, seed: int, max_episodes: int = 5_000,
                       alpha: float = 0.5) -> tuple[int, float]:
     """Backups to near-optimal, and the backups per state-action pair in the

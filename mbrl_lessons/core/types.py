@@ -8,17 +8,6 @@ import numpy as np
 
 
 @dataclass
-class Transition:
-    """One real or imagined step ``(obs, act, rew, next_obs, terminated)``."""
-
-    obs: np.ndarray | int
-    act: np.ndarray | int
-    rew: float
-    next_obs: np.ndarray | int
-    terminated: bool
-
-
-@dataclass
 class LearningCurve:
     """Performance measured against real environment steps.
 

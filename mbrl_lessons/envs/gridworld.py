@@ -25,7 +25,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-ACTIONS = ("up", "right", "down", "left")
 MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
 ARROWS = ("↑", "→", "↓", "←")
 

@@ -50,13 +50,5 @@ def load_exercises(hidden: list[str | Path] | None = None) -> dict[str, Exercise
     return found
 
 
-def get_exercise(ex_id: str, hidden=None) -> Exercise:
-    exercises = load_exercises(hidden)
-    if ex_id not in exercises:
-        raise KeyError(f"unknown exercise {ex_id!r}; known exercises: "
-                       + ", ".join(sorted(exercises)))
-    return exercises[ex_id]
-
-
 def exercises_for_notebook(stem: str, hidden=None) -> list[str]:
     return [e.id for e in load_exercises(hidden).values() if e.notebook == stem]

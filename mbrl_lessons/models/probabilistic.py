@@ -97,6 +97,19 @@ class MixtureMLP(nn.Module):
         std = nn.functional.softplus(raw) + 1e-3
         return MixtureSameFamily(Categorical(logits=logits), Normal(mu, std))
 
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """One draw ``[B]`` from :meth:`distribution` at ``x [B, in]`` with an
+        explicit generator (``MixtureSameFamily.sample`` takes none).  Same
+        draws, in the same order, as that method under a global seed: the
+        component first, then every component's Gaussian, then a gather."""
+        dist = self.distribution(x)
+        probs = dist.mixture_distribution.probs
+        comp = torch.multinomial(probs, 1, True, generator=gen)  # [B, 1]
+        normal = dist.component_distribution
+        draws = torch.normal(normal.loc, normal.scale, generator=gen)  # [B, K]
+        return draws.gather(-1, comp).squeeze(-1)
+
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if y.ndim != 2 or y.shape[1] != 1:
             raise ValueError(f"MixtureMLP models a scalar: y must be [B, 1], got "
