@@ -34,13 +34,18 @@
 # ```
 
 # %% tags=["remove-input"]
-# Running in Colab? Install the course package first (a no-op elsewhere).
+# Running in Colab? Install this course's release and run the FAST budget
+# (Colab's free CPU; a no-op elsewhere). Written by tools/colab_cells.py from
+# _config.yml: change the release there, not here.
+import os
 import sys
 if "google.colab" in sys.modules:
     import subprocess
+    os.environ.setdefault("MBRL_LESSONS_FAST", "1")
+    # pip adds only what Colab lacks: Colab's torch, numpy and ipywidgets
+    # already satisfy the package's version ranges and are left as they are
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons"],
-                   check=True)
+                    "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons@v0.1.0"], check=True)
 
 # %%
 from dataclasses import replace
