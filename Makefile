@@ -47,7 +47,7 @@ install: $(STAMP)
 # the notebooks at the full budget instead (much slower).
 FULL ?=
 book: install
-	TQDM_DISABLE=1 MBRL_LESSONS_FAST=$(if $(FULL),0,1) $(BIN)/jupyter-book build .
+	MBRL_LESSONS_NO_PROGRESS=1 MBRL_LESSONS_FAST=$(if $(FULL),0,1) $(BIN)/jupyter-book build .
 	@echo
 	@echo "The book is built. Open: file://$(abspath _build/html/index.html)"
 
@@ -74,7 +74,7 @@ test-nb: install
 FAST_SITE := _build/fast
 test-book: install browser-deps
 	rm -rf $(FAST_SITE)
-	TQDM_DISABLE=1 MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going --path-output $(FAST_SITE)
+	MBRL_LESSONS_NO_PROGRESS=1 MBRL_LESSONS_FAST=1 $(BIN)/jupyter-book build . -W --keep-going --path-output $(FAST_SITE)
 	MBRL_LESSONS_FAST=1 MBRL_LESSONS_REQUIRE_SITE=1 MBRL_LESSONS_SITE=$(FAST_SITE)/_build/html \
 	  $(BIN)/pytest -q -p no:cacheprovider tests/site
 

@@ -13,8 +13,8 @@ results/ch06_planning.json.
 import time
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.results import Target, benchmark_cli, write_results
 
 out_dir, fast = benchmark_cli(__doc__)

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.search.mcts import Game, play_match, tictactoe_game
 from mbrl_lessons.search.puct import (
     PUCTNode,

@@ -33,9 +33,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs import as_env

@@ -29,7 +29,6 @@ import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.algorithms.sac import (
     SACAgent,
@@ -39,6 +38,7 @@ from mbrl_lessons.algorithms.sac import (
     fresh_env,
     random_action,
 )
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
 from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
 from mbrl_lessons.envs import as_env

@@ -45,9 +45,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.search.puct import (
     PUCTNode,

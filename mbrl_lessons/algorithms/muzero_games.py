@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from mbrl_lessons.algorithms.alphazero import AlphaZeroConfig, random_player, score_vs
 from mbrl_lessons.algorithms.muzero import (
@@ -34,6 +33,7 @@ from mbrl_lessons.algorithms.muzero import (
     MuZeroNet,
     muzero_losses,
 )
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.search.mcts import Game, tictactoe_game
 from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 

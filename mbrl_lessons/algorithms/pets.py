@@ -30,8 +30,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward

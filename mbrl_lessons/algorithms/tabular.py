@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 from gymnasium import spaces
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.dyna.dyna_q import DynaConfig, run_episodes
 from mbrl_lessons.dyna.prioritized import PSConfig, run_ps_episodes

@@ -38,8 +38,8 @@ from typing import NamedTuple, Protocol
 import cma
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs.pendulum import MAX_TORQUE, pendulum_reward, pendulum_step
 from mbrl_lessons.envs.rewards import env_id_of

@@ -32,11 +32,11 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from mbrl_lessons.algorithms.schemes import model_return_loss
 from mbrl_lessons.analysis.model_learning import pendulum_trajectories, transitions
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs.pendulum import (
     MAX_SPEED,

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, spawn_seeds
 from mbrl_lessons.core.types import LearningCurve
 from mbrl_lessons.envs.gridworld import GridWorld

@@ -10,8 +10,8 @@ import time
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.dyna import (
     DynaConfig,

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import torch_generator
 from mbrl_lessons.envs.pendulum import MAX_TORQUE
 from mbrl_lessons.envs.pixel_pendulum import PixelPendulumData, stack_frames

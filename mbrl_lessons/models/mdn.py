@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import torch_generator
 from mbrl_lessons.envs.pendulum import MAX_TORQUE
 

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical, MixtureSameFamily, Normal
-from tqdm.auto import tqdm
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 
 

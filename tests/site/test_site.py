@@ -56,6 +56,9 @@ def test_no_dead_widgets_on_the_page(doc):
     text = (HTML / f"{doc}.html").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-view+json" not in text, \
         f"{doc}: a widget view was rendered on the static page"
+    # book builds switch progress bars off (MBRL_LESSONS_NO_PROGRESS)
+    bar = re.search(r"\d+%\|[^|<]{0,80}\|\s*\d+/\d+", text)
+    assert bar is None, f"{doc}: a progress bar saved in the page: {bar.group(0)!r}"
 
 
 def test_every_slider_has_its_static_note():
