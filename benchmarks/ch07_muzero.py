@@ -1,7 +1,7 @@
 """Chapter 7, §7.5: MuZero on the Dyna maze (Sutton & Barto Fig 8.2).
 
-Ten seeds of MuZero (search over a learned value-equivalent model, one-hot
-observations, gamma 0.95; a seed costs under a minute of CPU) against
+Five seeds of MuZero (search over a learned value-equivalent model, one-hot
+observations, gamma 0.95; a seed costs 75-125 s of CPU) against
 chapter 6's Dyna-Q (n = 50) and Q-learning on the same maze (30 seeds): steps
 per episode, and at checkpoints the greedy path from the start with search
 versus with the raw policy head.  Every seed is one job of an
@@ -26,7 +26,7 @@ from mbrl_lessons.dyna.dyna_q import DynaConfig, run_episodes  # noqa: E402
 from mbrl_lessons.envs.mazes import DYNA_MAZE_SHORTEST, DynaMaze  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
-N_SEEDS = n_seeds(full=10, fast=2)
+N_SEEDS = n_seeds(full=5, fast=2)
 DYNA_SEEDS = budget(fast=5, full=30)
 mz_cfg = MuZeroConfig(n_episodes=budget(fast=10, full=40), eval_every=5)
 
