@@ -67,3 +67,17 @@ def test_every_slider_has_its_static_note():
     sources = sum(p.read_text(encoding="utf-8").count("live_figure(")
                   for p in (ROOT / "book").glob("*.py"))
     assert notes >= sources > 0, (notes, sources)
+
+
+def test_syllabus_anchors_exist_in_the_site():
+    """Each heading book/syllabus.yml names is an anchor of its built page."""
+    import yaml
+    from docutils.nodes import make_id
+
+    missing = []
+    for entry in yaml.safe_load((ROOT / "book" / "syllabus.yml").read_text()):
+        html = (HTML / f"{entry['page']}.html").read_text(encoding="utf-8")
+        anchor = make_id(entry["heading"])
+        if f'id="{anchor}"' not in html:
+            missing.append(f"{entry['page']}#{anchor}")
+    assert not missing, f"syllabus anchors missing from the site: {missing}"
