@@ -121,25 +121,6 @@ if full is not None and "ratio_ci95" in full["extra"]["shortcut"]:
               f"interval over seeds [{lo:.2f}, {hi:.2f}]; {verdict}")
 
 # %% [markdown]
-# Graded exercises — the Dyna-Q planning loop, the UCB rule, MCTS
-# backpropagation and the prioritized-sweeping predecessor update — are in
-# [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb)
-# (see {doc}`ch00_checking_your_work`).
-
-# %% [markdown]
-# ## References
-
-# %% [markdown]
-# Dyna is due to Sutton {cite}`sutton1990dyna` and prioritized sweeping to
-# Moore and Atkeson {cite}`moore1993prioritized`; the experiments reproduce
-# chapter 8 of Sutton and Barto {cite}`sutton2018rl`. UCT is from Kocsis and
-# Szepesvári {cite}`kocsis2006uct`, building on UCB1 {cite}`auer2002ucb`;
-# RAVE is from Gelly and Silver {cite}`gelly2011rave` and the MCTS-Solver
-# from Winands, Björnsson and Saito {cite}`winands2008solver`;
-# Browne et al. survey MCTS {cite}`browne2012mcts`; Moerland et al.
-# {cite}`moerland2023mbrl` organise the integration questions used here.
-
-# %% [markdown]
 # ## Exercises
 #
 # Graded exercises — the Dyna-Q planning loop ({doc}`§6.2 <ch06_2_how_much>`), the UCB rule and MCTS
