@@ -255,9 +255,9 @@ else:
 
 # %%
 r05 = runs["v0.5"][0]
-obs, act, nxt = r05.extra["train_data"]
+obs, act, nxt = r05.train_data
 err_train = diag.model_errors(r05.model, obs, act, nxt)
-vis, exe = r05.extra["visited"][0], r05.extra["executed"][0]
+vis, exe = r05.visited[0], r05.executed[0]
 err_plan = diag.model_errors(r05.model, vis[:-1], exe, vis[1:])
 err_swing = diag.model_errors(r05.model, *diag.swing_up_transitions(seed=0))
 fig, ax = plt.subplots(figsize=(7, 3.5))

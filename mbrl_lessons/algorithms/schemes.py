@@ -94,8 +94,13 @@ class SchemeResult(NamedTuple):
     returns: np.ndarray          # [n_episodes] return of each real episode
     final_return: float          # mean return of the scheme's final behaviour
     seconds_per_action: float    # compute per real action of the final agent
-    model: MLPDynamics | None
-    extra: dict
+    model: MLPDynamics | None    # the last fitted model (None for random)
+    eval_returns: list[float] | None = None   # v0.5, v2.0: the final episodes
+    train_data: tuple | None = None  # v0.5: (obs, act, next_obs) the model saw
+    visited: list[np.ndarray] | None = None   # v0.5: obs [T+1, O] per eval episode
+    executed: list[np.ndarray] | None = None  # v0.5: act [T, A] per eval episode
+    policy: torch.nn.Module | None = None     # v2.0: the trained policy
+    grad_norms: list[float] | None = None     # v2.0: per policy step, pre-clip
 
 
 class _Data:
@@ -151,7 +156,7 @@ def random_policy(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
     returns = [_random_episode(env, rng, seed * 1000 + ep)[0]
                for ep in tqdm(range(cfg.n_episodes), desc="random", leave=False,
                               disable=not progress)]
-    return SchemeResult(np.array(returns), float(np.mean(returns)), 0.0, None, {})
+    return SchemeResult(np.array(returns), float(np.mean(returns)), 0.0, None)
 
 
 def v0_5(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
@@ -180,8 +185,8 @@ def v0_5(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
         executed.append(acts)
     return SchemeResult(np.array(returns), float(np.mean(finals)),
                         float(np.mean(times)), model,
-                        {"eval_returns": finals, "train_data": data.arrays(),
-                         "visited": visited, "executed": executed})
+                        eval_returns=finals, train_data=data.arrays(),
+                        visited=visited, executed=executed)
 
 
 def _iterate(env, cfg: SchemeConfig, make_act_fn: Callable, progress: bool,
@@ -223,7 +228,7 @@ def v1_0(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
         return open_loop(plan)
 
     returns, final, model = _iterate(env, cfg, plan_whole_episode, progress, "v1.0")
-    return SchemeResult(returns, final, float(np.mean(times)), model, {})
+    return SchemeResult(returns, final, float(np.mean(times)), model)
 
 
 def v1_5_mpc(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
@@ -239,7 +244,7 @@ def v1_5_mpc(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
         return _timed(agent.act, times)
 
     returns, final, model = _iterate(env, cfg, mpc, progress, "v1.5")
-    return SchemeResult(returns, final, float(np.mean(times)), model, {})
+    return SchemeResult(returns, final, float(np.mean(times)), model)
 
 
 def model_return_loss(policy: torch.nn.Module, model: MLPDynamics, starts: torch.Tensor,
@@ -301,5 +306,5 @@ def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
               for k in range(3)]
     return SchemeResult(np.array(returns), float(np.mean(finals)),
                         float(np.mean(times)), model,
-                        {"policy": policy, "grad_norms": grad_norms,
-                         "eval_returns": finals})
+                        eval_returns=finals, policy=policy,
+                        grad_norms=grad_norms)
