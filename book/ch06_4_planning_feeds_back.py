@@ -66,7 +66,7 @@ full = load_results("ch06_planning")  # the committed full-budget run, or None
 #    counts (`search_policy`).
 # 3. **Planning output for acting** — the agent acts on the plan itself: MPC
 #    executes the first planned action (chapter 4), and the tic-tac-toe player
-#    of the experiments above (`MCTSPlayer` in `mbrl_lessons.search`) plays
+#    of {doc}`§6.3 <ch06_3_how_to_plan>` (`MCTSPlayer` in `mbrl_lessons.search`) plays
 #    the most visited move; Dyna instead acts from its learned Q.
 #
 # ## MCTS on any simulator you can copy
