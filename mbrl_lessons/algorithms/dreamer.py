@@ -16,8 +16,9 @@ Here we keep the learning-in-imagination part and replace the world model by
 chapter 4's :class:`~mbrl_lessons.models.MLPDynamics` on the pendulum's state,
 with the known reward :func:`~mbrl_lessons.envs.pendulum.pendulum_reward`, so a
 whole run takes well under a minute on one CPU core.  Setting
-``use_critic=False`` drops the bootstrap, which turns the actor's objective
-into chapter 4's v2.0 (a fixed-horizon model return, no critic).
+``use_critic=False`` drops the bootstrap (v = 0): the actor then maximises the
+fixed-horizon model return of chapter 4's v2.0, but discounted by gamma*lam
+rather than gamma, since lam is kept (equal to v2.0 only at lam = 1).
 """
 
 from __future__ import annotations
