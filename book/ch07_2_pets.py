@@ -172,7 +172,8 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # and members with three or four hidden layers of 200 to 500 units. Our
 # members have two layers of 48 units, and each plan scores 200 candidates
 # with 5 particles (one per member) for 4 CEM iterations over 25 steps. One
-# plan then costs a few tens of milliseconds on a single CPU thread.
+# plan then costs about a tenth of a second on a single CPU thread (the
+# run below prints its own time per action).
 
 # %%
 from mbrl_lessons.algorithms.pets import (
