@@ -110,9 +110,10 @@ ref_first = [rate(r["vs_random"], 0, slice(0, 1)) for r in ref_seed]
 ref_both = [rate(r["vs_random"], 0) for r in ref_seed]
 n_final = 2 * FINAL_GAMES
 targets = [
-    Target("solver_losses_worst_seed",
-           f"most games lost to OpenSpiel's alpha-beta solver by any seed, of "
-           f"{n_final} ({FINAL_GAMES} as each side)", max(solver_losses), "<=", 0),
+    Target.over_seeds("solver_losses",
+                      f"games lost to OpenSpiel's alpha-beta solver per seed, of "
+                      f"{2 * FINAL_GAMES} ({FINAL_GAMES} as each side); the mean "
+                      "is 0 only if no seed lost a game", solver_losses, "<=", 0),
     Target.over_seeds("random_win_rate_first",
                       "win rate against a uniformly random player, moving first",
                       win_first, ">=", 0.95),

@@ -78,10 +78,10 @@ solver_losses = [int(np.asarray(r["vs_solver"])[:, 2].sum()) for r in per_seed]
 win_first = [rate(r["vs_random"], 0, slice(0, 1)) for r in per_seed]
 win_both = [rate(r["vs_random"], 0) for r in per_seed]
 targets = [
-    Target("solver_losses_worst_seed",
-           f"most games lost to OpenSpiel's alpha-beta solver by any seed, of "
-           f"{2 * FINAL_GAMES} ({FINAL_GAMES} as each side)", max(solver_losses),
-           "<=", 0),
+    Target.over_seeds("solver_losses",
+                      f"games lost to OpenSpiel's alpha-beta solver per seed, of "
+                      f"{2 * FINAL_GAMES} ({FINAL_GAMES} as each side); the mean "
+                      "is 0 only if no seed lost a game", solver_losses, "<=", 0),
     Target.over_seeds("random_win_rate_first",
                       "win rate against a uniformly random player, moving first",
                       win_first, ">=", 0.95),
