@@ -136,6 +136,7 @@ exercises: install
 # Keep each notebook and its py:percent twin in step.
 sync: install
 	$(PY) tools/colab_cells.py
+	$(PY) tools/course_plan.py
 	$(BIN)/jupytext --sync book/*.ipynb $(wildcard solutions/*.ipynb)
 
 clean:
