@@ -23,9 +23,9 @@ out_dir, fast = benchmark_cli(__doc__)
 from mbrl_lessons.algorithms.pets import (  # noqa: E402
     EnsembleTrainConfig,
     PETSConfig,
-    fans_by_data,
     train,
 )
+from mbrl_lessons.analysis.modern import fans_by_data  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.planning import PlannerConfig  # noqa: E402
 

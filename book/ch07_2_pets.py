@@ -181,10 +181,10 @@ from mbrl_lessons.algorithms.pets import (
     GaussianEnsemble,
     ParticleModelEnv,
     PETSConfig,
-    fans_by_data,
     fit_gaussian_ensemble,
     train,
 )
+from mbrl_lessons.analysis.modern import fans_by_data
 from mbrl_lessons.planning import PlannerConfig
 
 # %% [markdown]

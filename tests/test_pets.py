@@ -12,10 +12,10 @@ from mbrl_lessons.algorithms.pets import (
     ParticleModelEnv,
     PETSConfig,
     assign_members,
-    fans_by_data,
     fit_gaussian_ensemble,
     train,
 )
+from mbrl_lessons.analysis.modern import fans_by_data
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.planning import PlannerConfig
 

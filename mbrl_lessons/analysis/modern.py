@@ -1,0 +1,82 @@
+"""Chapter 7's figures and experiments around the complete algorithms (kept
+out of the algorithm modules so each of those reads as the algorithm alone).
+
+- :func:`particle_fan` / :func:`fans_by_data`: how PETS's particles spread
+  along a fixed action sequence, and how the spread shrinks with data (§7.2).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from mbrl_lessons.algorithms.pets import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    ParticleModelEnv,
+    PETSConfig,
+    PETSResult,
+    dynamics_data,
+    fit_gaussian_ensemble,
+    make_ensemble,
+)
+from mbrl_lessons.envs.pendulum import pendulum_reward
+
+
+@torch.no_grad()
+def particle_fan(model: GaussianEnsemble, obs0, actions, n_particles: int = 20,
+                 propagation: str = "ts_inf", seed: int = 0) -> np.ndarray:
+    """Predicted pendulum angles ``[P, H + 1]`` of ``n_particles`` particles
+    following one action sequence ``actions [H, A]`` from ``obs0 [O]`` (the
+    picture of how far the ensemble's predictions spread)."""
+    actions = torch.as_tensor(np.asarray(actions), dtype=torch.float32)
+    if actions.ndim != 2:
+        raise ValueError(f"actions must be one sequence [H, A], got "
+                         f"{tuple(actions.shape)}")
+    env = ParticleModelEnv(model, pendulum_reward, n_particles, propagation, seed)
+    traj = env.rollout(torch.as_tensor(obs0, dtype=torch.float32), actions[None]).obs[0]
+    return torch.atan2(traj[..., 1], traj[..., 0]).numpy()
+
+
+class Fans(NamedTuple):
+    episodes: list[int]     # episodes of data each ensemble was trained on
+    angles: np.ndarray      # [K, P, H + 1] predicted angles per particle
+    true_angles: np.ndarray  # [H + 1] what the real pendulum did
+    spread: np.ndarray      # [K] std over particles of the final angle (rad)
+    disagreement: np.ndarray  # [K] members' one-step std of the change of
+    #                           th_dot, averaged over the held-out episode
+
+
+def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 50,
+                 n_particles: int = 20, episode_len: int = 200, seed: int = 0,
+                 train_cfg: EnsembleTrainConfig | None = None) -> Fans:
+    """Refit an ensemble on the first ``k`` episodes of ``result.data`` for each
+    ``k`` in ``episodes`` and fan particles out along the first ``horizon`` real
+    actions of the LAST episode (held out unless ``k`` covers it).
+    ``train_cfg`` overrides ``cfg.train`` (each fit starts from scratch)."""
+    train_cfg = train_cfg or cfg.train
+    obs, act, next_obs = result.data
+    if max(episodes) * episode_len > len(obs) or min(episodes) < 1:
+        raise ValueError(f"episodes must lie in 1..{len(obs) // episode_len}, got "
+                         f"{list(episodes)}")
+    start = len(obs) - episode_len
+    seq, true = act[start:start + horizon], obs[start:start + horizon + 1]
+    held_x = torch.as_tensor(dynamics_data(obs[start:], act[start:],
+                                           next_obs[start:])[0], dtype=torch.float32)
+    angles, disagreement = [], []
+    for k in episodes:
+        n = k * episode_len
+        model = make_ensemble(obs.shape[1], act.shape[1], cfg, seed + k)
+        fit_gaussian_ensemble(model, *dynamics_data(obs[:n], act[:n], next_obs[:n]),
+                              train_cfg, seed=seed + k)
+        angles.append(particle_fan(model, obs[start], seq, n_particles, "ts_inf",
+                                   seed=seed))
+        with torch.no_grad():
+            mean, _ = model.predict(held_x.expand(model.ensemble_size, -1, -1))
+        disagreement.append(float(mean[..., 2].std(0).mean()))
+    angles = np.stack(angles)
+    final = np.unwrap(angles, axis=-1)[..., -1]
+    return Fans(list(episodes), angles, np.arctan2(true[:, 1], true[:, 0]),
+                final.std(-1), np.array(disagreement))
