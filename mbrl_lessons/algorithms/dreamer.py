@@ -250,7 +250,13 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
                         f"{env.observation_space} and {env.action_space}")
     reward_fn, _ = resolve_task(env, reward_fn)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    max_a = float(env.action_space.high[0])
+    # the actor squashes with max_a * tanh, one scale for every action
+    # dimension centred on 0: right only for symmetric, equal bounds
+    low, high = env.action_space.low, env.action_space.high
+    if not (np.allclose(low, -high) and np.allclose(high, high[0])):
+        raise ValueError(f"Dreamer here needs symmetric, equal action bounds "
+                         f"[-a, a]; got low {low}, high {high}")
+    max_a = float(high[0])
     model = MLPDynamics(obs_dim, act_dim, cfg.model_hidden, seed=seed)
     actor = TanhGaussianActor(obs_dim, act_dim, max_a, cfg.hidden, seed=seed + 1)
     critic = target = None
@@ -277,6 +283,8 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
                    leave=False, disable=not progress):
         ret, obs, acts = run_episode(env, random_act if ep == 0 else act_fn,
                                      seed * 1000 + ep)
+        # rewards stored as 0: imagination scores steps with the known
+        # reward_fn, so the buffer's rewards are never read (no reward model)
         buffer.add(obs[:-1], acts, np.zeros(len(acts)), obs[1:],
                    np.zeros(len(acts), bool))
         returns.append(ret)

@@ -239,7 +239,11 @@ class MBPOConfig:
     updates_per_step: int = 10
     """G: SAC updates per real step."""
     real_ratio: float = 0.05
-    """Share of real transitions in each SAC batch."""
+    """Share of real transitions in each SAC batch.  Small, because the point
+    is to train SAC mostly on plentiful model data (G updates per real step
+    would overfit the few real transitions); not 0, because a few real
+    samples anchor the critic where the model is wrong (Janner et al. 2019
+    use 0.05)."""
     model_train_every: int = 250
     """Refit the model every this many real steps (the first fit ends the
     random-action warm-up ``sac.start_steps``, which must be a multiple)."""

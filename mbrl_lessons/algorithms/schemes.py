@@ -274,7 +274,12 @@ def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
     ret, obs, acts = _random_episode(env, rng, seed * 1000)
     data.add(obs, acts)
     returns.append(ret)
-    max_a = float(env.action_space.high[0])
+    # the policy squashes with max_a * tanh: symmetric, equal bounds only
+    low, high = env.action_space.low, env.action_space.high
+    if not (np.allclose(low, -high) and np.allclose(high, high[0])):
+        raise ValueError(f"v2.0 needs symmetric, equal action bounds [-a, a]; "
+                         f"got low {low}, high {high}")
+    max_a = float(high[0])
 
     def act_fn(o, noise=0.0):
         with torch.no_grad():
