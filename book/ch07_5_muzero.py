@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.5 AlphaZero and MuZero: search with the rules, then with a learned model
 #
-# *About 16 minutes: 15 to read, 1 to run at FAST.* Section 7.5 of {doc}`ch07_modern`.
+# *About 25 minutes: 23 to read, 2 to run at FAST.* Section 7.5 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip

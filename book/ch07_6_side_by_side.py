@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.6 Side by side
 #
-# *About 6 minutes: 5 to read, 1 to run at FAST.* Section 7.6 of {doc}`ch07_modern`.
+# *About 8 minutes: 7 to read, 1 to run at FAST.* Section 7.6 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
