@@ -475,7 +475,7 @@ plt.show()
 # reward through its table at once. MuZero has to learn the same thing
 # through gradient steps on a network, and its episodes stay long and
 # irregular for much longer. In the full benchmark (five seeds) one seed's
-# training episodes settle at 16 steps over the last ten episodes, another's
+# training episodes settle at 16 steps over its last six episodes, another's
 # at 16 to 38 steps, two still have episodes cut at 2,000 steps near the
 # end, and the fifth runs into the 2,000-step cap in nearly every one of its
 # last fifteen episodes. Its 40 episodes cost 9,489 to 73,984 real steps
@@ -574,8 +574,8 @@ fig.colorbar(im, ax=axes, shrink=0.8)
 plt.show()
 
 # %% [markdown]
-# The learned values rise toward the goal along the route the agent uses,
-# along the bottom of the maze; the top-left corner, which the trained
+# The learned values rise toward the goal along the route the agent's noisy
+# training episodes use, along the bottom of the maze; the top-left corner, which the trained
 # agent no longer visits, keeps values far below the truth that nothing
 # corrects. The model was never told which cell follows which, yet its values
 # carry the maze's geometry, because that is what value equivalence asks of
@@ -713,7 +713,7 @@ else:
 # values and policies, from hidden states that need not resemble observations.
 # The tree search runs in those hidden states with a pUCT rule that follows the
 # learned policy prior, and its results become the training targets of the
-# policy. On the Dyna maze, with the search as published, one seed of three
+# policy. On the Dyna maze, with the search as published, one seed of five
 # learns within 40 episodes to walk close to the shortest route; search is
 # never worse than the raw policy head at the end. Its learned values rise towards the goal along the route it uses,
 # and stay rough where it never goes.
@@ -761,7 +761,7 @@ else:
 # On the Dyna maze, find out which of the two search fixes costs MuZero its
 # seeds: score unvisited children in `select_child` with the parent's value
 # (the Gumbel MuZero completion) while keeping the root's first visit, rerun
-# the benchmark's three seeds, and then try 100 simulations instead of 30.
+# the benchmark's five seeds, and then try 100 simulations instead of 30.
 # ```
 
 # %% [markdown]
