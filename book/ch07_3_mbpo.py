@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.3 MBPO: short model rollouts for a model-free learner
 #
-# *About 16 minutes: 15 to read, 1 to run at FAST.* Section 7.3 of {doc}`ch07_modern`.
+# *About 21 minutes: 20 to read, 1 to run at FAST.* Section 7.3 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
