@@ -67,27 +67,6 @@ cfg = {
 }
 
 
-class NextObsRewardEnv(ParticleModelEnv):
-    """Scores a sequence with ``reward_fn(obs, act, next_obs)`` on each
-    particle's predicted step (the MuJoCo rewards charge the state AFTER the
-    step), computed from the particle trajectories of
-    :meth:`ParticleModelEnv.rollout`; the mean over particles, as PETS."""
-
-    def __init__(self, model, reward_fn, *args, **kwargs) -> None:
-        super().__init__(model, lambda o, *_: torch.zeros(len(o)), *args, **kwargs)
-        self.task_reward = reward_fn
-
-    def returns(self, obs0, actions: torch.Tensor) -> torch.Tensor:
-        traj = self.rollout(obs0, actions).obs  # [N, P, H + 1, O]
-        N, P, H1, O = traj.shape
-        acts = torch.as_tensor(actions, dtype=torch.float32)[:, None].expand(
-            N, P, H1 - 1, -1)
-        r = self.task_reward(traj[:, :, :-1].reshape(-1, O),
-                             acts.reshape(-1, acts.shape[-1]),
-                             traj[:, :, 1:].reshape(-1, O))
-        return r.view(N, P, H1 - 1).sum(-1).mean(-1)
-
-
 class DeterministicEnsemble(GaussianEnsemble):
     """The same batched nets, read as deterministic: :meth:`predict` returns
     the mean and zero variance, so particles move without noise."""
@@ -142,7 +121,9 @@ def run(job: tuple[str, int]) -> tuple[list[float], float]:
             fit_gaussian_ensemble(model, x, y, tc, seed=seed + ep)
         else:
             fit_deterministic(model, x, y, tc, seed=seed + ep)
-        particles = NextObsRewardEnv(model, reward_fn, cfg["n_particles"], prop,
+        # ParticleModelEnv scores reward_fn(obs, act, next_obs) on each particle's
+        # predicted step itself (the MuJoCo rewards charge the state after it)
+        particles = ParticleModelEnv(model, reward_fn, cfg["n_particles"], prop,
                                      seed=seed * 1000 + ep)
         agent = MPCAgent(CEMPlanner(particles, low, high, cfg["planner"],
                                     seed=seed + ep))
