@@ -19,6 +19,9 @@ _REGISTRY: dict[str, tuple[str, dict, int | None]] = {
     "TicTacToe-v0": ("mbrl_lessons.envs.tictactoe:TicTacToe", {}, None),
     "NonStationaryPendulum-v0": (
         "mbrl_lessons.envs.nonstationary:NonStationaryPendulum", {}, 200),
+    "PixelPendulum-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum", {}, 200),
+    "PixelPendulumKicks-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum",
+                              {"kick_prob": 0.05, "kick_size": 3.0}, 200),
 }
 
 
