@@ -67,10 +67,12 @@ print("".join("".join(r) + "\n" for r in maze.grid))
 # %% [markdown]
 # Dyna-Q interleaves everything: after each real step it learns from the step
 # (Q-learning), stores it in the model, and performs $n$ planning backups on
-# remembered pairs.
+# remembered pairs. The planning step is the short loop below; the agent's
+# `plan` method calls it, and adds the Dyna-Q+ bonus and the other start rules
+# of §6.1 only when the configuration asks for them.
 
 # %%
-show_source(DynaQ.plan)
+show_source(DynaQ.plan_dyna_q)
 
 # %% [markdown]
 # With $n = 0$ it is plain Q-learning. The planning budget trades compute for

@@ -59,6 +59,26 @@ def test_one_dyna_q_update_by_hand():
     assert agent.Q[0, 1] == pytest.approx(2.3) and agent.backups == 2
 
 
+def test_plain_dyna_q_planning_is_the_printed_loop():
+    """§6.2 prints ``plan_dyna_q``; ``plan`` must run exactly that loop for
+    plain Dyna-Q (same draws, same Q), and something else for Dyna-Q+."""
+    def agent_after_steps(kappa):
+        agent = DynaQ(6, 2, DynaConfig(kappa=kappa), make_rng(4))
+        for s in range(5):
+            agent.observe(s, s % 2, float(s == 4), s + 1, s == 4)
+        return agent
+
+    a, b = agent_after_steps(0.0), agent_after_steps(0.0)
+    a.plan(20, current=5)
+    b.plan_dyna_q(20)
+    np.testing.assert_array_equal(a.Q, b.Q)
+    assert a.backups == b.backups == 25
+    c, d = agent_after_steps(0.5), agent_after_steps(0.5)
+    c.plan(20, current=5)
+    d.plan_dyna_q(20)
+    assert not np.array_equal(c.Q, d.Q)  # the bonus makes Dyna-Q+ differ
+
+
 def test_one_priority_by_hand():
     Q = np.zeros((3, 2))
     Q[2] = [1.0, 3.0]

@@ -170,20 +170,30 @@ class DynaQ:
             r = r + self.cfg.kappa * np.sqrt(self.time - self.last_tried[s, a])
         return r, s2, done
 
+    def plan_dyna_q(self, n: int) -> None:
+        """Plain Dyna-Q planning (Sutton & Barto Fig 8.1, step (f)): ``n`` times,
+        pick a state–action pair seen before, ask the model what followed it,
+        and make a Q-learning backup on that imagined transition."""
+        for _ in range(n):
+            s, a = self.pairs[self.rng.integers(len(self.pairs))]  # seen before
+            r, s2, done = self._sample_outcome(s, a)  # the model's answer
+            self.update(s, a, r, s2, done)  # the same backup as a real step
+
     def plan(self, n: int, current: int | None = None) -> None:
-        """``n`` planning backups from the configured start states."""
+        """``n`` planning backups from the configured start states: plain
+        Dyna-Q (:meth:`plan_dyna_q`), or Dyna-Q+ and the other start rules."""
         rule = self.cfg.start_rule
         if not self.pairs:
+            return
+        if rule == "visited" and self.cfg.kappa == 0:
+            self.plan_dyna_q(n)
             return
         states = list(self.visited_states) if self.cfg.kappa > 0 else None
         s = current
         for _ in range(n):
-            if rule == "visited":
-                if states is not None:  # Dyna-Q+: any action of a visited state
-                    s = states[self.rng.integers(len(states))]
-                    a = int(self.rng.integers(self.n_actions))
-                else:
-                    s, a = self.pairs[self.rng.integers(len(self.pairs))]
+            if rule == "visited":  # Dyna-Q+: any action of a visited state
+                s = states[self.rng.integers(len(states))]
+                a = int(self.rng.integers(self.n_actions))
             elif rule == "uniform":
                 s = int(self.rng.integers(self.n_states))
                 a = int(self.rng.integers(self.n_actions))
