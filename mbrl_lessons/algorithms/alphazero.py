@@ -261,15 +261,26 @@ class AlphaZeroResult:
     config: AlphaZeroConfig = field(repr=False, default=None)
 
 
+def game_of(env) -> Game:
+    """The rules of a two-player game: a ``Game`` as it is, ``None`` or the
+    tic-tac-toe env for ``tictactoe_game()``, an env carrying its rules as
+    ``.game`` (``ConnectFour``) for those."""
+    if env is None or isinstance(env, Game):
+        return env if env is not None else tictactoe_game()
+    inner = getattr(env, "unwrapped", env)
+    if isinstance(getattr(inner, "game", None), Game):
+        return inner.game
+    if type(inner).__name__ == "TicTacToe":
+        return tictactoe_game()
+    raise TypeError("AlphaZero needs the rules: a search.mcts.Game or an env with "
+                    f"a .game (TicTacToe, ConnectFour), got {type(inner).__name__}")
+
+
 def train(env=None, cfg: AlphaZeroConfig = AlphaZeroConfig(), *,
           progress: bool = False) -> AlphaZeroResult:
-    """AlphaZero on a two-player game (a ``Game``; ``None`` or the tic-tac-toe
-    env mean ``tictactoe_game()``)."""
-    game = env if isinstance(env, Game) else tictactoe_game()
-    if env is not None and not isinstance(env, Game) and \
-            type(env).__name__ != "TicTacToe":
-        raise TypeError("AlphaZero needs the rules: a search.mcts.Game (or the "
-                        f"TicTacToe env), got {type(env).__name__}")
+    """AlphaZero on a two-player game (a ``Game``, or an env whose rules
+    :func:`game_of` finds; ``None`` means tic-tac-toe)."""
+    game = game_of(env)
     if game.n_actions < 1 or game.encode is None or game.initial is None:
         raise ValueError("the Game needs n_actions, initial and encode for AlphaZero")
     t0 = time.time()
@@ -320,5 +331,6 @@ def train(env=None, cfg: AlphaZeroConfig = AlphaZeroConfig(), *,
 
 
 __all__ = ["AlphaZeroConfig", "AlphaZeroPlayer", "AlphaZeroResult", "FrozenNet",
-           "PolicyValueNet", "augment", "alphazero_loss", "evaluate", "random_player",
+           "PolicyValueNet", "augment", "alphazero_loss", "evaluate", "game_of",
+           "random_player",
            "rules_model", "score_vs", "search", "self_play", "train"]

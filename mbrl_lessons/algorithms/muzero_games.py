@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from mbrl_lessons.algorithms.alphazero import AlphaZeroConfig, random_player, score_vs
+from mbrl_lessons.algorithms.alphazero import (
+    AlphaZeroConfig,
+    game_of,
+    random_player,
+    score_vs,
+)
 from mbrl_lessons.algorithms.muzero import (
     EpisodeReplay,
     FrozenModel,
@@ -34,7 +39,7 @@ from mbrl_lessons.algorithms.muzero import (
     muzero_losses,
 )
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.search.mcts import Game, tictactoe_game
+from mbrl_lessons.search.mcts import Game
 from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 
 
@@ -125,7 +130,7 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
     """MuZero self-play on a two-player ``Game`` (default tic-tac-toe); the
     rules are used only to referee the games and list the legal moves at the
     root."""
-    game = env if isinstance(env, Game) else tictactoe_game()
+    game = game_of(env)
     t0 = time.time()
     rng, eval_rng = (np.random.default_rng(s)
                      for s in np.random.SeedSequence(cfg.seed).spawn(2))

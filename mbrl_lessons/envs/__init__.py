@@ -17,6 +17,9 @@ _REGISTRY: dict[str, tuple[str, dict, int | None]] = {
     "BlockingMaze-v0": ("mbrl_lessons.envs.mazes:BlockingMaze", {}, None),
     "ShortcutMaze-v0": ("mbrl_lessons.envs.mazes:ShortcutMaze", {}, None),
     "TicTacToe-v0": ("mbrl_lessons.envs.tictactoe:TicTacToe", {}, None),
+    "ConnectFour-v0": ("mbrl_lessons.envs.connect_four:ConnectFour", {}, None),
+    "ConnectFour5x6-v0": ("mbrl_lessons.envs.connect_four:ConnectFour",
+                          {"rows": 5, "columns": 6}, None),
     "NonStationaryPendulum-v0": (
         "mbrl_lessons.envs.nonstationary:NonStationaryPendulum", {}, 200),
     "PixelPendulum-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum", {}, 200),
