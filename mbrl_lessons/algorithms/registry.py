@@ -18,6 +18,7 @@ import numpy as np
 
 from mbrl_lessons.algorithms import (
     alphazero,
+    dqn,
     dreamer,
     mbpo,
     muzero,
@@ -132,6 +133,11 @@ _ENTRIES = [
               horizon=5, n_candidates=20, n_iterations=2, n_elites=5),
               train=pets.EnsembleTrainConfig(steps=20)),
           _field("returns"), "7.2", "PETS: ensemble + CEM over particles"),
+    Entry("dqn", dqn.train, dqn.DQNConfig, ("CartPole-v1", "Acrobot-v1"),
+          dqn.DQNConfig(total_steps=300, start_steps=100, hidden=16, batch_size=16,
+                        eval_every=300, eval_episodes=1),
+          _field("eval_returns"), "primer",
+          "DQN: replay, target network, epsilon-greedy (Discrete actions)"),
     Entry("sac", sac.train, sac.SACConfig, BOX, _SAC_FAST, _field("eval_returns"),
           "7.3", "soft actor-critic (MBPO's model-free learner)"),
     Entry("mbpo", mbpo.train, mbpo.MBPOConfig, BOX,
