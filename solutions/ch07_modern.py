@@ -14,9 +14,9 @@
 # %% [markdown]
 # # Exercises for chapter 7: five modern algorithms
 #
-# Seven small functions at the heart of chapter 7's algorithms: PETS's
+# Eight small functions at the heart of chapter 7's algorithms: PETS's
 # trajectory-sampling step, MBPO's branched rollouts, Dreamer's
-# $\lambda$-returns, MuZero's selection score, the two-player (negamax)
+# $\lambda$-returns, the KL term of Dreamer's world model, MuZero's selection score, the two-player (negamax)
 # backup of AlphaZero's search, the visit-count policy target, and MuZero's
 # n-step value target. Write each function in
 # numpy in the cell that raises `NotImplementedError`, then run the
@@ -270,3 +270,43 @@ print(n_step_value_targets(np.array([0.0, 0.0, 1.0]), np.array([0.5, 0.6, 0.7, 0
 
 # %%
 check("ch07_n_step_value", globals())
+
+
+# %% [markdown]
+# ## Exercise 8 — the RSSM's KL term (`ch07_rssm_kl`, 4 points)
+#
+# Dreamer's world model has, at every step $t$, a posterior
+# $q(z_t \mid h_t, e_t) = \mathcal N(\mu^q_t, \operatorname{diag}(\sigma^q_t)^2)$
+# that has seen the frame and a prior
+# $p(z_t \mid h_t) = \mathcal N(\mu^p_t, \operatorname{diag}(\sigma^p_t)^2)$
+# that has not. Its loss pays the KL divergence from posterior to prior,
+# summed over the $D$ latent dimensions:
+#
+# $$
+# \mathrm{KL}_t = \sum_{i=1}^{D} \Big[\ln\frac{\sigma^p_{t,i}}{\sigma^q_{t,i}}
+#   + \frac{(\sigma^q_{t,i})^2 + (\mu^q_{t,i} - \mu^p_{t,i})^2}{2(\sigma^p_{t,i})^2}
+#   - \frac12\Big],
+# $$
+#
+# and with *free nats* the loss is $\max(\overline{\mathrm{KL}}, F)$, where
+# $\overline{\mathrm{KL}}$ is the mean of $\mathrm{KL}_t$ over all steps and
+# sequences. Write `rssm_kl(post_mean, post_std, prior_mean, prior_std,
+# free_nats)` for arrays of shape `[T, B, D]`, returning the pair
+# `(kl, loss)`: `kl` of shape `[T, B]` and the scalar `loss`.
+# Mind the direction: $\mathrm{KL}(q \,\|\, p)$, posterior first.
+
+# %%
+def rssm_kl(post_mean, post_std, prior_mean, prior_std, free_nats):
+    # BEGIN SOLUTION
+    kl = (np.log(prior_std / post_std)
+          + (post_std ** 2 + (post_mean - prior_mean) ** 2) / (2 * prior_std ** 2)
+          - 0.5).sum(-1)
+    return kl, max(float(kl.mean()), free_nats)
+    # END SOLUTION
+
+
+print(rssm_kl(np.ones((1, 1, 1)), np.full((1, 1, 1), 0.5), np.zeros((1, 1, 1)),
+              np.ones((1, 1, 1)), 0.0))
+
+# %%
+check("ch07_rssm_kl", globals())

@@ -258,6 +258,54 @@ def nstep_random(ns):
                      atol=1e-9)
 
 
+# ------------------------------------------------------ the RSSM's KL term
+def _ref_rssm_kl(qm, qs, pm, ps, free_nats):
+    kl = (np.log(ps / qs) + (qs ** 2 + (qm - pm) ** 2) / (2 * ps ** 2) - 0.5).sum(-1)
+    return kl, max(float(kl.mean()), free_nats)
+
+
+def _rssm_kl(ns, qm, qs, pm, ps, free_nats):
+    out = get_function(ns, "rssm_kl")(qm, qs, pm, ps, free_nats)
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        raise AssertionError("rssm_kl should return the pair (kl, loss)")
+    kl = as_array(out[0], "rssm_kl's kl", shape=qm.shape[:-1])
+    return kl, as_array(out[1], "rssm_kl's loss", shape=())
+
+
+def rssm_kl_hand(ns):
+    one = np.ones((1, 1, 1))
+    kl, loss = _rssm_kl(ns, one, 0.5 * one, 0 * one, one, 0.0)
+    assert_close(kl, [[math.log(2) + 0.125]],
+                 "KL(N(1, 0.5^2) || N(0, 1)) = ln 2 + (0.25 + 1) / 2 - 1/2",
+                 hint="posterior first: ln(sigma_p / sigma_q) + (sigma_q^2 + "
+                      "(mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2")
+    assert_close(loss, math.log(2) + 0.125, "above the free nats the loss is the KL")
+    m = np.array([[[0.3, -1.0]], [[2.0, 0.5]]])
+    s = np.array([[[0.7, 1.2]], [[0.4, 2.0]]])
+    kl, loss = _rssm_kl(ns, m, s, m.copy(), s.copy(), 1.0)
+    assert_close(kl, np.zeros((2, 1)), "prior equal to posterior: zero KL")
+    assert_close(loss, 1.0, "a KL under the free nats costs the free nats",
+                 hint="loss = max(mean KL, free_nats)")
+    kl, _ = _rssm_kl(ns, np.ones((1, 1, 2)), np.full((1, 1, 2), 0.5),
+                     np.zeros((1, 1, 2)), np.ones((1, 1, 2)), 0.0)
+    assert_close(kl, [[2 * (math.log(2) + 0.125)]],
+                 "two latent dimensions: the KL is summed over the last axis")
+
+
+def rssm_kl_random(ns):
+    rng = np.random.default_rng(14)
+    t, b, d = 6, 4, 5
+    qm, pm = rng.normal(size=(t, b, d)), rng.normal(size=(t, b, d))
+    qs, ps = rng.uniform(0.2, 2, (t, b, d)), rng.uniform(0.2, 2, (t, b, d))
+    for free in (0.0, 1e6):
+        kl, loss = _rssm_kl(ns, qm, qs, pm, ps, free)
+        want_kl, want_loss = _ref_rssm_kl(qm, qs, pm, ps, free)
+        assert_close(kl, want_kl, f"random Gaussians [T={t}, B={b}, D={d}]",
+                     atol=1e-9, hint="KL(q || p) is not symmetric: divide by "
+                                     "the PRIOR's variance")
+        assert_close(loss, want_loss, f"the loss with free nats {free}", atol=1e-9)
+
+
 EXERCISES = [
     Exercise("ch07_ts_step", "One step of trajectory sampling", "ch07_modern",
              ("ts_step",),
@@ -304,4 +352,13 @@ EXERCISES = [
              hint="z_t = sum_{i<n} gamma^i r_(t+i) + gamma^n v_(t+n), the "
                   "bootstrap only if t + n < T or the episode was cut",
              forbidden=("mbrl_lessons.algorithms.muzero.n_step_value_targets",)),
+    Exercise("ch07_rssm_kl", "The RSSM's KL term", "ch07_modern",
+             ("rssm_kl",),
+             (Check("one and two dimensions, equal Gaussians, free nats", 2,
+                    rssm_kl_hand),
+              Check("random Gaussians against the reference", 2, rssm_kl_random)),
+             hint="sum over the last axis of ln(sp / sq) + (sq^2 + (mq - mp)^2) "
+                  "/ (2 sp^2) - 1/2; loss = max(kl.mean(), free_nats)",
+             forbidden=("mbrl_lessons.models.rssm.gaussian_kl",
+                        "mbrl_lessons.models.rssm.kl_loss")),
 ]

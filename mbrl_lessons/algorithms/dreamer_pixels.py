@@ -1,0 +1,456 @@
+"""Dreamer from pixels: an RSSM world model and behaviour learned in its
+imagination (chapter 7, §7.4).
+
+The agent of {hafner2020dreamer} on the pendulum seen through a small camera
+(:func:`~mbrl_lessons.envs.pixel_pendulum.render_pendulum`):
+
+1. **Collect** an episode with the current actor, filtering the frames
+   through the RSSM's posterior online, the actor's mean action plus
+   Gaussian exploration noise, each action repeated ``action_repeat`` times.
+2. **World model**: sample ``batch`` sequences of ``seq_len`` steps from the
+   replay of real episodes and take a gradient step on the RSSM's loss
+   (:func:`~mbrl_lessons.models.rssm.world_model_loss`: frame
+   reconstruction, learned reward, continuation, balanced KL with free nats).
+3. **Behaviour**: from every posterior state of that batch (detached) imagine
+   ``horizon`` steps with the actor in the RSSM's prior; score them with the
+   *learned* reward head, the continuation head's discounts and λ-returns
+   bootstrapped with a slowly moving target critic; train the actor by
+   backpropagating the λ-returns through the imagined dynamics (the analytic,
+   reparameterised gradient) and the critic by regressing them, both
+   weighted by the cumulative discount of the imagined step (Dreamer v2).
+
+The model's weights are not changed by the behaviour losses; the behaviour
+nets read the RSSM's feature ``[h, z]``.  ``RSSMConfig.deterministic_path =
+False`` is the ablation without the recurrent deterministic state.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
+from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.progress import tqdm
+from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.envs.pixel_pendulum import render_pendulum
+from mbrl_lessons.models.rssm import RSSM, State, world_model_loss
+
+SUPPORTED_ENVS = ("Pendulum-v1",)
+
+
+@dataclass(frozen=True)
+class RSSMConfig:
+    """Sizes of the world model (see :class:`~mbrl_lessons.models.rssm.RSSM`)."""
+
+    deter: int = 64
+    """Size of the GRU's deterministic state h."""
+    stoch: int = 16
+    """Size of the Gaussian stochastic state z."""
+    hidden: int = 64
+    """Width of the transition, prior/posterior and head layers."""
+    embed: int = 128
+    """Size of the encoder's output."""
+    channels: int = 16
+    """Channels of the first conv layer (the second has twice as many)."""
+    deterministic_path: bool = True
+    """False: the ablation without the recurrent deterministic path."""
+
+
+@dataclass(frozen=True)
+class DreamerPixelsConfig:
+    """Settings of :func:`train` (defaults: the benchmark's full budget)."""
+
+    seed: int = 0
+    """Seed of every random draw (episode starts, nets, replay sampling)."""
+    size: int = 16
+    """Frames are ``size x size`` grey (a multiple of 4)."""
+    action_repeat: int = 2
+    """Each chosen action is applied this many real steps (rewards summed)."""
+    n_seed_episodes: int = 5
+    """Episodes of uniform random actions before learning starts."""
+    n_episodes: int = 40
+    """Real episodes in total, the seed episodes included (200 real steps each)."""
+    updates_per_episode: int = 50
+    """World-model + behaviour gradient steps after each collected episode."""
+    batch: int = 16
+    """Sequences per world-model batch (imagination starts: batch x seq_len)."""
+    seq_len: int = 32
+    """Agent steps per training sequence."""
+    horizon: int = 15
+    """H: imagined steps per rollout."""
+    imagine_starts: int = 256
+    """Posterior states of the batch (drawn without replacement out of
+    batch x seq_len) that start imagined rollouts; Dreamer starts from all
+    of them, half of 512 halves the behaviour update's cost."""
+    gamma: float = 0.99
+    """Discount per agent step (times the predicted continuation)."""
+    lam: float = 0.95
+    """λ of the λ-return."""
+    model_lr: float = 1e-3
+    """Adam learning rate of the world model."""
+    actor_lr: float = 3e-4
+    """Adam learning rate of the actor."""
+    critic_lr: float = 3e-4
+    """Adam learning rate of the critic."""
+    kl_scale: float = 1.0
+    """β: weight of the KL term."""
+    kl_balance: float = 0.8
+    """α of KL balancing (share of the KL gradient that trains the prior)."""
+    free_nats: float = 1.0
+    """No KL pressure below this many nats per step."""
+    reward_scale: float = 0.1
+    """Rewards are multiplied by this before the reward head learns them
+    (Pendulum's per-step rewards reach -16 per real step)."""
+    entropy_coef: float = 1e-3
+    """η: weight of the actor's entropy bonus."""
+    target_tau: float = 0.02
+    """Polyak rate of the target critic per update."""
+    grad_clip: float = 100.0
+    """Gradient-norm clipping of every optimiser."""
+    hidden: int = 64
+    """Width of the actor's and critic's two hidden layers."""
+    exploration_std: float = 0.3
+    """Std of the Gaussian noise added to the actor's mean action (in units of
+    the maximal torque) while collecting."""
+    n_eval: int = 3
+    """Noise-free evaluation episodes at the end."""
+    rssm: RSSMConfig = field(default_factory=RSSMConfig)
+    """The world model's sizes."""
+
+    def __post_init__(self) -> None:
+        for name in ("size", "action_repeat", "n_episodes", "updates_per_episode",
+                     "batch", "seq_len", "horizon", "imagine_starts", "hidden",
+                     "n_eval"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"DreamerPixelsConfig.{name} must be a positive "
+                                 f"int, got {v!r}")
+        if not 0 <= self.n_seed_episodes < self.n_episodes:
+            raise ValueError("DreamerPixelsConfig.n_seed_episodes must lie in "
+                             f"[0, n_episodes), got {self.n_seed_episodes}")
+        if self.size < 8 or self.size % 4:
+            raise ValueError(f"DreamerPixelsConfig.size must be a multiple of 4 "
+                             f">= 8, got {self.size}")
+        for name in ("gamma", "lam", "target_tau", "kl_balance"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"DreamerPixelsConfig.{name} must lie in [0, 1], "
+                                 f"got {getattr(self, name)!r}")
+        if self.free_nats < 0 or self.kl_scale < 0 or self.reward_scale <= 0:
+            raise ValueError("need free_nats >= 0, kl_scale >= 0, reward_scale > 0")
+
+
+class PixelPendulum(gym.Wrapper):
+    """``Pendulum-v1`` whose observation is one ``size x size`` grey frame of
+    the rod (:func:`render_pendulum`), float32 in [0, 1]: the angle is
+    visible, the angular velocity is not."""
+
+    def __init__(self, env: gym.Env | str = "Pendulum-v1", size: int = 16) -> None:
+        env = gym.make(env) if isinstance(env, str) else env
+        if env.spec is None or env.spec.id not in SUPPORTED_ENVS:
+            raise ValueError(f"PixelPendulum wraps {SUPPORTED_ENVS}, got "
+                             f"{getattr(env.spec, 'id', env)}")
+        super().__init__(env)
+        self.size = size
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (size, size), np.float32)
+
+    def _frame(self, obs) -> np.ndarray:
+        theta = float(np.arctan2(obs[1], obs[0]))
+        return render_pendulum(theta, self.size).numpy()
+
+    def reset(self, **kw):
+        obs, info = self.env.reset(**kw)
+        info["state"] = obs
+        return self._frame(obs), info
+
+    def step(self, action):
+        obs, rew, term, trunc, info = self.env.step(action)
+        info["state"] = obs
+        return self._frame(obs), rew, term, trunc, info
+
+
+def as_pixel_env(env, size: int) -> gym.Env:
+    """A pixel env of frames ``size x size``: a :class:`PixelPendulum` made
+    from an id or a state env, or a pixel env passed through."""
+    if isinstance(env, PixelPendulum):
+        if env.size != size:
+            raise ValueError(f"env renders {env.size}x{env.size} frames but "
+                             f"cfg.size is {size}")
+        return env
+    return PixelPendulum(env, size)
+
+
+def lambda_returns(rew: torch.Tensor, values: torch.Tensor, discount: torch.Tensor,
+                   lam: float) -> torch.Tensor:
+    """λ-returns with a discount per step: ``rew [B, H]``, ``values [B, H+1]``
+    and ``discount [B, H]`` (γ times the continuation probability of the step's
+    next state).  ``V_H = v_H``, ``V_t = r_t + d_t((1-λ) v_{t+1} + λ V_{t+1})``;
+    returns ``[B, H]``."""
+    if rew.ndim != 2 or values.shape != (rew.shape[0], rew.shape[1] + 1) \
+            or discount.shape != rew.shape:
+        raise ValueError(f"need rew [B, H], values [B, H+1], discount [B, H]; got "
+                         f"{tuple(rew.shape)}, {tuple(values.shape)}, "
+                         f"{tuple(discount.shape)}")
+    out, nxt = [], values[:, -1]
+    for t in reversed(range(rew.shape[1])):
+        nxt = rew[:, t] + discount[:, t] * ((1 - lam) * values[:, t + 1] + lam * nxt)
+        out.append(nxt)
+    return torch.stack(out[::-1], 1)
+
+
+class Imagined(NamedTuple):
+    feat: torch.Tensor      # [B, H+1, F] features s_0 .. s_H
+    states: list            # the H+1 RSSM states (for decoding frames)
+    action: torch.Tensor    # [B, H, A]
+    reward: torch.Tensor    # [B, H] predicted reward of step t (read at s_{t+1})
+    discount: torch.Tensor  # [B, H] gamma * predicted continuation at s_{t+1}
+    entropy: torch.Tensor   # [B, H]
+
+
+def imagine(model: RSSM, actor: TanhGaussianActor, start: State, horizon: int,
+            gamma: float, gen: torch.Generator) -> Imagined:
+    """Roll the actor through the RSSM's prior from ``start`` (fields
+    ``[B, dim]``) for ``horizon`` steps, keeping the graph so that the
+    returns can be differentiated into the actor through every step."""
+    state, states, acts, ents = start, [start], [], []
+    for _ in range(horizon):
+        a, ent = actor.sample(model.feature(state), gen)
+        state = model.img_step(state, a, gen)
+        states.append(state)
+        acts.append(a)
+        ents.append(ent)
+    nxt = State(*(torch.stack(f, 1) for f in zip(*states[1:], strict=True)))
+    feat = torch.stack([model.feature(s) for s in states], 1)
+    return Imagined(feat, states, torch.stack(acts, 1), model.reward(nxt),
+                    gamma * model.cont_prob(nxt), torch.stack(ents, 1))
+
+
+class BehaviourLosses(NamedTuple):
+    actor: torch.Tensor
+    critic: torch.Tensor
+    returns: torch.Tensor  # [B, H] λ-returns (with the actor's graph)
+    weights: torch.Tensor  # [B, H] cumulative discounts
+
+
+def behaviour_losses(model: RSSM, actor: TanhGaussianActor, critic: nn.Module,
+                     target_critic: nn.Module, start: State,
+                     cfg: DreamerPixelsConfig, gen: torch.Generator
+                     ) -> BehaviourLosses:
+    """Dreamer's actor and critic losses on one batch of imagined rollouts.
+
+    Actor: ``-Σ_t w_t V^λ_t / Σ w - η entropy``: gradients flow through the
+    RSSM's prior, the reward and continuation heads and the target critic
+    into the actions.  Critic: ``½ Σ_t w_t (v(s_t) - sg(V^λ_t))²`` on detached
+    features.  ``w_t = Π_{k<t} d_k`` (``w_0 = 1``) is the discount weight:
+    steps after a predicted episode end count less.
+    """
+    im = imagine(model, actor, start, cfg.horizon, cfg.gamma, gen)
+    values = target_critic(im.feat).squeeze(-1)
+    ret = lambda_returns(im.reward, values, im.discount, cfg.lam)
+    weights = torch.cumprod(torch.cat([torch.ones_like(im.discount[:, :1]),
+                                       im.discount[:, :-1]], 1), 1).detach()
+    wsum = weights.sum()
+    actor_loss = -(weights * ret).sum() / wsum \
+        - cfg.entropy_coef * im.entropy.mean()
+    pred = critic(im.feat[:, :-1].detach()).squeeze(-1)
+    critic_loss = 0.5 * (weights * (pred - ret.detach()).square()).sum() / wsum
+    return BehaviourLosses(actor_loss, critic_loss, ret, weights)
+
+
+class Episode(NamedTuple):
+    frames: np.ndarray   # [T+1, S, S]
+    actions: np.ndarray  # [T+1, A]; actions[t] led to frames[t] (actions[0] = 0)
+    rewards: np.ndarray  # [T+1]; rewards[t] earned on the way to frames[t]
+    conts: np.ndarray    # [T+1]; 0 where the episode terminated at frames[t]
+
+
+class EpisodeReplay:
+    """Real episodes, from which training sequences are sampled uniformly."""
+
+    def __init__(self) -> None:
+        self.episodes: list[Episode] = []
+
+    def add(self, ep: Episode) -> None:
+        self.episodes.append(ep)
+
+    def sample(self, batch: int, seq_len: int, rng: np.random.Generator
+               ) -> tuple[torch.Tensor, ...]:
+        """``batch`` windows of ``seq_len`` consecutive steps: frames
+        ``[B, L, S, S]``, actions ``[B, L, A]``, rewards and continuation
+        flags ``[B, L]``."""
+        lengths = np.array([len(e.rewards) for e in self.episodes])
+        if lengths.min() < seq_len:
+            raise ValueError(f"episodes of {lengths.min()} steps are shorter than "
+                             f"seq_len = {seq_len}")
+        ep_idx = rng.integers(len(self.episodes), size=batch)
+        out = [[], [], [], []]
+        for i in ep_idx:
+            e = self.episodes[i]
+            t0 = rng.integers(len(e.rewards) - seq_len + 1)
+            for k, arr in enumerate(e):
+                out[k].append(arr[t0:t0 + seq_len])
+        return tuple(torch.as_tensor(np.stack(x), dtype=torch.float32) for x in out)
+
+
+@dataclass
+class DreamerPixelsResult:
+    returns: np.ndarray      # [n_episodes] return of each collected episode
+    steps: np.ndarray        # [n_episodes] real steps by each episode's end
+    final_return: float      # mean return of n_eval noise-free episodes
+    final_returns: np.ndarray
+    model_losses: np.ndarray  # [n_updates, 4] image, reward, cont, KL
+    model: RSSM
+    actor: TanhGaussianActor
+    critic: nn.Module
+    replay: EpisodeReplay
+    seconds: float
+    updates: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Agent:
+    """The RSSM filter plus the actor, acting step by step in a real env."""
+
+    def __init__(self, model: RSSM, actor: TanhGaussianActor, act_dim: int):
+        self.model, self.actor, self.act_dim = model, actor, act_dim
+
+    def reset(self) -> None:
+        self.state = self.model.initial(1)
+        self.prev = torch.zeros(1, self.act_dim)
+
+    @torch.no_grad()
+    def observe(self, frame: np.ndarray, gen: torch.Generator) -> torch.Tensor:
+        emb = self.model.encoder(torch.as_tensor(frame)[None])
+        self.state, _ = self.model.obs_step(self.state, self.prev, emb, gen)
+        return self.actor.mode(self.model.feature(self.state))[0]
+
+
+def run_pixel_episode(env: gym.Env, policy, seed: int, action_repeat: int,
+                      act_dim: int) -> tuple[float, Episode]:
+    """One episode with ``policy(frame) -> action`` (a numpy action in the
+    env's units), each action repeated ``action_repeat`` real steps.  Returns
+    the real return and the episode as the agent saw it (one frame per
+    decision)."""
+    frame, _ = env.reset(seed=seed)
+    frames, acts, rews, conts = [frame], [np.zeros(act_dim)], [0.0], [1.0]
+    total, done = 0.0, False
+    while not done:
+        a = np.asarray(policy(frame), dtype=np.float32)
+        r_sum, term = 0.0, False
+        for _ in range(action_repeat):
+            frame, r, term, trunc, _ = env.step(a)
+            r_sum += float(r)
+            if term or trunc:
+                done = True
+                break
+        total += r_sum
+        frames.append(frame)
+        acts.append(a)
+        rews.append(r_sum)
+        conts.append(0.0 if term else 1.0)
+    return total, Episode(np.array(frames, np.float32), np.array(acts, np.float32),
+                          np.array(rews, np.float32), np.array(conts, np.float32))
+
+
+def _polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
+    with torch.no_grad():
+        for p, q in zip(target.parameters(), source.parameters(), strict=True):
+            p.lerp_(q, tau)
+
+
+def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
+          progress: bool = False) -> DreamerPixelsResult:
+    """Dreamer from pixels on ``env`` (``"Pendulum-v1"``, its env, or a
+    :class:`PixelPendulum` with ``cfg.size``): ``n_seed_episodes`` random
+    episodes, then alternately one episode with the actor and
+    ``updates_per_episode`` world-model and behaviour updates."""
+    t0 = time.perf_counter()
+    if not isinstance(cfg, DreamerPixelsConfig):
+        raise TypeError(f"cfg must be a DreamerPixelsConfig, got {type(cfg).__name__}")
+    env = as_pixel_env(env, cfg.size)
+    seed = cfg.seed
+    rng, gen = make_rng(seed), torch_generator(seed)
+    act_dim = env.action_space.shape[0]
+    max_a = float(env.action_space.high[0])
+    r = cfg.rssm
+    model = RSSM(act_dim, cfg.size, r.deter, r.stoch, r.hidden, r.embed, r.channels,
+                 deterministic_path=r.deterministic_path, seed=seed)
+    actor = TanhGaussianActor(model.feat_dim, act_dim, max_a, cfg.hidden,
+                              seed=seed + 10)
+    critic = mlp(model.feat_dim, 1, cfg.hidden, 2, nn.ELU, seed=seed + 11)
+    target = copy.deepcopy(critic).requires_grad_(False)
+    opt_model = torch.optim.Adam(model.parameters(), lr=cfg.model_lr, eps=1e-5)
+    opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, eps=1e-5)
+    opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=1e-5)
+    replay, agent = EpisodeReplay(), _Agent(model, actor, act_dim)
+
+    def explore(frame):
+        a = agent.observe(frame, gen).numpy()
+        return np.clip(a + cfg.exploration_std * max_a * rng.normal(size=act_dim),
+                       -max_a, max_a)
+
+    def random_act(frame):
+        return rng.uniform(-max_a, max_a, size=act_dim)
+
+    returns, steps, losses, n_real, updates = [], [], [], 0, 0
+    bar = tqdm(range(cfg.n_episodes), desc=f"dreamer-pixels seed {seed}",
+               leave=False, disable=not progress)
+    for ep in bar:
+        agent.reset()
+        policy = random_act if ep < cfg.n_seed_episodes else explore
+        ret, episode = run_pixel_episode(env, policy, seed * 1000 + ep,
+                                         cfg.action_repeat, act_dim)
+        replay.add(episode)
+        returns.append(ret)
+        n_real += (len(episode.rewards) - 1) * cfg.action_repeat
+        steps.append(n_real)
+        bar.set_postfix(ret=round(ret), refresh=False)
+        if ep < cfg.n_seed_episodes - 1 or ep == cfg.n_episodes - 1:
+            continue
+        for _ in range(cfg.updates_per_episode):
+            frames, acts, rews, conts = replay.sample(cfg.batch, cfg.seq_len, rng)
+            wm = world_model_loss(model, frames, acts,
+                                  rews * cfg.reward_scale, conts, gen,
+                                  cfg.kl_scale, cfg.kl_balance, cfg.free_nats)
+            opt_model.zero_grad()
+            wm.total.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt_model.step()
+            losses.append([float(wm.image), float(wm.reward), float(wm.cont),
+                           float(wm.kl)])
+            n_flat = cfg.batch * cfg.seq_len
+            pick = (torch.randperm(n_flat, generator=gen)[:cfg.imagine_starts]
+                    if cfg.imagine_starts < n_flat else torch.arange(n_flat))
+            flat = State(*(f.detach().reshape(-1, f.shape[-1])[pick]
+                           for f in wm.post))
+            model.requires_grad_(False)  # gradients pass through, never into it
+            beh = behaviour_losses(model, actor, critic, target, flat, cfg, gen)
+            opt_actor.zero_grad()
+            opt_critic.zero_grad()
+            beh.actor.backward(inputs=list(actor.parameters()))
+            beh.critic.backward(inputs=list(critic.parameters()))
+            model.requires_grad_(True)
+            nn.utils.clip_grad_norm_(actor.parameters(), cfg.grad_clip)
+            nn.utils.clip_grad_norm_(critic.parameters(), cfg.grad_clip)
+            opt_actor.step()
+            opt_critic.step()
+            _polyak(target, critic, cfg.target_tau)
+            updates += 1
+
+    finals = []
+    for k in range(cfg.n_eval):
+        agent.reset()
+        finals.append(run_pixel_episode(env, lambda f: agent.observe(f, gen).numpy(),
+                                        seed * 1000 + 900 + k, cfg.action_repeat,
+                                        act_dim)[0])
+    return DreamerPixelsResult(
+        np.array(returns), np.array(steps), float(np.mean(finals)), np.array(finals),
+        np.array(losses).reshape(-1, 4), model, actor, critic, replay,
+        time.perf_counter() - t0, updates)

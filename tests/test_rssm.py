@@ -1,0 +1,265 @@
+"""The RSSM of §7.4 and the pixel Dreamer: the KL term on hand-made inputs
+(zero at equality, by hand, the free-nats clamp, KL balancing's gradient
+split), shapes, imagination, gradient paths, errors and a smoke run."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
+from mbrl_lessons.algorithms.dreamer_pixels import (
+    DreamerPixelsConfig,
+    EpisodeReplay,
+    PixelPendulum,
+    RSSMConfig,
+    behaviour_losses,
+    imagine,
+    lambda_returns,
+    run_pixel_episode,
+    train,
+)
+from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.models.rssm import (
+    RSSM,
+    ConvDecoder,
+    ConvEncoder,
+    State,
+    gaussian_kl,
+    kl_loss,
+    world_model_loss,
+)
+
+
+def _gauss(*shape, seed=0):
+    g = torch_generator(seed)
+    return torch.randn(*shape, generator=g), 0.5 + torch.rand(*shape, generator=g)
+
+
+def test_kl_is_zero_when_prior_equals_posterior():
+    mean, std = _gauss(4, 6, 8)
+    assert torch.allclose(gaussian_kl(mean, std, mean, std), torch.zeros(4, 6),
+                          atol=1e-6)
+    _, per_step = kl_loss(mean, std, mean.clone(), std.clone(), free_nats=0.0)
+    assert per_step.abs().max() < 1e-6
+
+
+def test_kl_by_hand_one_dimension():
+    # KL(N(1, 0.5²) || N(0, 1²)) = ln(1/0.5) + (0.25 + 1)/2 - 1/2 = ln 2 + 0.125
+    got = gaussian_kl(torch.tensor([[1.0]]), torch.tensor([[0.5]]),
+                      torch.tensor([[0.0]]), torch.tensor([[1.0]]))
+    assert got.item() == pytest.approx(math.log(2) + 0.125, abs=1e-6)
+    # summed over dimensions: two independent copies give twice as much
+    two = gaussian_kl(torch.tensor([1.0, 1.0]), torch.tensor([0.5, 0.5]),
+                      torch.zeros(2), torch.ones(2))
+    assert two.item() == pytest.approx(2 * (math.log(2) + 0.125), abs=1e-6)
+
+
+def test_free_nats_clamp_the_loss_and_kill_the_gradient():
+    pm, ps = _gauss(3, 5, 4, seed=1)
+    qm = (pm + 0.01).requires_grad_(True)
+    qs = ps.clone().requires_grad_(True)
+    loss, per_step = kl_loss(qm, qs, pm, ps, balance=0.8, free_nats=1.0)
+    assert per_step.mean() < 1.0            # a KL far below the floor ...
+    assert loss.item() == pytest.approx(1.0)  # ... costs exactly the floor
+    loss.backward()
+    assert qm.grad.abs().max() == 0 and qs.grad.abs().max() == 0
+    # above the floor the loss is the KL itself (both halves have its value)
+    qm2 = (pm + 3.0).requires_grad_(True)
+    loss2, per2 = kl_loss(qm2, ps, pm, ps, balance=0.8, free_nats=1.0)
+    assert per2.mean() > 1.0
+    assert loss2.item() == pytest.approx(per2.mean().item(), rel=1e-5)
+    loss2.backward()
+    assert qm2.grad.abs().max() > 0
+
+
+def test_kl_balancing_splits_the_gradient_between_prior_and_posterior():
+    pm, ps = _gauss(2, 3, 4, seed=2)
+    qm, qs = pm + 2.0, ps.clone()
+    grads = {}
+    for alpha in (0.8, 0.0, 1.0):
+        p = pm.clone().requires_grad_(True)
+        q = qm.clone().requires_grad_(True)
+        kl_loss(q, qs, p, ps, balance=alpha, free_nats=0.0)[0].backward()
+        grads[alpha] = (p.grad.clone(), q.grad.clone())
+    full_p, full_q = grads[1.0][0], grads[0.0][1]
+    assert grads[1.0][1].abs().max() == 0     # α = 1: only the prior learns
+    assert grads[0.0][0].abs().max() == 0     # α = 0: only the posterior learns
+    assert torch.allclose(grads[0.8][0], 0.8 * full_p, atol=1e-6)
+    assert torch.allclose(grads[0.8][1], 0.2 * full_q, atol=1e-6)
+    # with equal stds the mean gradients are equal and opposite for q and p
+    assert torch.allclose(full_p, -full_q, atol=1e-6)
+
+
+def test_kl_loss_rejects_bad_settings():
+    m, s = _gauss(2, 3)
+    with pytest.raises(ValueError, match="balance"):
+        kl_loss(m, s, m, s, balance=1.5)
+    with pytest.raises(ValueError, match="free_nats"):
+        kl_loss(m, s, m, s, free_nats=-1.0)
+
+
+def _model(det=True, size=16):
+    return RSSM(1, size, deter=12, stoch=5, hidden=16, embed=20, channels=4,
+                deterministic_path=det, seed=0)
+
+
+@pytest.mark.parametrize("size", [16, 24, 32])
+def test_encoder_decoder_shapes(size):
+    enc, dec = ConvEncoder(size, 20, 4), ConvDecoder(7, size, 4)
+    assert enc(torch.rand(3, 2, size, size)).shape == (3, 2, 20)
+    assert dec(torch.rand(3, 2, 7)).shape == (3, 2, size, size)
+    with pytest.raises(ValueError, match="frames"):
+        enc(torch.rand(3, size + 4, size + 4))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ConvEncoder(18)
+
+
+@pytest.mark.parametrize("det", [True, False])
+def test_observe_and_loss_shapes(det):
+    m, B, T = _model(det), 3, 7
+    frames, acts = torch.rand(B, T, 16, 16), torch.randn(B, T, 1)
+    post, prior = m.observe(frames, acts, torch_generator(0))
+    for st in (post, prior):
+        assert st.deter.shape == (B, T, 12) and st.stoch.shape == (B, T, 5)
+        assert st.mean.shape == st.std.shape == (B, T, 5) and (st.std > 0).all()
+    assert m.feature(post).shape == (B, T, m.feat_dim)
+    assert m.feat_dim == (17 if det else 5)
+    # posterior and prior share h_t; they differ in z (the posterior sees e_t)
+    assert torch.equal(post.deter, prior.deter)
+    loss = world_model_loss(m, frames, acts, torch.randn(B, T), torch.ones(B, T),
+                            torch_generator(0))
+    assert loss.total.ndim == 0 and torch.isfinite(loss.total)
+    loss.total.backward()
+    assert all(p.grad is not None for p in m.encoder.parameters())
+    with pytest.raises(ValueError, match="frames"):
+        m.observe(frames[0], acts[0])
+
+
+def test_no_deterministic_path_has_no_memory_beyond_z():
+    """Without the deterministic path, the next state depends on (z, a) only:
+    two states with the same z but different h step identically."""
+    m = _model(det=False)
+    z = torch.randn(2, 5, generator=torch_generator(0))
+    a = torch.ones(2, 1)
+    s1 = State(torch.zeros(2, 12), z, z, torch.ones_like(z))
+    s2 = State(torch.randn(2, 12, generator=torch_generator(1)), z, z,
+               torch.ones_like(z))
+    n1 = m.img_step(s1, a, torch_generator(3))
+    n2 = m.img_step(s2, a, torch_generator(3))
+    assert torch.equal(n1.deter, n2.deter) and torch.equal(n1.stoch, n2.stoch)
+    det = _model(det=True)
+    d1, d2 = det.img_step(s1, a, torch_generator(3)), det.img_step(s2, a,
+                                                                   torch_generator(3))
+    assert not torch.allclose(d1.deter, d2.deter)  # the GRU remembers h
+
+
+def _behaviour_nets(m):
+    actor = TanhGaussianActor(m.feat_dim, 1, 2.0, 16, seed=0)
+    critic = mlp(m.feat_dim, 1, 16, 2, seed=1)
+    target = mlp(m.feat_dim, 1, 16, 2, seed=1).requires_grad_(False)
+    return actor, critic, target
+
+
+def test_imagination_shapes_and_discounts():
+    m, H, N = _model(), 6, 9
+    actor, critic, target = _behaviour_nets(m)
+    start = m.initial(N)
+    im = imagine(m, actor, start, H, 0.9, torch_generator(0))
+    assert im.feat.shape == (N, H + 1, m.feat_dim) and len(im.states) == H + 1
+    assert im.action.shape == (N, H, 1) and im.action.abs().max() <= 2.0
+    assert im.reward.shape == im.discount.shape == im.entropy.shape == (N, H)
+    assert ((im.discount > 0) & (im.discount <= 0.9)).all()
+    cfg = DreamerPixelsConfig(horizon=H)
+    beh = behaviour_losses(m, actor, critic, target, start, cfg, torch_generator(0))
+    assert beh.returns.shape == beh.weights.shape == (N, H)
+    assert torch.allclose(beh.weights[:, 0], torch.ones(N))
+    assert (beh.weights[:, 1:] <= beh.weights[:, :-1] + 1e-7).all()
+
+
+def test_lambda_returns_with_per_step_discounts_by_hand():
+    rew, val = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.5, 1.0, 3.0]])
+    # d = 0.9 everywhere is the constant-discount recursion of §7.4's state agent
+    got = lambda_returns(rew, val, torch.full((1, 2), 0.9), 0.5)
+    assert torch.allclose(got, torch.tensor([[3.565, 4.7]]))
+    # an episode end after step 0 (d_0 = 0) cuts everything that follows
+    cut = lambda_returns(rew, val, torch.tensor([[0.0, 0.9]]), 0.5)
+    assert cut[0, 0].item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="discount"):
+        lambda_returns(rew, val, torch.ones(1, 3), 0.5)
+
+
+def test_actor_gradient_flows_through_the_imagined_dynamics():
+    """The reward head reads only z and there is no critic signal: the actor's
+    gradient must come back through the RSSM's prior step.  Cutting the action
+    out of the transition leaves only the entropy term."""
+    m = _model().requires_grad_(False)
+    actor, critic, _ = _behaviour_nets(m)
+    zero = mlp(m.feat_dim, 1, 4, 1, seed=0)
+    for p in zero.parameters():
+        torch.nn.init.zeros_(p)
+    cfg = DreamerPixelsConfig(horizon=4, entropy_coef=0.0)
+    start = m.observe(torch.rand(4, 3, 16, 16), torch.zeros(4, 3, 1))[0]
+    start = State(*(f[:, -1] for f in start))
+    beh = behaviour_losses(m, actor, critic, zero, start, cfg, torch_generator(0))
+    beh.actor.backward(inputs=list(actor.parameters()))
+    assert sum(p.grad.abs().sum() for p in actor.parameters()) > 1e-5
+    assert all(p.grad is None for p in m.parameters())  # the model is not trained
+
+    step = m.img_step
+    m.img_step = lambda s, a, g=None: step(s, a.detach(), g)
+    actor.zero_grad()
+    behaviour_losses(m, actor, critic, zero, start, cfg, torch_generator(0)
+                     ).actor.backward(inputs=list(actor.parameters()))
+    assert sum(p.grad.abs().sum() for p in actor.parameters()) < 1e-8
+
+
+def test_pixel_env_and_replay():
+    env = PixelPendulum("Pendulum-v1", 16)
+    frame, info = env.reset(seed=0)
+    assert frame.shape == (16, 16) and frame.dtype == np.float32
+    assert 0 <= frame.min() and frame.max() <= 1 and "state" in info
+    ret, ep = run_pixel_episode(env, lambda f: np.zeros(1), 0, 2, 1)
+    assert ep.frames.shape == (101, 16, 16) and ep.actions.shape == (101, 1)
+    assert ep.rewards[0] == 0 and ret == pytest.approx(ep.rewards.sum(), rel=1e-5)
+    assert ep.conts.min() == 1.0  # the pendulum never terminates, it is cut off
+    replay = EpisodeReplay()
+    replay.add(ep)
+    frames, acts, rews, conts = replay.sample(4, 10, make_rng(0))
+    assert frames.shape == (4, 10, 16, 16) and acts.shape == (4, 10, 1)
+    assert rews.shape == conts.shape == (4, 10)
+    with pytest.raises(ValueError, match="seq_len"):
+        replay.sample(2, 200, make_rng(0))
+    with pytest.raises(ValueError, match="wraps"):
+        PixelPendulum("CartPole-v1")
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="size"):
+        DreamerPixelsConfig(size=18)
+    with pytest.raises(ValueError, match="n_seed_episodes"):
+        DreamerPixelsConfig(n_seed_episodes=5, n_episodes=5)
+    with pytest.raises(ValueError, match="lam"):
+        DreamerPixelsConfig(lam=1.5)
+    with pytest.raises(ValueError, match="horizon"):
+        DreamerPixelsConfig(horizon=0)
+
+
+TINY = DreamerPixelsConfig(n_seed_episodes=1, n_episodes=2, updates_per_episode=2,
+                           batch=4, seq_len=8, horizon=3, hidden=16, n_eval=1,
+                           rssm=RSSMConfig(deter=16, stoch=4, hidden=16, embed=16,
+                                           channels=4))
+
+
+def test_train_smoke_and_determinism():
+    torch.set_num_threads(1)
+    a, b = (train("Pendulum-v1", replace(TINY, seed=3)) for _ in range(2))
+    assert a.returns.shape == (2,) and a.steps.tolist() == [200, 400]
+    assert a.updates == 2 and a.model_losses.shape == (2, 4)
+    assert np.array_equal(a.returns, b.returns) and a.final_return == b.final_return
+    abl = train("Pendulum-v1", replace(TINY, rssm=replace(TINY.rssm,
+                                                          deterministic_path=False)))
+    assert abl.model.feat_dim == 4 and np.isfinite(abl.final_return)
