@@ -50,7 +50,7 @@ from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.envs.tictactoe import EMPTY
 from mbrl_lessons.search import backpropagate, mcts, search_policy, select_child
 from mbrl_lessons.search import tictactoe_game
-from mbrl_lessons.search.draw import plot_tree
+from mbrl_lessons.viz.trees import plot_tree
 from mbrl_lessons.viz import live_figure, show_source
 
 full = load_results("ch06_planning")

@@ -370,12 +370,13 @@ show_source(run_mcts)
 # $$
 #
 # the discounted rewards of the next $n$ steps plus the discounted value
-# of the state reached then. The reward that follows the action taken at
-# $o_t$ (the paper's $a_{t+1}$) is $u_{t+1}$; the code below
-# (`n_step_value_targets`) calls that action number $t$ and stores its
-# reward as `rewards[t]`, so its docstring's $r_{t+i}$ is the same quantity
-# as $u_{t+1+i}$ here. Past the end of an episode the targets are those
-# of an absorbing state: reward 0, value 0 and no policy target.
+# of the state reached then. A reward carries the index of the step it
+# arrives with (the convention of DeepMind's `rlax`, whose $r_t$ is the
+# reward of reaching time $t$): the action taken at $o_t$ earns $u_{t+1}$.
+# The code stores an episode's rewards from the first step on, so
+# `rewards[t]` holds $u_{t+1}$ and the sum in `n_step_value_targets` below
+# runs over `rewards[t:t + n]`. Past the end of an episode the targets are
+# those of an absorbing state: reward 0, value 0 and no policy target.
 #
 # There is no reconstruction term: the loss never compares $s^k$ with an
 # observation. The only pressure on the hidden states is that $g$, unrolled
@@ -414,6 +415,26 @@ show_source(run_mcts)
 # ten or so late training episodes; in return the prior $\mathbf p$ learns
 # what the current model believes, and the prior is what steers the next
 # search.
+#
+# ```{prf:algorithm} MuZero (as implemented here)
+# :label: alg-muzero
+# Repeat for every episode, with the network $\theta$ of the moment:
+# 1. **Act.** From each real observation $o_t$, run 30 pUCT simulations in
+#    the learned model with Dirichlet noise at the root; draw the move from
+#    the visit counts at a temperature that falls from 1 to $\frac14$ over
+#    training. Record $u_{t+1}$, $\boldsymbol\pi_t$ and the search value
+#    $\nu_t$.
+# 2. **Store.** Compute the $n$-step targets $z_t$ of the finished episode and
+#    add it to the replay.
+# 3. **Reanalyse.** Recompute every stored $z_t$ with the current network's
+#    values, and replace the policy targets of $M = 200$ random stored
+#    positions by a fresh search.
+# 4. **Learn.** Take 200 Adam steps on $\mathcal L_t$, each on 64 positions
+#    drawn uniformly (an episode, then a step), unrolling $K = 5$ steps.
+# ```
+#
+# The numbered comments of `train` in `mbrl_lessons/algorithms/muzero.py`
+# follow these four steps.
 
 # %%
 show_source(n_step_value_targets)

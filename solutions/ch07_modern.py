@@ -236,12 +236,13 @@ check("ch07_visit_policy", globals())
 # %% [markdown]
 # ## Exercise 7 — MuZero's n-step value target (`ch07_n_step_value`, 4 points)
 #
-# An episode of $T$ steps has rewards `rewards[t]` (the reward after action
-# $t$, $T$ of them) and search values `root_values[t]` for the $T + 1$
-# observations. The value target of position $t$ is
+# An episode of $T$ steps has rewards `rewards[t]` $= r_{t+1}$ (the reward
+# that arrives with observation $t + 1$, after action $t$: the $r_t$
+# convention of `rlax`; $T$ of them) and search values `root_values[t]`
+# $= v_t$ for the $T + 1$ observations. The value target of position $t$ is
 #
 # $$
-# z_t = \sum_{i=0}^{n-1} \gamma^{i} r_{t+i} + \gamma^{n} v_{t+n},
+# z_t = \sum_{i=0}^{n-1} \gamma^{i} r_{t+1+i} + \gamma^{n} v_{t+n},
 # $$
 #
 # where rewards past the end count 0, and the bootstrap term is added only

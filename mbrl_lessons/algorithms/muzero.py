@@ -1,32 +1,32 @@
 """MuZero (Schrittwieser et al. 2020): tree search in a learned latent model, §7.5.
 
-Three small networks make the model:
+The model is three small networks (``models/muzero_net.py``): representation
+``h(o) -> s``, dynamics ``g(s, a) -> (r, s')`` and prediction
+``f(s) -> (logits, v)``.  The hidden state is never asked to look like the
+observation.  Training unrolls ``g`` for ``K`` steps along a stored trajectory
+and fits, at every step, only the three quantities a planner needs: the
+observed reward, an ``n``-step value target and the search's visit-count
+policy (*value equivalence*).
 
-* representation ``h(o) -> s``: an observation to a hidden state;
-* dynamics ``g(s, a) -> (r, s')``: a predicted reward and the next hidden state;
-* prediction ``f(s) -> (logits, v)``: a policy prior and a value.
+Acting runs the pUCT search of :mod:`mbrl_lessons.search.puct` over hidden
+states, through the mctx-style ``recurrent_fn`` protocol
+(:class:`~mbrl_lessons.core.types.RecurrentFn`): the same search runs over the
+rules of a game in :mod:`mbrl_lessons.algorithms.alphazero`.  The root's visit
+counts are both the behaviour policy (with Dirichlet noise at the root and a
+temperature) and the policy target.
 
-The hidden state is never asked to look like the observation.  Training unrolls
-``g`` for ``K`` steps along a stored trajectory and fits, at every step, only
-the three quantities a planner needs: the observed reward, an ``n``-step value
-target and the search's visit-count policy (*value equivalence*).
-
-Acting runs the pUCT tree search of ``mbrl_lessons.search.puct`` over the
-hidden states: each simulation descends by the pUCT rule (prior-weighted UCB,
-paper eq. 2) with min-max normalised Q values, expands one leaf with a single
-call of ``g`` and ``f`` (no rollout), and backs up the discounted return.  The
-root's visit counts are both the behaviour policy (with Dirichlet noise at the
-root and a temperature) and the policy target.  The search takes any
-mctx-style ``recurrent_fn(state, action) -> RecurrentOutput``, so the same
-code runs over the learned model or over a known simulator (AlphaZero's
-setting, ``algorithms/alphazero.py``).
+Rewards follow rlax's ``r_t`` convention: a reward belongs to the step that
+*arrives* at a state.  An episode's ``rewards[t]`` (``[T]``) is the reward
+that arrives with observation ``t + 1``, after action ``t``; an unroll target
+``reward[k]`` (``[K + 1]``) is the reward of the step into unroll position
+``k``, so ``reward[0]`` is unused, as ``r^0`` is in the paper.
 
 This is a single-player, discrete-action version for small tabular tasks such
 as the Dyna maze of chapter 6: scalar (not categorical) reward and value heads,
 whole-episode replay sampled uniformly.  Departures from the paper's
-pseudocode, each for the small budgets of the book: by default
-the n-step targets bootstrap from the latest network's value, refreshed after
-every episode, and after every episode the policy targets of 200 random stored
+pseudocode, each for the small budgets of the book: by default the n-step
+targets bootstrap from the latest network's value, refreshed after every
+episode, and after every episode the policy targets of 200 random stored
 positions are replaced by a fresh search with the latest network (both halves
 of MuZero Reanalyse, made cheap); the output layers start at zero (uniform
 prior, zero value and reward); greedy evaluation breaks visit ties by Q.
@@ -44,130 +44,24 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from gymnasium import spaces
-from torch import nn
 
-from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
+from mbrl_lessons.core.replay import EpisodeReplay, UnrollBatch
 from mbrl_lessons.core.seeding import make_rng
-from mbrl_lessons.search.puct import (
-    PUCTNode,
-    RecurrentOutput,
-    best_action,
-    run_mcts,
-    visit_policy,
-)
-
-# ------------------------------------------------------------------ networks
-
-
-def scale_hidden(s: torch.Tensor) -> torch.Tensor:
-    """Min-max scale each hidden state ``[B, D]`` to ``[0, 1]`` (paper, App. G):
-    keeps the states the dynamics reads on the same scale as its action input."""
-    lo = s.min(-1, keepdim=True).values
-    hi = s.max(-1, keepdim=True).values
-    return (s - lo) / (hi - lo).clamp_min(1e-5)
-
-
-class MuZeroNet(nn.Module):
-    """``h``, ``g`` and ``f`` as MLPs with one hidden layer each."""
-
-    def __init__(self, obs_dim: int, n_actions: int, latent_dim: int = 32,
-                 hidden: int = 64, seed: int = 0) -> None:
-        super().__init__()
-        self.n_actions, self.latent_dim = n_actions, latent_dim
-        self.representation = mlp(obs_dim, latent_dim, hidden, 1, nn.ELU, seed)
-        self.dynamics = mlp(latent_dim + n_actions, latent_dim + 1, hidden, 1,
-                            nn.ELU, seed + 1)
-        self.prediction = mlp(latent_dim, n_actions + 1, hidden, 1, nn.ELU, seed + 2)
-        # start from a uniform prior, zero values and zero rewards: a random
-        # offset in the first search values would live on in the bootstrapped
-        # targets, which keep the search values they were stored with
-        with torch.no_grad():
-            self.prediction[-1].weight.zero_()
-            self.prediction[-1].bias.zero_()
-            self.dynamics[-1].weight[-1].zero_()
-            self.dynamics[-1].bias[-1].zero_()
-
-    def predict(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``f``: hidden states ``[B, D]`` -> logits ``[B, A]``, values ``[B]``."""
-        out = self.prediction(s)
-        return out[:, :-1], out[:, -1]
-
-    def initial_inference(self, obs: torch.Tensor):
-        """``h`` then ``f``: obs ``[B, O]`` -> (s ``[B, D]``, logits, value)."""
-        s = scale_hidden(self.representation(obs))
-        return (s, *self.predict(s))
-
-    def recurrent_inference(self, s: torch.Tensor, act: torch.Tensor):
-        """``g`` then ``f``: (s ``[B, D]``, act ``[B]`` long) ->
-        ``RecurrentOutput`` of reward ``[B]``, s' ``[B, D]``, logits ``[B, A]``,
-        value ``[B]``."""
-        a = nn.functional.one_hot(act, self.n_actions).to(s.dtype)
-        out = self.dynamics(torch.cat([s, a], -1))
-        s2 = scale_hidden(out[:, :-1])
-        return RecurrentOutput(out[:, -1], s2, *self.predict(s2))
-
-
-class FrozenModel:
-    """A numpy copy of ``h``, ``g`` and ``f`` for the search.
-
-    A search calls the model once per simulation on a single state; in torch
-    the call overhead is far larger than the arithmetic, so acting uses a
-    snapshot of the weights (taken once per search or episode) in numpy.
-    """
-
-    def __init__(self, net: MuZeroNet) -> None:
-        def layers(seq: nn.Sequential) -> list[tuple[np.ndarray, np.ndarray]]:
-            return [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())
-                    for m in seq if isinstance(m, nn.Linear)]
-        self.h, self.g = layers(net.representation), layers(net.dynamics)
-        self.f, self.n_actions = layers(net.prediction), net.n_actions
-
-    @staticmethod
-    def _mlp(layers, x: np.ndarray) -> np.ndarray:
-        for i, (w, b) in enumerate(layers):
-            x = x @ w + b
-            if i < len(layers) - 1:
-                x = np.where(x > 0, x, np.expm1(np.minimum(x, 0)))  # ELU
-        return x
-
-    @staticmethod
-    def _scale(s: np.ndarray) -> np.ndarray:
-        return (s - s.min()) / max(s.max() - s.min(), 1e-5)
-
-    def values(self, obs: np.ndarray) -> np.ndarray:
-        """``f(h(o))``'s value for a batch of observations ``[B, O]`` -> ``[B]``."""
-        s = self._mlp(self.h, obs)
-        lo, hi = s.min(-1, keepdims=True), s.max(-1, keepdims=True)
-        return self._mlp(self.f, (s - lo) / np.maximum(hi - lo, 1e-5))[:, -1]
-
-    def initial(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """obs ``[O]`` -> (hidden state ``[D]``, logits ``[A]``, value)."""
-        s = self._scale(self._mlp(self.h, obs))
-        out = self._mlp(self.f, s)
-        return s, out[:-1], float(out[-1])
-
-    def recurrent(self, s: np.ndarray, action: int) -> RecurrentOutput:
-        """An mctx-style ``recurrent_fn``: (state ``[D]``, action) -> reward,
-        next state ``[D]``, logits ``[A]``, value (never terminal: the model
-        has to learn what an absorbing state looks like)."""
-        a = np.zeros(self.n_actions, s.dtype)
-        a[action] = 1.0
-        out = self._mlp(self.g, np.concatenate([s, a]))
-        s2 = self._scale(out[:-1])
-        pred = self._mlp(self.f, s2)
-        return RecurrentOutput(float(out[-1]), s2, pred[:-1], float(pred[-1]))
-
+from mbrl_lessons.models.muzero_net import FrozenModel, MuZeroNet
+from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 
 # ----------------------------------------------------------------- targets
 
 
 def n_step_value_targets(rewards: np.ndarray, root_values: np.ndarray, gamma: float,
                          n: int, terminated: bool = True) -> np.ndarray:
-    """``z_t = sum_{i<n} gamma^i r_{t+i} + gamma^n v_{t+n}`` for ``t = 0..T``.
+    """``z_t = sum_{i<n} gamma^i r_{t+1+i} + gamma^n v_{t+n}`` for ``t = 0..T``.
 
-    ``rewards[t]`` (``[T]``) follows action ``t``; ``root_values`` (``[T + 1]``)
-    are the search values, the last one of the final observation.  Past the end
+    ``rewards[t]`` (``[T]``) is ``r_{t+1}``, the reward that arrives after
+    action ``t`` (rlax's ``r_t``), so the sum reads ``rewards[t:t + n]``;
+    ``root_values`` (``[T + 1]``) are the search values ``v_t``, the last one
+    of the final observation.  Past the end
     of a terminated episode nothing is added (the terminal state is worth 0);
     a truncated one bootstraps from its final search value.  Returns ``[T + 1]``.
     """
@@ -186,107 +80,6 @@ def n_step_value_targets(rewards: np.ndarray, root_values: np.ndarray, gamma: fl
         if t + n < T or not terminated:  # a terminal state adds nothing
             z[t] += gamma ** (end - t) * root_values[end]
     return z
-
-
-class UnrollBatch(NamedTuple):
-    """Targets for ``K`` unroll steps from ``B`` sampled positions."""
-
-    obs: torch.Tensor         # [B, O] observation at the start position
-    actions: torch.Tensor     # [B, K] long
-    value: torch.Tensor       # [B, K + 1] n-step value targets
-    reward: torch.Tensor      # [B, K + 1] observed rewards (entry 0 unused)
-    policy: torch.Tensor      # [B, K + 1, A] search visit distributions
-    policy_mask: torch.Tensor  # [B, K + 1] 1 where a search policy exists
-    mask: torch.Tensor        # [B, K + 1] 0 past the end of a truncated episode
-
-
-class EpisodeReplay:
-    """Whole episodes, each padded with ``K`` steps past its end, in flat arrays.
-
-    Past a terminal state the model is taught to stay put: random actions,
-    reward 0, value 0, no policy target.  Past a cut (truncated) episode
-    nothing is known, so those steps are masked out of the loss.
-    """
-
-    def __init__(self, obs_dim: int, n_actions: int, K: int) -> None:
-        self.obs_dim, self.n_actions, self.K = obs_dim, n_actions, K
-        self._parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "obs", "act", "value", "reward", "policy", "policy_mask", "mask")}
-        self.starts: list[np.ndarray] = []  # flat index of every start position
-        self.size = 0
-        self._flat: dict[str, np.ndarray] | None = None
-        self.episodes: list[tuple[np.ndarray, np.ndarray, bool]] = []
-
-    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-            policies: np.ndarray, value_targets: np.ndarray, terminated: bool,
-            rng: np.random.Generator) -> None:
-        """Store one episode: obs ``[T + 1, O]``, actions and rewards ``[T]``,
-        search policies ``[T, A]``, value targets ``[T + 1]``."""
-        T, K, A = len(actions), self.K, self.n_actions
-        if obs.shape != (T + 1, self.obs_dim) or policies.shape != (T, A):
-            raise ValueError(f"an episode of {T} steps needs obs [{T + 1}, "
-                             f"{self.obs_dim}] and policies [{T}, {A}], got "
-                             f"{obs.shape} and {policies.shape}")
-        n = T + 1 + K  # rows: positions 0..T+K
-        pad = np.zeros((n - T - 1, self.obs_dim), np.float32)
-        part = {
-            "obs": np.concatenate([obs, pad]).astype(np.float32),
-            "act": np.concatenate([actions, rng.integers(A, size=K + 1)]),
-            "value": np.concatenate([value_targets, np.zeros(K)]),
-            # reward[i] is the reward of the step INTO position i
-            "reward": np.concatenate([[0.0], rewards, np.zeros(K)]),
-            "policy": np.concatenate([policies, np.full((K + 1, A), 1.0 / A)]),
-            "policy_mask": np.r_[np.ones(T), np.zeros(K + 1)],
-            "mask": np.r_[np.ones(T + 1), np.full(K, float(terminated))],
-        }
-        for k, v in part.items():
-            self._parts[k].append(v)
-        self.episodes.append((obs, np.asarray(rewards, np.float64), terminated))
-        self.starts.append(self.size + np.arange(T))
-        self.size += n
-        self._flat = None
-
-    def refresh_values(self, value_fn: Callable[[np.ndarray], np.ndarray],
-                       gamma: float, n: int) -> None:
-        """Recompute every n-step value target, bootstrapping from
-        ``value_fn(obs [T + 1, O]) -> [T + 1]`` (a recent network: the value
-        half of MuZero Reanalyse) instead of the stored search values."""
-        for e, (obs, rewards, terminated) in enumerate(self.episodes):
-            z = n_step_value_targets(rewards, value_fn(obs), gamma, n, terminated)
-            self._parts["value"][e][:len(z)] = z
-        self._flat = None
-
-    def reanalyse_policies(self, policy_fn: Callable[[np.ndarray], np.ndarray],
-                           n_positions: int, rng: np.random.Generator) -> None:
-        """Replace the policy targets of ``n_positions`` stored positions (a
-        uniform episode, then a uniform step) by ``policy_fn(obs [O]) -> [A]``,
-        a fresh search with a recent network (the policy half of MuZero
-        Reanalyse)."""
-        for _ in range(n_positions):
-            e = int(rng.integers(len(self.episodes)))
-            obs = self.episodes[e][0]
-            t = int(rng.integers(len(obs) - 1))
-            self._parts["policy"][e][t] = policy_fn(obs[t])
-        self._flat = None
-
-    def sample(self, batch_size: int, rng: np.random.Generator) -> UnrollBatch:
-        """A uniform episode, then a uniform position in it (paper's pseudocode)."""
-        if not self.starts:
-            raise ValueError("the replay is empty")
-        if self._flat is None:
-            self._flat = {k: np.concatenate(v) for k, v in self._parts.items()}
-        f = self._flat
-        eps = rng.integers(len(self.starts), size=batch_size)
-        t0 = np.array([self.starts[e][rng.integers(len(self.starts[e]))] for e in eps])
-        idx = t0[:, None] + np.arange(self.K + 1)  # [B, K + 1]
-
-        def tens(x, dtype=torch.float32):
-            return torch.as_tensor(x, dtype=dtype)
-
-        return UnrollBatch(tens(f["obs"][t0]), tens(f["act"][idx[:, :-1]], torch.long),
-                           tens(f["value"][idx]), tens(f["reward"][idx]),
-                           tens(f["policy"][idx]), tens(f["policy_mask"][idx]),
-                           tens(f["mask"][idx]))
 
 
 # -------------------------------------------------------------------- losses
@@ -459,6 +252,14 @@ def fresh_policy(model: FrozenModel, cfg: MuZeroConfig, obs_vec: np.ndarray
     return visit_policy(search(model, obs_vec, cfg), 1.0)
 
 
+def network_value_targets(model: FrozenModel, cfg: MuZeroConfig, obs: np.ndarray,
+                          rewards: np.ndarray, terminated: bool) -> np.ndarray:
+    """An episode's n-step targets ``[T + 1]`` bootstrapped from ``model``'s
+    values of its observations ``[T + 1, O]`` (the value half of Reanalyse)."""
+    return n_step_value_targets(rewards, model.values(obs), cfg.gamma, cfg.td_steps,
+                                terminated)
+
+
 def greedy_steps(env, net: MuZeroNet, cfg: MuZeroConfig, use_search: bool) -> float:
     """Steps from a reset to termination acting greedily (most-visited move, or
     argmax of the raw policy head); ``nan`` if not done in ``eval_max_steps``."""
@@ -512,6 +313,9 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
         if ep % cfg.eval_every == 0:
             evaluate()
             obs, _ = env.reset()
+        # 1. Act: search the learned model from every real state and draw the
+        #    move from the root's visit counts (root noise; the temperature
+        #    falls over training so that late episodes exploit what was learned)
         temp = cfg.temperatures[ep * len(cfg.temperatures) // cfg.n_episodes]
         model = FrozenModel(net)  # the weights do not change during an episode
         xs, acts, rews, pis, vals = [enc(obs)], [], [], [], []
@@ -522,23 +326,31 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
             obs, r, term, trunc, _ = env.step(a)
             xs.append(enc(obs))
             acts.append(a)
-            rews.append(r)
-            pis.append(visit_policy(root, 1.0))
+            rews.append(r)  # r_t: arrives with obs t + 1
+            pis.append(visit_policy(root, 1.0))  # the target is untempered
             vals.append(root.V)
             if term or trunc:
                 break
-        # the final observation: worth 0 if terminal, else its search value
+        # 2. Store the episode with its targets: rewards, visit distributions
+        #    and n-step values.  The final observation is worth 0 if terminal;
+        #    a cut episode bootstraps from its search value (it could go on)
         vals.append(0.0 if term else search(model, xs[-1], cfg).V)
         z = n_step_value_targets(rews, vals, cfg.gamma, cfg.td_steps, term)
         replay.add(np.stack(xs), np.array(acts), np.array(rews), np.stack(pis), z,
                    term, rng)
+        # 3. Reanalyse (cheap): stale targets from an ignorant early network
+        #    would be replayed for the rest of training, so re-bootstrap every
+        #    value target and re-search some stored positions with the latest one
         if cfg.value_bootstrap == "network":
-            replay.refresh_values(FrozenModel(net).values, cfg.gamma, cfg.td_steps)
+            replay.refresh_values(partial(network_value_targets, FrozenModel(net),
+                                          cfg))
         if cfg.reanalyse_positions:
             replay.reanalyse_policies(partial(fresh_policy, FrozenModel(net), cfg),
                                       cfg.reanalyse_positions, rng)
         steps.append(len(acts))
         obs, _ = env.reset()
+        # 4. Learn: Adam steps on the K-step unrolled loss (reward, value and
+        #    policy at every step; no reconstruction of observations)
         for _ in range(cfg.updates_per_episode):
             parts = muzero_losses(net, replay.sample(cfg.batch_size, rng),
                                   cfg.step_weight)
@@ -553,7 +365,8 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
                         np.array(losses).reshape(-1, 3), time.time() - t0, cfg)
 
 
-__all__ = ["EpisodeReplay", "FrozenModel", "MuZeroConfig", "MuZeroNet", "MuZeroResult",
-           "Unroll", "UnrollBatch", "encoder_for", "fresh_policy", "greedy_steps",
-           "muzero_losses", "n_step_value_targets", "scale_hidden", "search", "train",
-           "unroll"]
+# EpisodeReplay, UnrollBatch (core.replay), MuZeroNet, FrozenModel and
+# scale_hidden (models.muzero_net) are imported here for callers of this module
+__all__ = ["MuZeroConfig", "MuZeroResult", "Unroll", "encoder_for", "fresh_policy",
+           "greedy_steps", "muzero_losses", "n_step_value_targets",
+           "network_value_targets", "search", "train", "unroll"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -19,10 +19,7 @@ from torch import nn
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import torch_generator
-
-
-class DynamicsModel(Protocol):
-    def predict(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor: ...
+from mbrl_lessons.core.types import DynamicsModel, require
 
 
 class TrueModel:
@@ -143,7 +140,8 @@ def fit_model(model: MLPDynamics, obs: np.ndarray, act: np.ndarray,
 
 
 class ModelEnv:
-    """Roll many action sequences through a model at once (no real env).
+    """Roll many action sequences through a model at once (no real env): the
+    deterministic :class:`~mbrl_lessons.core.types.BatchedModelEnv`.
 
     ``rollout(obs0 [O] or [B, O], actions [B, H, A])`` returns predicted
     observations ``[B, H + 1, O]`` and rewards ``[B, H]`` (the known reward of
@@ -151,6 +149,10 @@ class ModelEnv:
     """
 
     def __init__(self, model: DynamicsModel, reward_fn: Callable) -> None:
+        require(model, DynamicsModel, "ModelEnv's model")
+        if not callable(reward_fn):
+            raise TypeError(f"ModelEnv's reward_fn must be callable as "
+                            f"reward_fn(obs, act, next_obs), got {reward_fn!r}")
         self.model, self.reward_fn = model, reward_fn
 
     def rollout(self, obs0: torch.Tensor, actions: torch.Tensor

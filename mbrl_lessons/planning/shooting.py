@@ -1,7 +1,10 @@
 """Sampling-based planners over action sequences, and the MPC agent (ch. 4, 6).
 
-Both planners score ``[N, H, A]`` candidate sequences with a
-:class:`~mbrl_lessons.models.ModelEnv` in one batched rollout.
+Both planners fit :class:`~mbrl_lessons.core.types.Planner`: they score
+``[N, H, A]`` candidate sequences with any
+:class:`~mbrl_lessons.core.types.BatchedModelEnv` (the deterministic
+:class:`~mbrl_lessons.models.ModelEnv`, PETS's particles, ...) in one batched
+rollout.
 
 - **Random shooting** draws all candidates at once and keeps the best.
 - **CEM** {Rubinstein & Kroese 2004} refits a diagonal Gaussian to the top
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mbrl_lessons.models.dynamics import ModelEnv
+from mbrl_lessons.core.types import BatchedModelEnv, Planner, require
 
 
 def cem_update(samples: torch.Tensor, returns: torch.Tensor, n_elites: int,
@@ -58,8 +61,9 @@ class PlannerConfig:
 
 
 class _Planner:
-    def __init__(self, model_env: ModelEnv, act_low, act_high, cfg: PlannerConfig,
-                 seed: int = 0) -> None:
+    def __init__(self, model_env: BatchedModelEnv, act_low, act_high,
+                 cfg: PlannerConfig, seed: int = 0) -> None:
+        require(model_env, BatchedModelEnv, f"{type(self).__name__}'s model_env")
         self.model_env, self.cfg = model_env, cfg
         self.low = torch.as_tensor(np.atleast_1d(act_low), dtype=torch.float32)
         self.high = torch.as_tensor(np.atleast_1d(act_high), dtype=torch.float32)
@@ -115,7 +119,8 @@ class CEMPlanner(_Planner):
 class MPCAgent:
     """Model predictive control: plan, execute the FIRST action, replan."""
 
-    def __init__(self, planner: _Planner) -> None:
+    def __init__(self, planner: Planner) -> None:
+        require(planner, Planner, "MPCAgent's planner")
         self.planner = planner
 
     def reset(self) -> None:

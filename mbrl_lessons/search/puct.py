@@ -34,31 +34,11 @@ Two details decide what a small search does, so they are stated here:
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from mbrl_lessons.core.types import RecurrentFn, RecurrentOutput, require
 from mbrl_lessons.search.mcts import counts_to_policy
-
-
-class RecurrentOutput(NamedTuple):
-    """One model step, as the search reads it (mctx's ``RecurrentFnOutput``
-    plus the next state).  ``reward`` goes to the player who moved; ``value``
-    is for the player to move at ``next_state``; ``logits`` ``[A]`` give the
-    prior there (``-inf`` marks an illegal move); ``terminal`` ends the
-    game (the node is then worth 0 and never expanded further)."""
-
-    reward: float
-    next_state: Any
-    logits: np.ndarray
-    value: float
-    terminal: bool = False
-
-
-class RecurrentFn(Protocol):
-    """``(state, action) -> RecurrentOutput``: a learned model or a simulator."""
-
-    def __call__(self, state: Any, action: int) -> RecurrentOutput: ...
 
 
 class MinMaxStats:
@@ -180,6 +160,7 @@ def run_mcts(root_state, root_logits: np.ndarray, root_value: float,
     """
     if n_simulations < 1:
         raise ValueError(f"n_simulations must be >= 1, got {n_simulations}")
+    require(recurrent_fn, RecurrentFn, "run_mcts's recurrent_fn")
     sign = -1.0 if two_player else 1.0
     root = PUCTNode(1.0)
     expand(root, root_state, 0.0, root_logits)
@@ -200,6 +181,10 @@ def run_mcts(root_state, root_logits: np.ndarray, root_value: float,
             value = 0.0
         else:
             out = recurrent_fn(path[-2].state, a)
+            if not isinstance(out, RecurrentOutput):
+                raise TypeError(f"recurrent_fn must return a RecurrentOutput("
+                                f"reward, next_state, logits, value, terminal), "
+                                f"got {type(out).__name__}")
             expand(node, out.next_state, out.reward, out.logits, out.terminal)
             value = 0.0 if out.terminal else float(out.value)
         # 3. backup: each node gets the return for its own player to move
@@ -229,6 +214,6 @@ def best_action(root: PUCTNode, gamma: float = 1.0, two_player: bool = False) ->
                                              edge_q(root.children[a], gamma, sign)))
 
 
-__all__ = ["MinMaxStats", "PUCTNode", "RecurrentFn", "RecurrentOutput",
-           "add_root_noise", "best_action", "edge_q", "expand", "puct_score",
-           "run_mcts", "select_child", "visit_policy"]
+# RecurrentOutput and RecurrentFn are imported from core.types (documented there)
+__all__ = ["MinMaxStats", "PUCTNode", "add_root_noise", "best_action", "edge_q",
+           "expand", "puct_score", "run_mcts", "select_child", "visit_policy"]

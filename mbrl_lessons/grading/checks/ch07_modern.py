@@ -349,8 +349,9 @@ EXERCISES = [
              ("n_step_value_targets",),
              (Check("terminated and truncated episodes by hand", 2, nstep_hand),
               Check("random episodes against the reference", 2, nstep_random)),
-             hint="z_t = sum_{i<n} gamma^i r_(t+i) + gamma^n v_(t+n), the "
-                  "bootstrap only if t + n < T or the episode was cut",
+             hint="z[t] = sum_{i<n} gamma^i rewards[t+i] + gamma^n "
+                  "root_values[t+n], the bootstrap only if t + n < T or the "
+                  "episode was cut",
              forbidden=("mbrl_lessons.algorithms.muzero.n_step_value_targets",)),
     Exercise("ch07_rssm_kl", "The RSSM's KL term", "ch07_modern",
              ("rssm_kl",),

@@ -1,4 +1,4 @@
-"""Draw the top of a search tree (chapter 6)."""
+"""Draw the top of a UCT search tree (chapter 6, §6.3)."""
 
 from __future__ import annotations
 
