@@ -31,7 +31,7 @@ def _chapters() -> list[tuple[str, list[str]]]:
     for part in toc.get("parts", []):
         for ch in part.get("chapters", []):
             name = Path(ch["file"]).name
-            if re.match(r"ch0[1-9]_", name):
+            if re.match(r"ch0[1-9]p?_", name):  # ch06p: the model-free primer
                 sections = [s["file"] for s in ch.get("sections", [])]
                 out.append((ch["file"], [ch["file"], *sections]))
     return out
@@ -60,14 +60,14 @@ def render() -> str:
 
     by_chapter: dict[str, list] = defaultdict(list)
     for ex in load_exercises().values():
-        by_chapter[ex.id[:4]].append(ex)
+        by_chapter[ex.id.split("_")[0]].append(ex)
     rows, total_read, total_run, total_points = [], 0, 0, 0.0
     for chapter, pages in _chapters():
         read = run = 0
         for page in pages:
             r, k = _times(page)
             read, run = read + r, run + k
-        key = Path(chapter).name[:4]
+        key = Path(chapter).name.split("_")[0]
         exercises = sorted(by_chapter.get(key, []), key=lambda e: e.id)
         points = sum(sum(c.points for c in e.checks) for e in exercises)
         names = ", ".join(f"`{e.id}` ({sum(c.points for c in e.checks):g})"
