@@ -24,6 +24,7 @@ from mbrl_lessons.algorithms import (
     dreamer_pixels,
     mbpo,
     muzero,
+    muzero_games,
     pets,
     policy_gradient,
     sac,
@@ -63,6 +64,11 @@ BOX = ("Pendulum-v1", "InvertedPendulum-v5", "InvertedDoublePendulum-v5",
 GRIDS = ("mbrl_lessons/GridWorld-v0", "mbrl_lessons/DynaMaze-v0")
 MAZES = ("mbrl_lessons/DynaMaze-v0", "mbrl_lessons/BlockingMaze-v0",
          "mbrl_lessons/ShortcutMaze-v0")
+BOARDS = ("mbrl_lessons/TicTacToe-v0", "mbrl_lessons/ConnectFour5x6-v0",
+          "mbrl_lessons/ConnectFour-v0")
+_AZ_FAST = alphazero.AlphaZeroConfig(n_games=2, n_simulations=4, games_per_update=2,
+                                     updates=2, batch_size=8, eval_every=2,
+                                     eval_games=2, hidden=8)
 
 _SCHEME_FAST = schemes.SchemeConfig(
     n_episodes=2, train=TrainConfig(max_epochs=5), hidden=32,
@@ -89,6 +95,13 @@ def _alphazero_train(env, cfg: alphazero.AlphaZeroConfig, *,
     """:func:`mbrl_lessons.algorithms.alphazero.train` given the tic-tac-toe env or
     its id (the rules are read from the unwrapped env)."""
     return alphazero.train(as_env(env).unwrapped, cfg, progress=progress)
+
+
+def _muzero_games_train(env, cfg: muzero_games.MuZeroGameConfig, *,
+                        progress: bool = False) -> muzero_games.MuZeroGameResult:
+    """:func:`mbrl_lessons.algorithms.muzero_games.train` given a board-game env
+    or its id (the rules referee the games and list the root's legal moves)."""
+    return muzero_games.train(as_env(env).unwrapped, cfg, progress=progress)
 
 
 def _scheme(name: str, fn, summary: str) -> Entry:
@@ -180,17 +193,18 @@ _ENTRIES = [
               rssm=dreamer_pixels.RSSMConfig(deter=16, stoch=4, hidden=16, embed=16,
                                              channels=4)),
           _field("returns"), "7.4", "Dreamer from pixels: RSSM + imagination"),
-    Entry("muzero", _muzero_train, muzero.MuZeroConfig, MAZES,
+    Entry("muzero", _muzero_train, muzero.MuZeroConfig,
+          MAZES + ("mbrl_lessons/MinAtarBreakout-v1",),
           muzero.MuZeroConfig(n_episodes=2, n_simulations=4, updates_per_episode=3,
                               batch_size=8, max_episode_steps=50, eval_every=2,
                               eval_max_steps=10, latent_dim=8, hidden=16),
           _field("steps_per_episode"), "7.5", "MuZero: search a learned model"),
-    Entry("alphazero", _alphazero_train, alphazero.AlphaZeroConfig,
-          ("mbrl_lessons/TicTacToe-v0",),
-          alphazero.AlphaZeroConfig(n_games=2, n_simulations=4, games_per_update=2,
-                                    updates=2, batch_size=8, eval_every=2,
-                                    eval_games=2, hidden=8),
+    Entry("alphazero", _alphazero_train, alphazero.AlphaZeroConfig, BOARDS, _AZ_FAST,
           _field("game_lengths"), "7.5", "AlphaZero: self-play with pUCT"),
+    Entry("muzero-games", _muzero_games_train, muzero_games.MuZeroGameConfig, BOARDS,
+          muzero_games.from_alphazero(_AZ_FAST, latent_dim=8),
+          _field("game_lengths"), "7.5",
+          "MuZero self-play on a board game (search a learned model)"),
 ]
 
 REGISTRY: dict[str, Entry] = {e.name: e for e in _ENTRIES}

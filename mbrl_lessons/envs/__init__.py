@@ -20,6 +20,11 @@ _REGISTRY: dict[str, tuple[str, dict, int | None]] = {
     "ConnectFour-v0": ("mbrl_lessons.envs.connect_four:ConnectFour", {}, None),
     "ConnectFour5x6-v0": ("mbrl_lessons.envs.connect_four:ConnectFour",
                           {"rows": 5, "columns": 6}, None),
+    # MinAtar (Young & Tian 2019; ``pip install minatar``, a benchmark
+    # dependency): Breakout on a 10x10x4 grid, its 3 useful actions
+    "MinAtarBreakout-v1": ("minatar.gym:BaseEnv",
+                           {"game": "breakout", "use_minimal_action_set": True},
+                           None),
     "NonStationaryPendulum-v0": (
         "mbrl_lessons.envs.nonstationary:NonStationaryPendulum", {}, 200),
     "PixelPendulum-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum", {}, 200),

@@ -1,0 +1,147 @@
+"""Chapter 7 (§7.5): MuZero on a miniature Atari (MinAtar Breakout) against a
+random policy and a model-free DQN at equal real frames.
+
+MinAtar Breakout (Young & Tian 2019): ``10 x 10 x 4`` binary frames, 3
+actions (stay, left, right), sticky actions with probability 0.1, +1 per
+brick.  Each seed trains the single-player MuZero of
+``algorithms/muzero.py`` for ``MZ.n_episodes`` episodes and counts the real
+frames it used; stable-baselines3's DQN (Mnih et al. 2015, the model-free
+baseline; an MLP on the flattened frame) then trains on exactly as many
+frames.  Both final agents and a uniformly random policy play
+``EVAL_EPISODES`` evaluation episodes (greedy: MuZero's most visited move of a
+noise-free search, DQN's argmax Q), capped at ``EVAL_FRAMES`` frames.  The
+learning curves are the returns of the training episodes against the real
+frames used so far.  What is shrunk against the papers: a few thousand frames
+instead of millions, MLPs instead of convolutional networks, 16 simulations
+instead of 50.
+"""
+
+import time
+
+import numpy as np
+import torch
+
+from mbrl_lessons.core.results import Target, benchmark_cli, write_results
+
+out_dir, fast = benchmark_cli(__doc__)
+
+from mbrl_lessons.algorithms.muzero import MuZeroConfig  # noqa: E402
+from mbrl_lessons.core.budget import budget  # noqa: E402
+from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
+
+torch.set_num_threads(1)
+GAME = "breakout"
+SEEDS = n_seeds(full=5, fast=2)  # two: an interval needs two
+MZ = MuZeroConfig(n_episodes=budget(fast=6, full=300),
+                  n_simulations=budget(fast=4, full=16),
+                  max_episode_steps=1000, unroll_steps=5, td_steps=10, gamma=0.97,
+                  updates_per_episode=budget(fast=4, full=20), batch_size=64,
+                  reanalyse_positions=budget(fast=4, full=32),
+                  latent_dim=64, hidden=128, dirichlet_alpha=0.25,
+                  eval_every=10**9, eval_max_steps=1)
+DQN = {"learning_rate": 1e-3, "buffer_size": 100_000, "learning_starts": 200,
+       "batch_size": 32, "train_freq": 1, "gradient_steps": 1,
+       "target_update_interval": 250, "exploration_fraction": 0.3,
+       "exploration_final_eps": 0.05, "gamma": 0.97, "net_arch": [128, 128]}
+EVAL_EPISODES = budget(fast=3, full=30)
+EVAL_FRAMES = budget(fast=200, full=2000)
+CURVE_BINS = 10
+
+
+def run_seed(cfg, seed: int) -> dict:
+    """MuZero, then DQN on as many frames, then a random policy; plain data."""
+    import dataclasses
+
+    from stable_baselines3 import DQN as SB3DQN
+
+    from mbrl_lessons.algorithms import muzero
+    from mbrl_lessons.envs.minatar_tools import (
+        EpisodeLog,
+        FloatObs,
+        binned_curve,
+        make_minatar,
+        play_returns,
+    )
+    from mbrl_lessons.search.puct import best_action
+
+    torch.set_num_threads(1)
+    mz_cfg, dqn_cfg = dataclasses.replace(cfg["muzero"], seed=seed), cfg["dqn"]
+    eval_seed = 10_000 * (seed + 1)  # evaluation episodes no learner trained on
+
+    # MuZero
+    env = EpisodeLog(make_minatar(GAME))
+    t0 = time.time()
+    res = muzero.train(env, mz_cfg)
+    mz_seconds, frames = time.time() - t0, env.frames
+    model = muzero.FrozenModel(res.net)
+    enc = muzero.encoder_for(env.observation_space)
+
+    def mz_policy(obs) -> int:
+        return best_action(muzero.search(model, enc(obs), mz_cfg), mz_cfg.gamma)
+
+    mz_eval = play_returns(make_minatar(GAME), mz_policy, EVAL_EPISODES, eval_seed,
+                           EVAL_FRAMES)
+
+    # DQN at MuZero's real frames
+    dqn_env = EpisodeLog(FloatObs(make_minatar(GAME)))
+    dqn_env.reset(seed=seed)
+    kw = {k: v for k, v in dqn_cfg.items() if k != "net_arch"}
+    agent = SB3DQN("MlpPolicy", dqn_env, seed=seed, device="cpu", verbose=0,
+                   policy_kwargs={"net_arch": list(dqn_cfg["net_arch"])}, **kw)
+    t0 = time.time()
+    agent.learn(total_timesteps=frames)
+    dqn_seconds = time.time() - t0
+    dqn_eval = play_returns(
+        FloatObs(make_minatar(GAME)),
+        lambda o: int(agent.predict(o, deterministic=True)[0]), EVAL_EPISODES,
+        eval_seed, EVAL_FRAMES)
+
+    # a uniformly random policy
+    rng = np.random.default_rng([seed, 5])
+    rnd_env = make_minatar(GAME)
+    n_act = int(rnd_env.action_space.n)
+    rnd_eval = play_returns(rnd_env, lambda o: int(rng.integers(n_act)),
+                            EVAL_EPISODES, eval_seed, EVAL_FRAMES)
+
+    edges = np.linspace(0, frames, CURVE_BINS + 1)
+    return {
+        "frames": frames,
+        "curve_edges": edges,
+        "muzero_curve": binned_curve(env.episodes, edges),
+        "dqn_curve": binned_curve(dqn_env.episodes[: len(dqn_env.episodes)], edges),
+        "muzero_eval": mz_eval, "dqn_eval": dqn_eval, "random_eval": rnd_eval,
+        "muzero_train_returns": [r for _, r in env.episodes],
+        "final_losses": res.losses[-50:].mean(0),
+        "muzero_seconds": mz_seconds, "dqn_seconds": dqn_seconds,
+    }
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    runs = run_sweep(run_seed, {"breakout": {"muzero": MZ, "dqn": DQN}},
+                     range(SEEDS), name="ch07_muzero_minatar")
+    per_seed = [runs["breakout", s] for s in range(SEEDS)]
+    mean = {k: [float(np.mean(r[f"{k}_eval"])) for r in per_seed]
+            for k in ("muzero", "dqn", "random")}
+    frames = [r["frames"] for r in per_seed]
+    at = (f"{EVAL_EPISODES} greedy evaluation episodes per seed (each capped at "
+          f"{EVAL_FRAMES} frames), after about {int(np.mean(frames))} real frames "
+          "of training")
+    targets = [
+        Target.over_seeds("muzero_over_random",
+                          f"MuZero's mean Breakout return over a uniformly random "
+                          f"policy's, {at}", {"muzero": mean["muzero"],
+                                              "random": mean["random"]},
+                          ">=", 3.0, statistic="ratio_of_means"),
+        Target.over_seeds("muzero_minus_dqn",
+                          "MuZero's mean Breakout return minus DQN's (stable-"
+                          "baselines3, trained on the same number of real frames), "
+                          + at, {"muzero": mean["muzero"], "dqn": mean["dqn"]},
+                          ">", 0.0, statistic="mean_difference"),
+    ]
+    write_results("ch07_muzero_minatar",
+                  config={"muzero": MZ, "dqn": DQN, "game": GAME, "seeds": SEEDS,
+                          "eval_episodes": EVAL_EPISODES, "eval_frames": EVAL_FRAMES},
+                  targets=targets, seconds=time.time() - t0, results_dir=out_dir,
+                  extra={"mean_return": mean, "frames_per_seed": frames,
+                         "per_seed": per_seed})
