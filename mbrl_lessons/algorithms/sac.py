@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
@@ -259,6 +259,11 @@ class SACResult:
     eval_returns: list[float]
     """Mean evaluation return at those steps."""
     seconds: float
+    alphas: list[float] = field(default_factory=list)
+    """The temperature at those steps (that of the last update before each)."""
+    entropies: list[float] = field(default_factory=list)
+    """The last update's minibatch estimate of the policy's entropy, ``-mean log pi``
+    (nan before the first update)."""
 
 
 def random_action(low: np.ndarray, high: np.ndarray,
@@ -281,7 +286,8 @@ def train(env: gym.Env | str, cfg: SACConfig = SACConfig(), *, progress: bool = 
     agent = SACAgent(obs_dim, low, high, cfg)
     buf = ReplayBuffer(obs_dim, len(low), min(cfg.buffer_size, cfg.total_steps))
     eval_env = eval_env if eval_env is not None else fresh_env(env)
-    steps, returns = [], []
+    steps, returns, alphas, entropies = [], [], [], []
+    stats = {"alpha": agent.alpha, "entropy": float("nan")}
     obs, _ = env.reset(seed=cfg.seed)
     for t in tqdm(range(1, cfg.total_steps + 1), desc="SAC", leave=False,
                   disable=not progress):
@@ -294,9 +300,11 @@ def train(env: gym.Env | str, cfg: SACConfig = SACConfig(), *, progress: bool = 
             obs, _ = env.reset()
         if t > cfg.start_steps:
             for _ in range(cfg.updates_per_step):
-                agent.update(buf.sample(cfg.batch_size, rng))
+                stats = agent.update(buf.sample(cfg.batch_size, rng))
         if t % cfg.eval_every == 0:
             steps.append(t)
+            alphas.append(stats["alpha"])
+            entropies.append(stats["entropy"])
             returns.append(evaluate(eval_env, agent, cfg.eval_episodes,
                                     seed=10_000 + cfg.seed * 100))
-    return SACResult(agent, steps, returns, time.time() - t0)
+    return SACResult(agent, steps, returns, time.time() - t0, alphas, entropies)
