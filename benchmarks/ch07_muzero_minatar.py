@@ -5,9 +5,9 @@ MinAtar Breakout (Young & Tian 2019): ``10 x 10 x 4`` binary frames, 3
 actions (stay, left, right), sticky actions with probability 0.1, +1 per
 brick.  Each seed trains the single-player MuZero of
 ``algorithms/muzero.py`` for ``MZ.n_episodes`` episodes and counts the real
-frames it used; stable-baselines3's DQN (Mnih et al. 2015, the model-free
-baseline; an MLP on the flattened frame) then trains on exactly as many
-frames.  Both final agents and a uniformly random policy play
+frames it used; the book's DQN (``algorithms/dqn.py``, Mnih et al. 2015, the
+model-free baseline, with the MinAtar paper's one-convolution network) then
+trains on exactly as many frames.  Both final agents and a uniformly random policy play
 ``EVAL_EPISODES`` evaluation episodes (greedy: MuZero's most visited move of a
 noise-free search, DQN's argmax Q), capped at ``EVAL_FRAMES`` frames.  The
 learning curves are the returns of the training episodes against the real
@@ -25,6 +25,7 @@ from mbrl_lessons.core.results import Target, benchmark_cli, write_results
 
 out_dir, fast = benchmark_cli(__doc__)
 
+from mbrl_lessons.algorithms.dqn import DQNConfig  # noqa: E402
 from mbrl_lessons.algorithms.muzero import MuZeroConfig  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
@@ -39,10 +40,11 @@ MZ = MuZeroConfig(n_episodes=budget(fast=6, full=300),
                   reanalyse_positions=budget(fast=4, full=32),
                   latent_dim=64, hidden=128, dirichlet_alpha=0.25,
                   eval_every=10**9, eval_max_steps=1)
-DQN = {"learning_rate": 1e-3, "buffer_size": 100_000, "learning_starts": 200,
-       "batch_size": 32, "train_freq": 1, "gradient_steps": 1,
-       "target_update_interval": 250, "exploration_fraction": 0.3,
-       "exploration_final_eps": 0.05, "gamma": 0.97, "net_arch": [128, 128]}
+DQN = DQNConfig(total_steps=1, start_steps=budget(fast=20, full=500),
+                buffer_size=100_000, batch_size=32, hidden=128, encoder="conv",
+                lr=5e-4, gamma=0.97, target_update_every=250,
+                eps_decay_steps=budget(fast=20, full=2_000), eval_episodes=1)
+"""``total_steps`` is set per seed to MuZero's frames."""
 EVAL_EPISODES = budget(fast=3, full=30)
 EVAL_FRAMES = budget(fast=200, full=2000)
 CURVE_BINS = 10
@@ -52,13 +54,12 @@ def run_seed(cfg, seed: int) -> dict:
     """MuZero, then DQN on as many frames, then a random policy; plain data."""
     import dataclasses
 
-    from stable_baselines3 import DQN as SB3DQN
+    import gymnasium as gym
 
-    from mbrl_lessons.algorithms import muzero
+    from mbrl_lessons.algorithms import dqn, muzero
     from mbrl_lessons.envs.minatar_tools import (
         EpisodeLog,
-        FloatObs,
-        binned_curve,
+            binned_curve,
         make_minatar,
         play_returns,
     )
@@ -83,18 +84,17 @@ def run_seed(cfg, seed: int) -> dict:
                            EVAL_FRAMES)
 
     # DQN at MuZero's real frames
-    dqn_env = EpisodeLog(FloatObs(make_minatar(GAME)))
-    dqn_env.reset(seed=seed)
-    kw = {k: v for k, v in dqn_cfg.items() if k != "net_arch"}
-    agent = SB3DQN("MlpPolicy", dqn_env, seed=seed, device="cpu", verbose=0,
-                   policy_kwargs={"net_arch": list(dqn_cfg["net_arch"])}, **kw)
+    d_cfg = dataclasses.replace(dqn_cfg, total_steps=frames, eval_every=frames,
+                                seed=seed)
+    dqn_env = EpisodeLog(make_minatar(GAME))
     t0 = time.time()
-    agent.learn(total_timesteps=frames)
+    d_res = dqn.train(dqn_env, d_cfg, eval_env=gym.wrappers.TimeLimit(
+        make_minatar(GAME), EVAL_FRAMES))
     dqn_seconds = time.time() - t0
-    dqn_eval = play_returns(
-        FloatObs(make_minatar(GAME)),
-        lambda o: int(agent.predict(o, deterministic=True)[0]), EVAL_EPISODES,
-        eval_seed, EVAL_FRAMES)
+    agent, greedy_rng = d_res.agent, np.random.default_rng(0)
+    dqn_eval = play_returns(make_minatar(GAME),
+                            lambda o: agent.act(o, 0.0, greedy_rng), EVAL_EPISODES,
+                            eval_seed, EVAL_FRAMES)
 
     # a uniformly random policy
     rng = np.random.default_rng([seed, 5])
@@ -108,7 +108,7 @@ def run_seed(cfg, seed: int) -> dict:
         "frames": frames,
         "curve_edges": edges,
         "muzero_curve": binned_curve(env.episodes, edges),
-        "dqn_curve": binned_curve(dqn_env.episodes[: len(dqn_env.episodes)], edges),
+        "dqn_curve": binned_curve(dqn_env.episodes, edges),
         "muzero_eval": mz_eval, "dqn_eval": dqn_eval, "random_eval": rnd_eval,
         "muzero_train_returns": [r for _, r in env.episodes],
         "final_losses": res.losses[-50:].mean(0),
@@ -134,8 +134,8 @@ if __name__ == "__main__":
                                               "random": mean["random"]},
                           ">=", 3.0, statistic="ratio_of_means"),
         Target.over_seeds("muzero_minus_dqn",
-                          "MuZero's mean Breakout return minus DQN's (stable-"
-                          "baselines3, trained on the same number of real frames), "
+                          "MuZero's mean Breakout return minus DQN's (trained on "
+                          "the same number of real frames), "
                           + at, {"muzero": mean["muzero"], "dqn": mean["dqn"]},
                           ">", 0.0, statistic="mean_difference"),
     ]
