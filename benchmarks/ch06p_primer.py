@@ -3,9 +3,9 @@
 Full budget, 5 seeds each (``MBRL_LESSONS_SEEDS`` raises the count), one job
 per (learner, seed) through ``mbrl_lessons.sweep``:
 
-- REINFORCE with a learned baseline and without one, 50,000 real steps;
-- advantage actor-critic (GAE, lambda = 0.95), 50,000 real steps;
-- DQN (replay, target network copied every 500 steps), 30,000 real steps;
+- REINFORCE with a learned baseline and without one, 30,000 real steps;
+- advantage actor-critic (GAE, lambda = 0.95), 30,000 real steps;
+- DQN (replay, target network copied every 500 steps), 20,000 real steps;
 - CMA-ES on a linear controller (10 weights), 20 generations of 16 candidates.
 
 Every learner's greedy policy is scored on the same 5 fixed start seeds.  Targets:
@@ -34,7 +34,7 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 ENV = "CartPole-v1"
 N_SEEDS = n_seeds(full=5, fast=2)
-PG_STEPS = budget(fast=3_000, full=50_000)
+PG_STEPS = budget(fast=3_000, full=30_000)
 VARIANTS = {
     "REINFORCE + baseline": pg.REINFORCEConfig(
         total_steps=PG_STEPS, eval_every=PG_STEPS // 10),
@@ -42,8 +42,8 @@ VARIANTS = {
         total_steps=PG_STEPS, eval_every=PG_STEPS // 10, baseline=False),
     "actor-critic": pg.ActorCriticConfig(
         total_steps=PG_STEPS, eval_every=PG_STEPS // 10),
-    "DQN": dqn.DQNConfig(total_steps=budget(fast=2_000, full=30_000),
-                         eval_every=budget(fast=400, full=3_000)),
+    "DQN": dqn.DQNConfig(total_steps=budget(fast=2_000, full=20_000),
+                         eval_every=budget(fast=400, full=2_000)),
     "CMA-ES": cma_es.CMAESConfig(generations=budget(fast=3, full=20)),
 }
 TRAIN = {pg.REINFORCEConfig: pg.train_reinforce,
