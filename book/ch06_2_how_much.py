@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 6.2 How much to plan, and when?
 #
-# *About 7 minutes: 6 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
+# *About 9 minutes: 8 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -65,13 +65,49 @@ maze = DynaMaze()
 print("".join("".join(r) + "\n" for r in maze.grid))
 
 # %% [markdown]
-# Dyna-Q interleaves everything: after each real step it learns from the step
-# (Q-learning), stores it in the model, and performs $n$ planning backups on
-# remembered pairs. The planning step is the short loop below; the agent's
-# `plan` method calls it, and adds the Dyna-Q+ bonus and the other start rules
-# of §6.1 only when the configuration asks for them.
+# Dyna-Q {cite}`sutton1990dyna` interleaves everything: after each real step
+# it learns from the step (Q-learning), stores it in the model, and performs
+# $n$ planning backups on remembered pairs. In full:
+#
+# ```{prf:algorithm} Tabular Dyna-Q
+# :label: alg-dyna-q
+# **Inputs:** step size $\alpha$, discount $\gamma$, exploration rate
+# $\varepsilon$, planning steps per real step $n$.
+#
+# Initialise $Q(s,a) = 0$ for all pairs and an empty model
+# $\text{Model}(s,a) \mapsto (r, s')$. Loop forever:
+#
+# 1. $s \leftarrow$ the current (real) state.
+# 2. **Act:** $a \leftarrow \varepsilon$-greedy with respect to $Q(s, \cdot)$.
+# 3. **Real step:** execute $a$; observe reward $r$ and next state $s'$.
+# 4. **Direct RL:** $Q(s,a) \leftarrow Q(s,a) + \alpha\,[\,r + \gamma
+#    \max_{a'} Q(s',a') - Q(s,a)\,]$.
+# 5. **Model update:** $\text{Model}(s,a) \leftarrow (r, s')$ (the last
+#    outcome; a deterministic world needs no more).
+# 6. **Planning**, repeated $n$ times:
+#    1. $(\hat s, \hat a) \leftarrow$ a pair observed before, uniformly at
+#       random among those in the model.
+#    2. $(\hat r, \hat s') \leftarrow \text{Model}(\hat s, \hat a)$.
+#    3. $Q(\hat s,\hat a) \leftarrow Q(\hat s,\hat a) + \alpha\,[\,\hat r +
+#       \gamma \max_{a'} Q(\hat s',a') - Q(\hat s,\hat a)\,]$.
+# 7. $s \leftarrow s'$ (a new episode's start state if $s'$ is terminal, in
+#    which case the targets in steps 4 and 6.3 do not bootstrap).
+# ```
+#
+# Steps 4 and 6.3 are the same update; only the source of the transition
+# differs, the world in one and the model in the other. That is the whole
+# idea of Dyna: the model is a generator of extra experience for an
+# ordinary model-free learner. (Sutton and Barto draw a visited state and
+# then one of its tried actions; we draw a remembered pair directly, which
+# weights states by how many actions have been tried there.) The package
+# splits the box in two methods: `observe` does steps 4 and 5 and
+# `plan_dyna_q` does step 6; `run_episodes` calls them after every real step.
+# (The agent's `plan` method calls `plan_dyna_q`, and adds the Dyna-Q+ bonus
+# and the other start rules of §6.1 only when the configuration asks for
+# them.)
 
 # %%
+show_source(DynaQ.observe)
 show_source(DynaQ.plan_dyna_q)
 
 # %% [markdown]

@@ -14,12 +14,17 @@
 # %% [markdown]
 # # 6.3 How to plan
 #
-# *About 13 minutes: 12 to read, 1 to run at FAST.* Section 6.3 of {doc}`ch06_integration`.
+# *About 22 minutes: 20 to read, 2 to run at FAST.* Section 6.3 of {doc}`ch06_integration`.
 #
 # ```{admonition} Learning goals
 # :class: tip
 # After this section you can
-# - compare random shooting and the cross-entropy method at equal budgets;
+# - compare random shooting and the cross-entropy method at equal budgets,
+#   and say how our CEM differs from the textbook one;
+# - plan by gradient ascent through a differentiable model, compute a
+#   plan's gradient by the backward recursion, and say when sampling beats
+#   it (and when it does not);
+# - name one-step lookahead and say what it needs from a value function;
 # - implement UCT: selection by the UCB rule, expansion, random rollouts, backpropagation, and a policy from visit counts;
 # - strengthen UCT at a fixed budget with RAVE and the MCTS-Solver, and measure what each buys.
 # ```
@@ -42,12 +47,15 @@ if "google.colab" in sys.modules:
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 from mbrl_lessons import budget
 from mbrl_lessons.analysis import planning as exp
+from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.envs.tictactoe import EMPTY
+from mbrl_lessons.planning import cem_update
 from mbrl_lessons.search import backpropagate, mcts, search_policy, select_child
 from mbrl_lessons.search import tictactoe_game
 from mbrl_lessons.viz.trees import plot_tree
@@ -104,6 +112,201 @@ print("CEM minus random shooting at each budget:",
 # more than the differences between budgets, so read the curves for their
 # shape, not their second digit: CEM is at least as good at every budget,
 # and far better at the smallest.
+#
+# Two details of our CEM matter when you compare it with other write-ups.
+# The textbook method {cite}`rubinstein2004cem` refits a *full* Gaussian,
+# mean $\mu$ and covariance $\Sigma$, to the elites in each round. Ours
+# refits a *diagonal* one: each time step and action dimension gets its own
+# mean and standard deviation, and the coordinates are sampled
+# independently. A full covariance over a plan of $H \cdot \dim\mathcal A$
+# numbers has $(H \dim\mathcal A)(H \dim\mathcal A + 1)/2$ entries, 465 for
+# our pendulum plans of 30 steps, and a few dozen elites cannot estimate
+# that many; the diagonal needs $30$. The second detail is the *warm start*:
+# after a plan is made, its mean shifted by one step (the last step
+# repeated) becomes the next plan's initial mean, so MPC's consecutive plans
+# refine one another instead of starting from scratch. The update also
+# smooths: the new mean and standard deviation are
+# $\alpha\,(\text{old}) + (1-\alpha)\,(\text{elite estimate})$ with
+# $\alpha = 0.1$.
+
+# %%
+show_source(cem_update)
+
+# %% [markdown]
+# ## Gradients through the model
+#
+# Sampling ignores what a differentiable model offers: the *direction* in
+# which the predicted return improves. Write the plan's predicted return as
+# a function of its actions,
+#
+# $$
+# J(a_{0:H-1}) = \sum_{t=0}^{H-1} r(\hat s_t, a_t), \qquad
+# \hat s_{t+1} = f_\theta(\hat s_t, a_t), \quad \hat s_0 = s,
+# $$
+#
+# with $f_\theta$ the model (a network, or the true dynamics written in
+# torch). By the chain rule, an action influences its own reward and,
+# through every later state, every later reward:
+#
+# $$
+# \frac{\partial J}{\partial a_t} = \frac{\partial r_t}{\partial a_t}
+# + \sum_{k=t+1}^{H-1} \frac{\partial r_k}{\partial \hat s_k}
+#   \frac{\partial \hat s_k}{\partial \hat s_{k-1}} \cdots
+#   \frac{\partial \hat s_{t+2}}{\partial \hat s_{t+1}}
+#   \frac{\partial \hat s_{t+1}}{\partial a_t}.
+# $$
+#
+# Automatic differentiation computes all $H$ of these in one backward pass
+# through the unrolled model, backpropagation through time. **Gradient
+# shooting** then climbs $J$ with a gradient method (we use Adam). Three
+# practical points shape the planner:
+#
+# - *Bounds.* Torques must stay in $[-2, 2]$. Rather than clip (which has
+#   zero gradient outside the box) we optimise an unconstrained $z$ and use
+#   $a = 2\tanh z$.
+# - *Local optima.* $J$ is not concave: a pendulum can swing up clockwise or
+#   anticlockwise, and a gradient only finds the nearer hill. We therefore
+#   climb $K$ plans at once from different starts (the previous plan shifted
+#   by one step, and random ones) and keep the best.
+# - *Exploding gradients.* The product of $H$ Jacobians can grow
+#   geometrically, the same trouble chapter 4 met with v2.0; each plan's
+#   gradient norm is clipped.
+#
+# Summing the $K$ returns before the backward pass gives each restart
+# exactly its own gradient, because the restarts do not interact:
+
+# %%
+from mbrl_lessons.planning import GradientPlanner, gradient_step  # noqa: E402
+
+show_source(gradient_step)
+
+# %% [markdown]
+# A fair comparison counts *model calls*, one $f_\theta(s, a)$ per call. CEM
+# spends a budget of $C$ calls as $C/H$ sequences scored in five batched
+# rounds; gradient shooting spends the same $C/H$ sequences as $K$ restarts
+# times $C/(HK) - 1$ sequential Adam steps, plus a final pass to pick the
+# best (`equal_budget_configs` splits a budget both ways). The cell below
+# plans once, with the true pendulum model and $H = 30$, from a few random
+# start states, and measures each plan's true return and the time it took:
+
+# %% tags=["hide-input"]
+from mbrl_lessons.analysis import trajopt  # noqa: E402
+
+n_starts = budget(fast=3, full=10)
+live = {calls: {name: trajopt.plan_from_starts(cfg, n_starts, seed=0)
+                for name, cfg in zip(("CEM", "gradient"),
+                                     trajopt.equal_budget_configs(calls), strict=True)}
+        for calls in (1500, 6000)}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+for j, (name, marker) in enumerate((("CEM", "o"), ("gradient", "s"))):
+    for i, calls in enumerate(live):
+        res = live[calls][name]
+        x = i + (j - 0.5) * 0.25
+        axes[0].scatter([x] * n_starts, res["returns"], marker=marker,
+                        color=f"C{j}", label=name if i == 0 else None)
+        axes[1].bar(x, np.median(res["ms"]), width=0.25, color=f"C{j}",
+                    label=name if i == 0 else None)
+for ax in axes:
+    ax.set_xticks(range(len(live)), [f"{c:,} calls" for c in live])
+    ax.legend()
+axes[0].set_ylabel("true return of the 30-step plan")
+axes[0].set_title("one plan per start state")
+axes[1].set_ylabel("ms per plan (median)")
+axes[1].set_yscale("log")
+axes[1].set_title("wall-clock per plan")
+plt.tight_layout()
+plt.show()
+for calls, res in live.items():
+    print(f"{calls:>5,} calls: mean plan return CEM {np.mean(res['CEM']['returns']):7.1f}"
+          f", gradient {np.mean(res['gradient']['returns']):7.1f}; "
+          f"ms per plan {np.median(res['CEM']['ms']):6.0f} vs "
+          f"{np.median(res['gradient']['ms']):6.0f}")
+
+# %% [markdown]
+# The full-budget run (`benchmarks/ch06_trajopt.py`: five seeds, ten start
+# states each, and a third planner, CEM with 100 times the calls in 20
+# rounds of 1,000) gives the same comparison with intervals:
+
+# %% tags=["hide-input"]
+trajopt_full = load_results("ch06_trajopt")
+if trajopt_full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    display(Markdown(targets_markdown(trajopt_full)))
+
+# %% [markdown]
+# Read the two columns together. At equal model calls, gradient shooting
+# finds the better plans: a few dozen Adam steps walk each restart up to
+# the top of its hill, while five rounds of CEM stop at a distribution
+# that is still wide around the best swing. But it takes far longer per
+# plan, because its calls come in small sequential groups: every Adam step
+# waits for the previous one, and each is a forward *and* a backward pass
+# through 30 model steps for only a handful of sequences. CEM's calls come
+# in a few large batches, and a batch of a thousand sequences costs little
+# more than a batch of ten. Given a hundred times the calls in twenty
+# rounds, CEM finds plans about as good as gradient shooting's and still
+# finishes sooner. On a CPU with a small model, calls are cheap and
+# sequential steps are dear; a gradient pays off when the action space is
+# large (sampling needs exponentially many candidates as
+# $H \cdot \dim\mathcal A$ grows, a gradient does not), or when it refines
+# a plan that sampling has brought near a good hill, as in CEM followed by
+# a few gradient steps.
+#
+# Gradient shooting uses only first derivatives. **Iterative LQR** (iLQR)
+# {cite}`li2004ilqr` also uses second-order information: around the
+# current plan it linearises the dynamics and takes a quadratic expansion
+# of the reward, solves that linear–quadratic problem exactly by a backward
+# Riccati recursion, which yields a new plan *and* a time-varying feedback
+# gain $a_t = \bar a_t + k_t + K_t(s_t - \bar s_t)$, and repeats. It
+# converges in far fewer iterations than gradient ascent when the dynamics
+# are smooth, and its feedback gains make it a closed-loop controller
+# between replans. Both are *local* methods: they refine a plan; they do not
+# find the basin of a good one.
+
+# %% [markdown]
+# ## Discrete actions: one-step lookahead
+#
+# The simplest search over discrete actions looks one step ahead. With a
+# model $(\hat r, \hat P)$ and some value estimate $V$, score every action
+# by what it earns now plus what the model says it leads to, and take the
+# best:
+#
+# $$
+# a(s) = \arg\max_a \Big[\hat r(s,a) + \gamma \sum_{s'} \hat P(s' \mid s,a)\,
+# V(s')\Big].
+# $$
+#
+# This is the policy-improvement step of chapter 2, and the way a value
+# function becomes behaviour whenever a model is at hand. Its quality rests
+# entirely on $V$: the search itself sees one step. In the Dyna maze with
+# the true model, one-step lookahead on the optimal value walks the 14-step
+# route; on the value of the *uniformly random* policy, one step of
+# lookahead already finds a short route; on an all-zero value, every action
+# looks the same and the agent never leaves the start's neighbourhood:
+
+# %%
+from mbrl_lessons.dyna import greedy_path_length  # noqa: E402
+from mbrl_lessons.envs.mazes import DynaMaze  # noqa: E402
+from mbrl_lessons.mdp import TabularMDP, value_iteration  # noqa: E402
+from mbrl_lessons.mdp.dp import policy_evaluation_exact, q_from_v  # noqa: E402
+
+show_source(q_from_v)
+maze_mdp = TabularMDP.from_env(DynaMaze(), 0.95)
+uniform = np.full((maze_mdp.n_states, maze_mdp.n_actions), 1 / maze_mdp.n_actions)
+for label, V in (("V* (value iteration)", value_iteration(maze_mdp).V),
+                 ("V of the random policy", policy_evaluation_exact(maze_mdp, uniform)),
+                 ("V = 0", np.zeros(maze_mdp.n_states))):
+    steps = greedy_path_length(DynaMaze(), q_from_v(maze_mdp, V))
+    print(f"one-step lookahead on {label:>22}: "
+          f"{'never reaches the goal' if steps is None else f'{steps} steps'}")
+
+# %% [markdown]
+# Two ways to do better than one step: a better $V$ (learned, as Dyna's
+# $Q$ is, chapter 6.2), or a deeper search. Search can also run
+# *backwards*: prioritized sweeping ({doc}`§6.5 <ch06_5_noisy_changing>`)
+# uses a reverse model, the predecessors of a state, to push a value change
+# back to the states that lead into it. Forward search from the current
+# state is the subject of the rest of this section.
 #
 # ## Discrete actions: Monte Carlo tree search
 #
@@ -388,7 +591,12 @@ live_figure(draw_search,
 #
 # For continuous actions a plan is a point in a box, searched by sampling; the
 # cross-entropy method spends its budget in rounds and beats random shooting at
-# most budgets. For discrete actions, Monte Carlo tree search grows a tree
+# most budgets. A differentiable model also offers the gradient of the
+# plan's return: gradient shooting finds better plans than CEM at the same
+# number of model calls, but its calls are sequential, so on a CPU it is far
+# slower per plan, and CEM given a hundred times the calls matches it
+# sooner. For discrete actions, one-step lookahead turns a value function
+# into behaviour, and Monte Carlo tree search grows a tree
 # towards the moves that look best, balancing exploitation and exploration with
 # UCB1, and turns its visit counts into a policy. Plain UCT with random
 # rollouts plays tic-tac-toe well but still loses now and then, mostly through
@@ -398,7 +606,8 @@ live_figure(draw_search,
 # %% [markdown]
 # ## Exercises
 #
-# The graded version of the UCB rule and of MCTS backpropagation is in [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb) (see {doc}`ch00_checking_your_work`).
+# The graded versions of the gradient of a plan's return, the UCB rule and
+# MCTS backpropagation are in [`exercises/ch06_integration.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch06_integration.ipynb) (see {doc}`ch00_checking_your_work`).
 #
 # ```{exercise}
 # :label: ex-ch06-ucb
@@ -408,8 +617,20 @@ live_figure(draw_search,
 # ```
 
 # %% [markdown]
+# ```{exercise}
+# :label: ex-ch06-cem-then-gradient
+# Write a planner that runs CEM with half of a budget and spends the other
+# half on gradient steps from CEM's best plan. At 6,000 model calls per
+# plan, is its return better than either planner's alone, and what does it
+# cost in time? (Hint: `GradientPlanner.warm` holds the unsquashed plan its
+# first restart starts from.)
+# ```
+
+# %% [markdown]
 # ## References
 #
+# The cross-entropy method is Rubinstein and Kroese's
+# {cite}`rubinstein2004cem`; iLQR is from Li and Todorov {cite}`li2004ilqr`.
 # UCT is from Kocsis and Szepesvári {cite}`kocsis2006uct`, building on UCB1
 # {cite}`auer2002ucb`; RAVE is from Gelly and Silver {cite}`gelly2011rave` and
 # the MCTS-Solver from Winands, Björnsson and Saito {cite}`winands2008solver`;

@@ -46,6 +46,7 @@ from mbrl_lessons.core.budget import budget, budget_name
 SEEDS_ENV_VAR = "MBRL_LESSONS_SEEDS"
 CACHE_ENV_VAR = "MBRL_LESSONS_SWEEP_CACHE"
 CPUS_ENV_VAR = "MBRL_LESSONS_NUM_CPUS"
+INPROCESS_ENV_VAR = "MBRL_LESSONS_SWEEP_INPROCESS"
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE_DIR = _REPO_ROOT / ".sweep_cache"
 # environment every task sees: one BLAS/OpenMP thread, the driver's budget
@@ -250,6 +251,37 @@ def _run_job(fn: Callable[[Any, int], Any], cfg: Any, seed: int) -> dict[str, An
     return {"ok": True, "result": result, "cpu_seconds": time.process_time() - t0}
 
 
+def _replies(fn: Callable[[Any, int], Any], todo: list, num_cpus: int | None):
+    """Run the jobs ``todo`` and yield ``(variant, cfg, seed, path, reply)`` as
+    each ends: as Ray tasks, or one after another in this process when
+    ``MBRL_LESSONS_SWEEP_INPROCESS=1`` (the same jobs, cache and results, for a
+    machine where a local Ray cannot start, e.g. under a heavy load)."""
+    if os.environ.get(INPROCESS_ENV_VAR, "").strip() == "1":
+        for variant, cfg, seed, path in todo:  # _run_job: one torch thread
+            yield variant, cfg, seed, path, _run_job(fn, cfg, seed)
+        return
+    import ray
+
+    ensure_ray(num_cpus)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_run_job)
+    if _needs_pickle_by_value(fn):
+        # a test module or a script's helper: workers cannot import it by
+        # name, so its functions travel by value
+        ray.cloudpickle.register_pickle_by_value(sys.modules[fn.__module__])
+    fn_ref = ray.put(fn)
+    pending = {remote.remote(fn_ref, cfg, seed): (variant, cfg, seed, path)
+               for variant, cfg, seed, path in todo}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            variant, cfg, seed, path = pending.pop(ref)
+            try:
+                reply = ray.get(ref)
+            except Exception:  # noqa: BLE001 - a worker that died
+                reply = {"ok": False, "error": traceback.format_exc()}
+            yield variant, cfg, seed, path, reply
+
+
 def run_sweep(
     fn: Callable[[Any, int], Any],
     variants: Mapping[str, Any],
@@ -308,38 +340,20 @@ def run_sweep(
     bar = tqdm(total=total, initial=out.cached, desc=f"sweep {name}",
                unit="job", disable=not progress, file=sys.stdout)
     if todo:
-        import ray
-
-        ensure_ray(num_cpus)
-        remote = ray.remote(num_cpus=1, max_retries=0)(_run_job)
-        if _needs_pickle_by_value(fn):
-            # a test module or a script's helper: workers cannot import it by
-            # name, so its functions travel by value
-            ray.cloudpickle.register_pickle_by_value(sys.modules[fn.__module__])
-        fn_ref = ray.put(fn)
-        pending = {remote.remote(fn_ref, cfg, seed): (variant, cfg, seed, path)
-                   for variant, cfg, seed, path in todo}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                variant, cfg, seed, path = pending.pop(ref)
-                try:
-                    reply = ray.get(ref)
-                except Exception:  # noqa: BLE001 - a worker that died
-                    reply = {"ok": False, "error": traceback.format_exc()}
-                if reply["ok"]:
-                    _write_atomic(path, {"name": name, "variant": variant,
-                                         "seed": seed, "config": to_plain(cfg),
-                                         "cpu_seconds": reply["cpu_seconds"],
-                                         "result": reply["result"]})
-                    # read back, so a fresh result is exactly what a cached one is
-                    out[variant, seed] = json.loads(json.dumps(reply["result"]))
-                    out.computed += 1
-                else:
-                    failure = JobFailure(variant, seed, cfg, reply["error"])
-                    out.failures.append(failure)
-                    bar.write(f"[sweep {name}] job FAILED: {failure}")
-                bar.update(1)
+        for variant, cfg, seed, path, reply in _replies(fn, todo, num_cpus):
+            if reply["ok"]:
+                _write_atomic(path, {"name": name, "variant": variant,
+                                     "seed": seed, "config": to_plain(cfg),
+                                     "cpu_seconds": reply["cpu_seconds"],
+                                     "result": reply["result"]})
+                # read back, so a fresh result is exactly what a cached one is
+                out[variant, seed] = json.loads(json.dumps(reply["result"]))
+                out.computed += 1
+            else:
+                failure = JobFailure(variant, seed, cfg, reply["error"])
+                out.failures.append(failure)
+                bar.write(f"[sweep {name}] job FAILED: {failure}")
+            bar.update(1)
     bar.close()
     out.seconds = time.time() - t0
     if progress:

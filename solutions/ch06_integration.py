@@ -128,3 +128,47 @@ def predecessor_priorities(Q, model, predecessors, s, gamma, theta):
 
 # %%
 check("ch06_ps_predecessors", globals())
+
+# %% [markdown]
+# ## Exercise 5 — the gradient of a plan's return (`ch06_plan_gradient`, 5 points)
+#
+# Gradient shooting (§6.3) climbs the predicted return of a plan by its
+# gradient. Compute that gradient by hand, with the backward (adjoint)
+# recursion that automatic differentiation performs, for a one-dimensional
+# linear model $s_{t+1} = \alpha s_t + \beta a_t$ and the reward
+# $r_t = -(s_t^2 + \rho a_t^2)$, charged on the state *before* each step as
+# the pendulum's is. With $J = \sum_{t=0}^{H-1} r_t$ and
+# $\lambda_t = \partial J / \partial s_t$ (how much the return after
+# $s_t$ changes with $s_t$):
+#
+# $$
+# \lambda_H = 0, \qquad \lambda_t = -2 s_t + \alpha \lambda_{t+1}, \qquad
+# \frac{\partial J}{\partial a_t} = -2 \rho a_t + \beta \lambda_{t+1}.
+# $$
+#
+# Write `plan_gradient(actions, s0, alpha, beta, rho)`: roll the model
+# forward from `s0` to get $s_0, \dots, s_H$, then run the recursion
+# backwards and return $\partial J / \partial a_t$ for $t = 0, \dots, H-1$
+# as a numpy array of shape `[H]`. (Check your answer against finite
+# differences of $J$ before you submit.)
+
+# %%
+def plan_gradient(actions, s0, alpha, beta, rho):
+    # BEGIN SOLUTION
+    a = np.asarray(actions, dtype=float)
+    H = len(a)
+    s = np.empty(H + 1)
+    s[0] = s0
+    for t in range(H):
+        s[t + 1] = alpha * s[t] + beta * a[t]
+    grad = np.empty(H)
+    lam_next = 0.0  # lambda_H: no reward is charged on the last state
+    for t in range(H - 1, -1, -1):
+        grad[t] = -2 * rho * a[t] + beta * lam_next
+        lam_next = -2 * s[t] + alpha * lam_next  # lambda_t, for step t - 1
+    return grad
+    # END SOLUTION
+
+
+# %%
+check("ch06_plan_gradient", globals())

@@ -574,6 +574,17 @@ def plan_with_model(transitions, n_states, n_actions, gamma):
         V = (R + gamma * P @ V).max(axis=1)
     return (R + gamma * P @ V).argmax(axis=1)
 """,
+    "ch06_plan_gradient": """
+import numpy as np
+def plan_gradient(actions, s0, alpha, beta, rho):
+    a = np.asarray(actions, dtype=float)
+    H, s = len(a), s0
+    grad = -2 * rho * a
+    for t in range(H - 1):           # only the NEXT state's reward: forgets that
+        s = alpha * s + beta * a[t]  # a_t also moves every state after it
+        grad[t] += -2 * beta * s
+    return grad
+""",
     "ch06_ps_predecessors": """
 def predecessor_priorities(Q, model, predecessors, s, gamma, theta):
     out = []

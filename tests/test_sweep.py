@@ -183,3 +183,25 @@ def test_killed_muzero_benchmark_recomputes_only_unfinished_seeds(ray_local, tmp
             in out.stdout)
     payload = json.loads((tmp_path / "results" / "ch07_muzero.json").read_text())
     assert len(payload["extra"]["final_search_path"]) == 3
+
+
+def test_in_process_mode_runs_the_same_jobs_without_ray(tmp_path, monkeypatch):
+    """MBRL_LESSONS_SWEEP_INPROCESS=1: the jobs run here, one after another,
+    with the same results, cache and failure report as on Ray."""
+    import mbrl_lessons.sweep as sweep
+
+    monkeypatch.setenv("MBRL_LESSONS_SWEEP_INPROCESS", "1")
+    monkeypatch.setattr(sweep, "ensure_ray", lambda *a, **k: pytest.fail("Ray used"))
+    variants = {"a": {"x": 2}, "b": {"x": 3}}
+    res = run_sweep(square_plus_seed, variants, seeds=[0, 1], name="t_inproc",
+                    cache_dir=tmp_path, progress=False)
+    assert res.computed == 4 and {r["pid"] for r in res.values()} == {os.getpid()}
+    for (v, s), r in res.items():
+        assert r == to_plain(square_plus_seed(variants[v], s))
+    again = run_sweep(square_plus_seed, variants, seeds=[0, 1], name="t_inproc",
+                      cache_dir=tmp_path, progress=False)
+    assert again.cached == 4 and dict(again) == dict(res)
+    flag = tmp_path / "ok"
+    with pytest.raises(SweepError, match="seed 1 is broken"):
+        run_sweep(fails_on_seed_one, {"v": {"ok_flag": str(flag)}}, seeds=[0, 1],
+                  name="t_inproc_fail", cache_dir=tmp_path, progress=False)

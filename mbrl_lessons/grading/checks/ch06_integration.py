@@ -148,6 +148,61 @@ def ps_threshold(ns):
                              f"queued; got {list(out)}")
 
 
+# ------------------------------------------------- gradient of a plan's return
+def _plan_return(actions, s0, alpha, beta, rho):
+    s, total = float(s0), 0.0
+    for a in actions:
+        total -= s * s + rho * a * a
+        s = alpha * s + beta * a
+    return total
+
+
+def _plan_gradient(ns, actions, s0, alpha, beta, rho):
+    fn = get_function(ns, "plan_gradient")
+    return as_array(fn(np.array(actions, dtype=float), s0, alpha, beta, rho),
+                    "plan_gradient", shape=(len(actions),))
+
+
+def grad_hand(ns):
+    # H = 2, s0 = 1, alpha = 1, beta = 1, rho = 0.5, a = (0.5, -1):
+    # s1 = 1.5, s2 = 0.5; lambda_2 = 0, lambda_1 = -3;
+    # dJ/da1 = -2 * 0.5 * (-1) + 0 = 1, dJ/da0 = -2 * 0.5 * 0.5 + (-3) = -3.5
+    got = _plan_gradient(ns, [0.5, -1.0], 1.0, 1.0, 1.0, 0.5)
+    if np.allclose(got, [-0.5, 1.0]):
+        raise AssertionError(
+            f"got {got.tolist()}, only the actions' own reward terms: a_0 also "
+            "moves s_1, whose reward -s_1^2 is in J (add beta * lambda_1)")
+    assert_close(got, [-3.5, 1.0], "the gradient of a 2-step plan, by hand",
+                 hint="dJ/da_t = -2 rho a_t + beta lambda_{t+1}; lambda_t = "
+                      "-2 s_t + alpha lambda_{t+1}; lambda_H = 0")
+
+
+def grad_memoryless(ns):
+    # alpha = 0: s_{t+1} = beta a_t only, so a_t reaches exactly one later
+    # reward, -s_{t+1}^2 (none for the last action): dJ/da_t = -2 rho a_t
+    # - 2 beta^2 a_t for t < H - 1
+    a = np.array([1.0, -2.0, 0.5])
+    got = _plan_gradient(ns, a, 3.0, 0.0, 2.0, 0.1)
+    want = -2 * 0.1 * a - 2 * 4.0 * a * np.array([1.0, 1.0, 0.0])
+    assert_close(got, want, "alpha = 0 (each action moves only the next state)",
+                 hint="the last action moves only s_H, which earns no reward")
+
+
+def grad_finite_differences(ns):
+    actions = np.random.default_rng(3).normal(size=6)
+    args = (0.7, 0.9, 0.5, 0.1)
+    got = _plan_gradient(ns, actions, *args)
+    want = np.empty(6)
+    for t in range(6):
+        e = np.zeros(6)
+        e[t] = 1e-6
+        want[t] = (_plan_return(actions + e, *args)
+                   - _plan_return(actions - e, *args)) / 2e-6
+    assert_close(got, want, "a 6-step plan's gradient against finite differences",
+                 atol=1e-5, hint="alpha multiplies lambda_{t+1} in lambda_t: a "
+                 "state affects every later state through the model")
+
+
 EXERCISES = [
     Exercise("ch06_dyna_planning", "The Dyna-Q planning loop", "ch06_integration",
              ("dyna_planning",),
@@ -173,4 +228,10 @@ EXERCISES = [
               Check("only priorities above theta are queued", 1, ps_threshold)),
              forbidden=("mbrl_lessons.dyna.prioritized.PrioritizedSweeping",
                         "mbrl_lessons.dyna.prioritized.priority")),
+    Exercise("ch06_plan_gradient", "The gradient of a plan's return",
+             "ch06_integration", ("plan_gradient",),
+             (Check("a 2-step plan, by hand", 2, grad_hand),
+              Check("a model without memory (alpha = 0)", 1, grad_memoryless),
+              Check("a 6-step plan against finite differences", 2,
+                    grad_finite_differences))),
 ]
