@@ -253,14 +253,15 @@ class PixelPendulumBatch:
         th = torch.atan2(self.states[:, 1], self.states[:, 0])
         return render_pendulum(th, self.size)
 
-    def reset(self, n: int | None = None, states: torch.Tensor | None = None
-              ) -> torch.Tensor:
-        """Fresh starts from Pendulum-v1's reset distribution, or the given
+    def reset(self, n: int | None = None, states: torch.Tensor | None = None,
+              max_angle: float = np.pi) -> torch.Tensor:
+        """Fresh starts from Pendulum-v1's reset distribution (angle uniform
+        in ``[-max_angle, max_angle]``, speed in ``[-1, 1]``), or the given
         ``states [n, 3]``."""
         if states is None:
             if n is None or n < 1:
                 raise ValueError(f"reset needs n >= 1 or states, got n={n!r}")
-            th = (2 * torch.rand(n, generator=self.gen) - 1) * np.pi
+            th = (2 * torch.rand(n, generator=self.gen) - 1) * max_angle
             thdot = 2 * torch.rand(n, generator=self.gen) - 1
             states = torch.stack([th.cos(), th.sin(), thdot], -1)
         if states.ndim != 2 or states.shape[1] != 3:
