@@ -112,3 +112,27 @@ def test_search_over_the_rules_wins_and_blocks():
     block = R.from_board("......\n......\n......\nX.....\nOOO.XX")  # X to move
     root = az.search(game, blank_net(R), block, cfg)
     assert az.best_action(root, two_player=True) == 3
+
+
+def test_alphazero_plays_refereed_games_inside_openspiel():
+    """A tiny AlphaZero run on 4x5 plays OpenSpiel's random bot and its MCTS
+    bot from both seats; OpenSpiel checks every move and our rules must agree
+    with its verdict (refereed_game raises otherwise)."""
+    pytest.importorskip("pyspiel")
+    from mbrl_lessons.analysis import games
+
+    rules = ConnectFourRules(4, 5, 4)
+    cfg = az.AlphaZeroConfig(n_games=4, n_simulations=8, games_per_update=2,
+                             updates=2, batch_size=16, eval_every=4, eval_games=1,
+                             hidden=16)
+    res = az.train(make("ConnectFour5x6-v0").unwrapped.game, cfg)  # an env's .game
+    assert res.game_lengths.min() >= 7  # four in a row needs 7 moves at least
+    run = az.train(rules.game(), cfg)
+    player = az.AlphaZeroPlayer(rules.game(), run.checkpoints[-1], cfg)
+    os_game = games.load_game(rules.openspiel_name())
+    rng = np.random.default_rng(0)
+    out = games.refereed_match(os_game, rules.game(), player, games.random_bot(rng), 2)
+    assert out.sum() == 4
+    out = games.refereed_match(os_game, rules.game(), player,
+                               games.mcts_bot(os_game, 8, seed=0), 1)
+    assert out.sum() == 2
