@@ -1,11 +1,13 @@
 """Chapter 7.3: MBPO against SAC alone on Pendulum-v1, and the rollout length k.
 
 MBPO (k = 5, G = 5 SAC updates per real step) for 3,000 real steps and plain
-SAC (G = 1, the same learner settings) for 5,000, three seeds each; then
-k = 1 and k = 20 for 1,500 steps on two seeds (k = 5 comes from the main runs,
-whose first 1,500 steps are the same computation).  The model's drift from
-the true pendulum along a rollout is measured for every final model.
-Writes results/ch07_mbpo.json.
+SAC (G = 1, the same learner settings) for 5,000, five seeds each; then
+k = 1 and k = 20 for 1,500 steps on the same five seeds (k = 5 comes from the
+main runs, whose first 1,500 steps are the same computation).  The model's
+drift from the true pendulum along a rollout is measured for every final
+model.  Every (variant, seed) is one job of an ``mbrl_lessons.sweep`` sweep
+(Ray; cached, resumable; ``MBRL_LESSONS_SEEDS`` raises the count); every
+comparison is paired by seed.  Writes results/ch07_mbpo.json.
 """
 
 import time
@@ -21,14 +23,16 @@ out_dir, fast = benchmark_cli(__doc__)
 import gymnasium as gym  # noqa: E402
 
 from mbrl_lessons.algorithms import mbpo, sac  # noqa: E402
+from mbrl_lessons.analysis.modern import rollout_error  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.envs.pendulum import pendulum_step  # noqa: E402
+from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
-torch.set_num_threads(1)
+N_SEEDS = n_seeds(full=5, fast=2)
 cfg = {
-    "seeds": budget(fast=1, full=3), "mbpo_steps": budget(fast=1000, full=3000),
+    "seeds": N_SEEDS, "mbpo_steps": budget(fast=1000, full=3000),
     "sac_steps": budget(fast=1500, full=5000), "updates_per_step": 5,
-    "main_k": 5, "ablation_ks": [1, 20], "ablation_seeds": budget(fast=1, full=2),
+    "main_k": 5, "ablation_ks": [1, 20], "ablation_seeds": N_SEEDS,
     "ablation_steps": budget(fast=500, full=1500), "eval_every": 500,
     "eval_episodes": 5, "sac_hidden": 64, "sac_lr": 3e-4, "real_ratio": 0.05,
     "model_train_every": 250, "error_horizon": 20, "error_starts": 500,
@@ -51,71 +55,83 @@ def drift(res: mbpo.MBPOResult, seed: int) -> list[float]:
     """Model-vs-truth distance after h = 1..H steps from real buffer states."""
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
     start = torch.as_tensor(res.real_buffer.sample(cfg["error_starts"], rng).obs)
-    err = mbpo.rollout_error(res.model, lambda o: res.agent.actor(o, gen)[0], start,
-                             cfg["error_horizon"], pendulum_step, gen)
+    err = rollout_error(res.model, lambda o: res.agent.actor(o, gen)[0], start,
+                        cfg["error_horizon"], pendulum_step, gen)
     return err.tolist()
 
 
+def mbpo_seed(c: mbpo.MBPOConfig, seed: int) -> dict:
+    """One MBPO run: its evaluation curve and its final model's drift."""
+    res = mbpo.train(gym.make("Pendulum-v1"), replace(c, seed=seed))
+    return {"steps": res.eval_steps, "returns": res.eval_returns,
+            "drift": drift(res, seed), "seconds": res.seconds}
+
+
+def sac_seed(c: sac.SACConfig, seed: int) -> dict:
+    """One run of SAC alone."""
+    res = sac.train(gym.make("Pendulum-v1"), replace(c, seed=seed))
+    return {"steps": res.eval_steps, "returns": res.eval_returns,
+            "seconds": res.seconds}
+
+
 t0 = time.time()
-env = gym.make("Pendulum-v1")
-curves: dict[str, dict] = {}
-errors: dict[str, list[list[float]]] = {}
-seconds: dict[str, float] = {}
-for name, k, steps, seeds in (
-        [("mbpo_k5", cfg["main_k"], cfg["mbpo_steps"], cfg["seeds"])]
-        + [(f"mbpo_k{k}", k, cfg["ablation_steps"], cfg["ablation_seeds"])
-           for k in cfg["ablation_ks"]]):
-    runs = []
-    for s in range(seeds):
-        res = mbpo.train(env, mbpo_cfg(k, steps, s), progress=True)
-        runs.append(res.eval_returns)
-        errors.setdefault(name, []).append(drift(res, s))
-        seconds[f"{name}_seed{s}"] = res.seconds
-        print(f"{name} seed {s}: {np.round(res.eval_returns).tolist()} "
-              f"({res.seconds:.0f} s)", flush=True)
-    curves[name] = {"steps": res.eval_steps, "returns": runs}
-runs = []
-for s in range(cfg["seeds"]):
-    res = sac.train(env, replace(learner, seed=s, total_steps=cfg["sac_steps"]),
-                    progress=True)
-    runs.append(res.eval_returns)
-    seconds[f"sac_seed{s}"] = res.seconds
-    print(f"sac seed {s}: {np.round(res.eval_returns).tolist()} ({res.seconds:.0f} s)",
-          flush=True)
-curves["sac"] = {"steps": res.eval_steps, "returns": runs}
+variants = {"mbpo_k5": mbpo_cfg(cfg["main_k"], cfg["mbpo_steps"], 0)}
+variants.update({f"mbpo_k{k}": mbpo_cfg(k, cfg["ablation_steps"], 0)
+                 for k in cfg["ablation_ks"]})
+mbpo_runs = run_sweep(mbpo_seed, variants, range(N_SEEDS), name="ch07_mbpo")
+sac_runs = run_sweep(sac_seed, {"sac": replace(learner, total_steps=cfg["sac_steps"])},
+                     range(N_SEEDS), name="ch07_mbpo_sac")
 total = time.time() - t0
+runs = {name: mbpo_runs.per_seed(name) for name in variants}
+runs["sac"] = sac_runs.per_seed("sac")
+curves = {name: {"steps": r[0]["steps"], "returns": [x["returns"] for x in r]}
+          for name, r in runs.items()}
+errors = {name: [x["drift"] for x in r] for name, r in runs.items() if name != "sac"}
+seconds = {f"{name}_seed{s}": x["seconds"] for name, r in runs.items()
+           for s, x in enumerate(r)}
 
 
-def at(name: str, step: int, seeds: int | None = None) -> float:
+def at(name: str, step: int) -> np.ndarray:
+    """Each seed's evaluation return at ``step``."""
     c = curves[name]
     i = c["steps"].index(step)
-    return float(np.mean([r[i] for r in c["returns"][:seeds]]))
+    return np.array([r[i] for r in c["returns"]])
 
 
-A, H = cfg["ablation_steps"], cfg["error_horizon"]
-mbpo_final = at("mbpo_k5", cfg["mbpo_steps"])
-sac_final = at("sac", cfg["sac_steps"])
-err5 = np.mean(errors["mbpo_k5"], axis=0)
+A, H, M = cfg["ablation_steps"], cfg["error_horizon"], cfg["mbpo_steps"]
+err = np.array(errors["mbpo_k5"])
 targets = [
-    Target("mbpo_return", f"MBPO (k=5, G=5) mean eval return at {cfg['mbpo_steps']} "
-           "real steps (task: >= -250 within 5,000)", mbpo_final, ">=", -250),
-    Target("sac_return", f"SAC alone (G=1) mean eval return at {cfg['sac_steps']} "
-           "real steps: below the bar MBPO must clear", sac_final, "<", -250),
-    Target("mbpo_minus_sac_same_steps", "MBPO minus SAC mean return at "
-           f"{cfg['mbpo_steps']} real steps (MBPO better)",
-           mbpo_final - at("sac", cfg["mbpo_steps"]), ">", 0),
-    Target("model_error_compounds", f"final k=5 models: drift after {H} model steps "
-           "over drift after 1 step (errors compound: > 1)", err5[-1] / err5[0], ">",
-           1.0),
-    Target("k5_vs_k20_return", f"mean return at {A} steps, k=5 minus k=20 (the "
-           "paper: very long rollouts hurt)",
-           at("mbpo_k5", A, cfg["ablation_seeds"]) - at("mbpo_k20", A), ">=", 0.0),
-    Target("k5_vs_k1_return", f"mean return at {A} steps, k=5 minus k=1 (a few "
-           "model steps add more than one)",
-           at("mbpo_k5", A, cfg["ablation_seeds"]) - at("mbpo_k1", A), ">=", 0.0),
+    Target.over_seeds(
+        "mbpo_return", f"MBPO (k=5, G=5) mean eval return at {M} real steps (task: "
+        ">= -250 within 5,000)", at("mbpo_k5", M), ">=", -250),
+    Target.over_seeds(
+        "sac_return", f"SAC alone (G=1) mean eval return at {cfg['sac_steps']} real "
+        "steps: below the bar MBPO must clear", at("sac", cfg["sac_steps"]), "<",
+        -250),
+    Target.over_seeds(
+        "mbpo_minus_sac_same_steps", f"MBPO minus SAC return at {M} real steps, "
+        "paired by seed (MBPO better)",
+        {"mbpo": at("mbpo_k5", M), "sac": at("sac", M)}, ">", 0,
+        statistic="mean_difference"),
+    Target.over_seeds(
+        "model_error_compounds", f"final k=5 models: drift after {H} model steps "
+        "over drift after 1 step (errors compound: > 1)",
+        {"after_h": err[:, -1], "after_1": err[:, 0]}, ">", 1.0,
+        statistic="ratio_of_means"),
+    Target.over_seeds(
+        "k5_vs_k20_return", f"return at {A} steps, k=5 minus k=20, paired by seed "
+        "(the paper: very long rollouts hurt)",
+        {"k5": at("mbpo_k5", A), "k20": at("mbpo_k20", A)}, ">=", 0.0,
+        statistic="mean_difference"),
+    Target.over_seeds(
+        "k5_vs_k1_return", f"return at {A} steps, k=5 minus k=1, paired by seed (a "
+        "few model steps add more than one)",
+        {"k5": at("mbpo_k5", A), "k1": at("mbpo_k1", A)}, ">=", 0.0,
+        statistic="mean_difference"),
 ]
 write_results("ch07_mbpo", config=cfg, targets=targets, seconds=total,
               results_dir=out_dir,
               extra={"curves": curves, "drift": errors, "run_seconds": seconds,
-                     "mbpo_final": mbpo_final, "sac_final": sac_final,
-                     "sac_at_mbpo_steps": at("sac", cfg["mbpo_steps"])})
+                     "mbpo_final": float(at("mbpo_k5", M).mean()),
+                     "sac_final": float(at("sac", cfg["sac_steps"]).mean()),
+                     "sac_at_mbpo_steps": float(at("sac", M).mean())})

@@ -176,32 +176,51 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # run below prints its own time per action).
 
 # %%
-from mbrl_lessons.algorithms.pets import (
+from mbrl_lessons.algorithms.pets import ParticleModelEnv, PETSConfig, train
+from mbrl_lessons.analysis.modern import fans_by_data
+from mbrl_lessons.models.ensemble import (
     EnsembleTrainConfig,
     GaussianEnsemble,
-    ParticleModelEnv,
-    PETSConfig,
-    fit_gaussian_ensemble,
-    train,
+    fit_ensemble,
+    gaussian_nll,
 )
-from mbrl_lessons.analysis.modern import fans_by_data
 from mbrl_lessons.planning import PlannerConfig
 
 # %% [markdown]
-# The ensemble holds each layer's weights for all members in one tensor of
-# shape $[E, \text{in}, \text{out}]$, so a single batched matrix product
-# (`torch.baddbmm`) runs every member at once. The output is split into the
-# mean and the soft-bounded log-variance:
+# The package has one ensemble class, used by PETS here, by MBPO in §7.3 and
+# by chapters 5 and 8. It holds each layer's weights for all members in one
+# tensor of shape $[E, \text{in}, \text{out}]$, so a single batched matrix
+# product (`torch.baddbmm`) runs every member at once. The output is split
+# into the mean and the raw log-variance $v$, which the two softplus lines
+# squash between the member's learned bounds $\ell_{\min}, \ell_{\max}$,
+# exactly the formula above:
 
 # %%
-show_source(GaussianEnsemble.forward_normalised)
+show_source(GaussianEnsemble.forward)
 
 # %% [markdown]
-# Training draws one bootstrap resample per member and then, at every step,
-# a minibatch from each member's own resample:
+# The loss is the $\beta$-NLL summed over members plus the penalty on the
+# bounds. `gaussian_nll` computes $(\Delta - \mu)^2 / \sigma^2 + \log
+# \sigma^2$ per element, averages it over rows and dimensions, and returns
+# both the plain NLL and the $\beta$-weighted objective, whose weight is
+# detached so that no gradient flows through it:
 
 # %%
-show_source(fit_gaussian_ensemble)
+show_source(GaussianEnsemble.loss)
+show_source(gaussian_nll)
+
+# %% [markdown]
+# Training follows the PETS and MBPO papers and mbrl-lib. A tenth of the
+# transitions is held out. Every member draws its own bootstrap resample of
+# the rest and, at every step, a minibatch from it. Every 50 steps each
+# member's NLL on the held-out rows is measured; a member keeps the weights
+# of its best check, and training stops early once no member has improved
+# by 1 % for five checks in a row. The members with the lowest held-out
+# score are the *elites* (MBPO draws its rollouts from them; PETS uses all
+# five):
+
+# %%
+show_source(fit_ensemble)
 
 # %% [markdown]
 # The particle rollout is the heart of PETS. For TS-$\infty$, each

@@ -88,6 +88,7 @@ from dataclasses import replace
 import gymnasium as gym
 
 from mbrl_lessons.algorithms import mbpo, sac
+from mbrl_lessons.analysis.modern import rollout_error
 from mbrl_lessons.envs.pendulum import pendulum_step
 
 torch.set_num_threads(1)
@@ -222,12 +223,14 @@ show_source(sac.SACAgent.update)
 # :label: alg-mbpo
 # 1. Act randomly for the first 250 real steps; store every transition in the
 #    real buffer $\mathcal D_{\text{env}}$.
-# 2. Every 250 real steps, refit the ensemble of $E = 5$ Gaussian networks to
-#    all of $\mathcal D_{\text{env}}$ (inputs $(s, a)$, targets $(s' - s, r)$).
+# 2. Every 250 real steps, refit the ensemble of $E = 7$ Gaussian networks to
+#    all of $\mathcal D_{\text{env}}$ (inputs $(s, a)$, targets $(s' - s, r)$),
+#    each member keeping its best weights on a held-out tenth of the data;
+#    the 5 members with the best held-out score are the elites.
 # 3. At every real step, act with the current policy and store the result.
 # 4. Every 10 real steps, draw 400 states from $\mathcal D_{\text{env}}$ and
 #    roll the policy $k$ steps in the model from each, choosing a random
-#    ensemble member for every transition; store the results in the model
+#    elite member for every transition; store the results in the model
 #    buffer $\mathcal D_{\text{model}}$ (which keeps the last 1,000 real
 #    steps' worth).
 # 5. At every real step, take $G$ SAC updates, each on a batch with 5 % real
@@ -238,9 +241,11 @@ show_source(sac.SACAgent.update)
 # although the package's `pendulum_reward` (the known reward, chapter 4)
 # could be passed in instead (`mbpo.train(..., reward_fn=pendulum_reward)`).
 # Drawing a random member at every step keeps the members' individual biases
-# from lining up into one consistent, confidently wrong trajectory. The
-# ensemble is a single module whose $E$ members are evaluated together with
-# batched matrix products, which makes it cheap enough to refit often.
+# from lining up into one consistent, confidently wrong trajectory; drawing
+# it from the elites leaves out the two members that fit the held-out data
+# worst. The ensemble is the one class PETS uses ({doc}`§7.2
+# <ch07_2_pets>`): a single module whose $E$ members are evaluated together
+# with batched matrix products, which makes it cheap enough to refit often.
 
 # %%
 show_source(mbpo.branched_rollout)
@@ -432,12 +437,12 @@ else:
 # step.
 
 # %%
-show_source(mbpo.rollout_error)
+show_source(rollout_error)
 
 # %%
 gen = torch.Generator().manual_seed(0)
 starts = torch.as_tensor(mbpo_run.real_buffer.sample(500, np.random.default_rng(0)).obs)
-drift = mbpo.rollout_error(mbpo_run.model, lambda o: mbpo_run.agent.actor(o, gen)[0],
+drift = rollout_error(mbpo_run.model, lambda o: mbpo_run.agent.actor(o, gen)[0],
                            starts, 20, pendulum_step, gen).numpy()
 print("model-vs-truth distance after 1, 5, 10, 20 steps:",
       ", ".join(f"{d:.4f}" for d in drift[[0, 4, 9, 19]]))

@@ -7,16 +7,18 @@ import pytest
 import torch
 
 from mbrl_lessons.algorithms.pets import (
-    EnsembleTrainConfig,
-    GaussianEnsemble,
     ParticleModelEnv,
     PETSConfig,
     assign_members,
-    fit_gaussian_ensemble,
     train,
 )
 from mbrl_lessons.analysis.modern import fans_by_data
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 from mbrl_lessons.planning import PlannerConfig
 
 E = 5
@@ -83,9 +85,9 @@ def test_bad_inputs_are_refused():
         ParticleModelEnv(model, pendulum_reward).rollout(torch.zeros(3),
                                                          torch.zeros(4, 1))
     with pytest.raises(ValueError, match="x must be"):
-        model.forward_normalised(torch.zeros(3, 2, 4))
+        model(torch.zeros(3, 2, 4))
     with pytest.raises(ValueError, match="maps 4 -> 3"):
-        fit_gaussian_ensemble(model, np.zeros((10, 2)), np.zeros((10, 3)))
+        fit_ensemble(model, np.zeros((10, 2)), np.zeros((10, 3)))
     with pytest.raises(ValueError, match="propagation"):
         PETSConfig(propagation="ts2")
 
@@ -95,7 +97,8 @@ def test_ensemble_disagrees_far_from_data_on_a_linear_system():
     x = rng.uniform(-1, 1, size=(300, 1))
     y = 2 * x - 1 + 0.05 * rng.normal(size=x.shape)
     model = GaussianEnsemble(1, 1, E, hidden=32, seed=0)
-    losses = fit_gaussian_ensemble(model, x, y, EnsembleTrainConfig(steps=600), seed=0)
+    fit = fit_ensemble(model, x, y, EnsembleTrainConfig(steps=600), seed=0)
+    losses = fit.train_loss
     assert losses[-1] < losses[0]
     with torch.no_grad():
         mean, var = model.predict(torch.tensor([[[0.0], [4.0]]]).expand(E, 2, 1))

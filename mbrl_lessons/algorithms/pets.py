@@ -2,13 +2,14 @@
 
 Chua et al. 2018 {chua2018pets} combine three pieces, each small here:
 
-1. :class:`GaussianEnsemble` — ``E`` Gaussian MLPs held as batched weights
-   ``[E, in, out]`` so one ``bmm`` runs every member.  Each predicts the mean
-   and a soft-bounded log-variance of the *normalised* state change; the
-   bounds are learned and pushed together by a small penalty (the paper's
-   appendix A.1).  :func:`fit_gaussian_ensemble` trains every member on its
-   own bootstrap resample (epistemic spread) with the Gaussian NLL (aleatoric
-   spread).
+1. :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble` — ``E`` Gaussian
+   MLPs held as batched weights ``[E, in, out]`` so one ``bmm`` runs every
+   member.  Each predicts the mean and a soft-bounded log-variance of the
+   *normalised* state change; the bounds are learned and pushed together by a
+   small penalty (the paper's appendix A.1).
+   :func:`~mbrl_lessons.models.ensemble.fit_ensemble` trains every member on
+   its own bootstrap resample (epistemic spread) with the Gaussian NLL
+   (aleatoric spread), keeping each member's best weights on held-out data.
 2. :class:`ParticleModelEnv` — propagates ``P`` particles per candidate action
    sequence.  ``"ts_inf"``: each particle keeps one member for the whole
    horizon; ``"ts1"``: the member is redrawn every step; ``"mean"``: no
@@ -21,7 +22,6 @@ Chua et al. 2018 {chua2018pets} combine three pieces, each small here:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -29,135 +29,19 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
-from torch import nn
 
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.rewards import RewardFn, TerminationFn, resolve_task
-from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig, run_episode
 
 PROPAGATIONS = ("ts_inf", "ts1", "mean")
-
-
-class GaussianEnsemble(nn.Module):
-    """``E`` Gaussian MLPs with batched weights; SiLU (swish) hidden layers.
-
-    Inputs and targets are normalised with statistics set by
-    :meth:`set_normalisation`; :meth:`predict` returns raw-unit moments.
-    """
-
-    def __init__(self, in_dim: int, out_dim: int, ensemble_size: int = 5,
-                 hidden: int = 64, layers: int = 2, seed: int = 0) -> None:
-        super().__init__()
-        if min(in_dim, out_dim, ensemble_size, hidden, layers) < 1:
-            raise ValueError("in_dim, out_dim, ensemble_size, hidden and layers must "
-                             f"be >= 1, got {in_dim}, {out_dim}, {ensemble_size}, "
-                             f"{hidden}, {layers}")
-        self.in_dim, self.out_dim, self.ensemble_size = in_dim, out_dim, ensemble_size
-        gen = torch_generator(seed)
-        dims = [in_dim] + [hidden] * layers + [2 * out_dim]
-        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
-        for a, b in zip(dims[:-1], dims[1:], strict=True):
-            bound = 1 / math.sqrt(a)  # nn.Linear's default scale, one draw per member
-            self.weights.append(nn.Parameter(
-                (torch.rand(ensemble_size, a, b, generator=gen) * 2 - 1) * bound))
-            self.biases.append(nn.Parameter(torch.zeros(ensemble_size, 1, b)))
-        # learned soft bounds of the log-variance (normalised units), as in PETS
-        self.max_logvar = nn.Parameter(torch.full((out_dim,), 0.5))
-        self.min_logvar = nn.Parameter(torch.full((out_dim,), -10.0))
-        for name, dim in (("in_mean", in_dim), ("out_mean", out_dim)):
-            self.register_buffer(name, torch.zeros(dim))
-        for name, dim in (("in_std", in_dim), ("out_std", out_dim)):
-            self.register_buffer(name, torch.ones(dim))
-
-    def set_normalisation(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """Store mean/std of inputs ``x [N, in]`` and targets ``y [N, out]``."""
-        self.in_mean.copy_(x.mean(0))
-        self.in_std.copy_(x.std(0).clamp_min(1e-6))
-        self.out_mean.copy_(y.mean(0))
-        self.out_std.copy_(y.std(0).clamp_min(1e-6))
-
-    def forward_normalised(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x [E, B, in]`` (normalised) -> ``mean, logvar [E, B, out]``."""
-        if x.ndim != 3 or x.shape[0] != self.ensemble_size or x.shape[2] != self.in_dim:
-            raise ValueError(f"x must be [{self.ensemble_size}, B, {self.in_dim}], got "
-                             f"{tuple(x.shape)}")
-        return batched_gaussian_forward(x, self.weights, self.biases, self.out_dim,
-                                        self.min_logvar, self.max_logvar)
-
-    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw inputs ``x [E, B, in]`` -> each member's ``mean, var [E, B, out]``."""
-        mean, logvar = self.forward_normalised((x - self.in_mean) / self.in_std)
-        return mean * self.out_std + self.out_mean, logvar.exp() * self.out_std ** 2
-
-
-@dataclass(frozen=True)
-class EnsembleTrainConfig:
-    """Minibatch training of a :class:`GaussianEnsemble`."""
-
-    steps: int = 400
-    """Gradient steps per fit (every member takes one per step)."""
-    batch_size: int = 64
-    """Rows per member per step."""
-    lr: float = 1e-3
-    """Adam learning rate."""
-    weight_decay: float = 1e-5
-    """L2 penalty on all parameters."""
-    bound_weight: float = 0.01
-    """Weight of ``sum(max_logvar) - sum(min_logvar)``, which keeps the learned
-    log-variance bounds tight."""
-    bootstrap: bool = True
-    """Each member draws its own ``N`` rows with replacement."""
-    beta: float = 0.5
-    """beta-NLL (Seitzer et al. 2022): each element's NLL is weighted by its
-    predicted variance to the power ``beta``, with no gradient through the
-    weight.  0 is the plain NLL, which on a noise-free system can explain its
-    own mean error away as variance and stop fitting the mean."""
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.beta <= 1.0:
-            raise ValueError(f"beta must be in [0, 1], got {self.beta}")
-
-
-def fit_gaussian_ensemble(model: GaussianEnsemble, x, y,
-                          cfg: EnsembleTrainConfig = EnsembleTrainConfig(),
-                          seed: int = 0, normalise: bool = True) -> list[float]:
-    """Train ``model`` on ``x [N, in], y [N, out]`` by the (beta-weighted)
-    Gaussian NLL in normalised units, summed over members; returns the plain
-    NLL of every step.
-
-    ``normalise`` refits the input/output statistics first (keep them fixed
-    when continuing training on the same data)."""
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.float32)
-    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y):
-        raise ValueError(f"x and y must be [N, in] and [N, out] with the same N, got "
-                         f"{tuple(x.shape)} and {tuple(y.shape)}")
-    if x.shape[1] != model.in_dim or y.shape[1] != model.out_dim:
-        raise ValueError(f"model maps {model.in_dim} -> {model.out_dim} dims, data "
-                         f"has {x.shape[1]} -> {y.shape[1]}")
-    if normalise:
-        model.set_normalisation(x, y)
-    xn, yn = (x - model.in_mean) / model.in_std, (y - model.out_mean) / model.out_std
-    gen, E, N = torch_generator(seed), model.ensemble_size, len(x)
-    rows = (torch.randint(N, (E, N), generator=gen) if cfg.bootstrap
-            else torch.arange(N).expand(E, N))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    losses = []
-    for _ in range(cfg.steps):
-        pick = torch.randint(N, (E, min(cfg.batch_size, N)), generator=gen)
-        idx = torch.gather(rows, 1, pick)  # [E, B]: each member from its resample
-        mean, logvar = model.forward_normalised(xn[idx])
-        objective, nll = gaussian_nll(mean, logvar, yn[idx], cfg.beta)
-        loss = objective + cfg.bound_weight * (model.max_logvar.sum()
-                                               - model.min_logvar.sum())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(nll.item())
-    return losses
 
 
 def assign_members(n: int, n_particles: int, ensemble_size: int,
@@ -299,6 +183,9 @@ class PETSConfig:
     """Width of each member's hidden layers."""
     layers: int = 2
     """Hidden layers per member."""
+    probabilistic: bool = True
+    """Gaussian members ("PE"); False: mean-only members trained by squared
+    error, a deterministic ensemble ("DE", or "D" with ``ensemble_size=1``)."""
     n_particles: int = 5
     """Particles P per candidate (a multiple of E for ts_inf / ts1)."""
     propagation: str = "ts_inf"
@@ -336,7 +223,7 @@ def make_ensemble(obs_dim: int, act_dim: int, cfg: PETSConfig,
                   seed: int = 0) -> GaussianEnsemble:
     """A fresh ensemble of the size ``cfg`` asks for."""
     return GaussianEnsemble(obs_dim + act_dim, obs_dim, cfg.ensemble_size, cfg.hidden,
-                            cfg.layers, seed=seed)
+                            cfg.layers, probabilistic=cfg.probabilistic, seed=seed)
 
 
 def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
@@ -357,16 +244,23 @@ def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
         raise TypeError(f"PETS needs a Box action space, got {env.action_space}")
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     low, high = env.action_space.low, env.action_space.high
+    # 1. one episode of uniformly random actions seeds the data set
     ret, obs, acts = run_episode(env, lambda o: rng.uniform(low, high), seed * 1000)
     steps = [(obs[:-1], acts, obs[1:])]
     returns, times = [ret], []
     model = make_ensemble(obs_dim, act_dim, cfg, seed)
     for ep in tqdm(range(1, cfg.n_episodes), desc=f"PETS {cfg.propagation}",
                    disable=not progress, leave=False):
+        # 2. refit the ensemble on ALL data so far (by default warm-started:
+        # the previous weights already fit the older data, so the step budget
+        # goes to the new episode)
         if not cfg.warm_start:
             model = make_ensemble(obs_dim, act_dim, cfg, seed + ep)
         data = [np.concatenate(part) for part in zip(*steps, strict=True)]
-        fit_gaussian_ensemble(model, *dynamics_data(*data), cfg.train, seed=seed + ep)
+        fit_ensemble(model, *dynamics_data(*data), cfg.train, seed=seed + ep)
+        # 3. plan at every real step: CEM over action sequences, each scored
+        # by the mean return of its particles through the ensemble; execute
+        # only the first action (MPC)
         particles = ParticleModelEnv(model, reward_fn, cfg.n_particles,
                                      cfg.propagation, seed=seed * 1000 + ep,
                                      termination_fn=termination_fn)
@@ -378,6 +272,7 @@ def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
             times.append(time.perf_counter() - t0)
             return a
 
+        # 4. the episode's transitions join the data set
         ret, obs, acts = run_episode(env, act, seed * 1000 + ep)
         steps.append((obs[:-1], acts, obs[1:]))
         returns.append(ret)

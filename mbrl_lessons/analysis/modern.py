@@ -3,26 +3,32 @@ out of the algorithm modules so each of those reads as the algorithm alone).
 
 - :func:`particle_fan` / :func:`fans_by_data`: how PETS's particles spread
   along a fixed action sequence, and how the spread shrinks with data (§7.2).
+- :func:`rollout_error`: how far MBPO's branched rollouts drift from the true
+  dynamics, step by step (§7.3).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from mbrl_lessons.algorithms.mbpo import branched_rollout
 from mbrl_lessons.algorithms.pets import (
-    EnsembleTrainConfig,
-    GaussianEnsemble,
     ParticleModelEnv,
     PETSConfig,
     PETSResult,
     dynamics_data,
-    fit_gaussian_ensemble,
     make_ensemble,
 )
 from mbrl_lessons.envs.pendulum import pendulum_reward
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 
 
 @torch.no_grad()
@@ -69,8 +75,8 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
     for k in episodes:
         n = k * episode_len
         model = make_ensemble(obs.shape[1], act.shape[1], cfg, seed + k)
-        fit_gaussian_ensemble(model, *dynamics_data(obs[:n], act[:n], next_obs[:n]),
-                              train_cfg, seed=seed + k)
+        fit_ensemble(model, *dynamics_data(obs[:n], act[:n], next_obs[:n]),
+                     train_cfg, seed=seed + k)
         angles.append(particle_fan(model, obs[start], seq, n_particles, "ts_inf",
                                    seed=seed))
         with torch.no_grad():
@@ -80,3 +86,19 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
     final = np.unwrap(angles, axis=-1)[..., -1]
     return Fans(list(episodes), angles, np.arctan2(true[:, 1], true[:, 0]),
                 final.std(-1), np.array(disagreement))
+
+
+@torch.no_grad()
+def rollout_error(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+                  torch.Tensor], start_obs: torch.Tensor, k: int,
+                  true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                  gen: torch.Generator) -> torch.Tensor:
+    """How far an MBPO branched rollout drifts from the truth: ``[k]`` mean
+    Euclidean distance between the model's state after ``h`` steps and the true
+    state reached by replaying the same actions with ``true_step(obs, act)``."""
+    roll = branched_rollout(model, policy, start_obs, k, gen)
+    obs, errors = start_obs.float(), []
+    for h in range(k):
+        obs = true_step(obs, roll.act[h])
+        errors.append((roll.next_obs[h] - obs).norm(dim=-1).mean())
+    return torch.stack(errors)
