@@ -23,7 +23,7 @@ out_dir, fast = benchmark_cli(__doc__)
 import gymnasium as gym  # noqa: E402
 
 from mbrl_lessons.algorithms import mbpo, sac  # noqa: E402
-from mbrl_lessons.analysis.modern import rollout_error  # noqa: E402
+from mbrl_lessons.analysis.modern import branch_drift  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.envs.pendulum import pendulum_step  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
@@ -55,7 +55,7 @@ def drift(res: mbpo.MBPOResult, seed: int) -> list[float]:
     """Model-vs-truth distance after h = 1..H steps from real buffer states."""
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
     start = torch.as_tensor(res.real_buffer.sample(cfg["error_starts"], rng).obs)
-    err = rollout_error(res.model, lambda o: res.agent.actor(o, gen)[0], start,
+    err = branch_drift(res.model, lambda o: res.agent.actor(o, gen)[0], start,
                         cfg["error_horizon"], pendulum_step, gen)
     return err.tolist()
 

@@ -202,7 +202,7 @@ plt.show()
 #
 # ```{exercise}
 # :label: ex-ch05-ensemble
-# In §5.3, train the ensemble without bootstrapping (`fit_ensemble(...,
+# In §5.3, train the ensemble without bootstrapping (`fit_members(...,
 # bootstrap=False)`), so that members differ only in their initial weights.
 # Does the epistemic curve change in the gap? Then use a single member with
 # five times the data: what can it no longer tell you?

@@ -88,7 +88,7 @@ from dataclasses import replace
 import gymnasium as gym
 
 from mbrl_lessons.algorithms import mbpo, sac
-from mbrl_lessons.analysis.modern import rollout_error
+from mbrl_lessons.analysis.modern import branch_drift
 from mbrl_lessons.envs.pendulum import pendulum_step
 
 torch.set_num_threads(1)
@@ -437,12 +437,12 @@ else:
 # step.
 
 # %%
-show_source(rollout_error)
+show_source(branch_drift)
 
 # %%
 gen = torch.Generator().manual_seed(0)
 starts = torch.as_tensor(mbpo_run.real_buffer.sample(500, np.random.default_rng(0)).obs)
-drift = rollout_error(mbpo_run.model, lambda o: mbpo_run.agent.actor(o, gen)[0],
+drift = branch_drift(mbpo_run.model, lambda o: mbpo_run.agent.actor(o, gen)[0],
                            starts, 20, pendulum_step, gen).numpy()
 print("model-vs-truth distance after 1, 5, 10, 20 steps:",
       ", ".join(f"{d:.4f}" for d in drift[[0, 4, 9, 19]]))
@@ -570,7 +570,7 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # ensemble keeps its random initial weights) and, separately, with a trained
 # model but the known reward `reward_fn=pendulum_reward`. Before running,
 # predict the effect of each on the learning curve. Then compute
-# `rollout_error` for the untrained model and use the bound above to explain
+# `branch_drift` for the untrained model and use the bound above to explain
 # why $k = 1$ still does less damage than $k = 20$ with a useless model.
 # ```
 #

@@ -87,33 +87,34 @@ def side_by_side():
     wm = load_results("ch07_world_models")
     rows = [("random torques", "–", "nothing", 0,
              None if wm is None else float(np.mean(wm["extra"]["random_return"])),
-             "ch07_world_models")]
+             "ch07_world_models", "")]
     for agent, chapter, actor, name, target, steps in PENDULUM_ROWS:
         payload = load_results(name)
         t = None if payload is None else next(
             (t for t in payload["targets"] if t["id"] == target), None)
         if t is None:
-            rows.append((agent, chapter, actor, None, None, name))
+            rows.append((agent, chapter, actor, None, None, name, ""))
             continue
+        ci = f" [{t['ci'][0]:.0f}, {t['ci'][1]:.0f}]" if t.get("ci") else ""
         rows.append((agent, chapter, actor, steps(payload["config"]),
-                     float(t["measured"]), name))
+                     float(t["measured"]), name, ci))
     return rows
 
 
 rows = side_by_side()
-lines = ["| agent | chapter | what acts | real steps | return | from |",
-         "|---|---|---|---|---|---|"]
-for agent, chapter, actor, steps, ret, name in rows:
+lines = ["| agent | chapter | what acts | real steps | return [95% interval over "
+         "seeds, where measured] | from |", "|---|---|---|---|---|---|"]
+for agent, chapter, actor, steps, ret, name, ci in rows:
     if ret is None:
         lines.append(f"| {agent} | {chapter} | {actor} | – | not yet run | `{name}` |")
     else:
-        lines.append(f"| {agent} | {chapter} | {actor} | {steps:,} | {ret:.0f} | "
+        lines.append(f"| {agent} | {chapter} | {actor} | {steps:,} | {ret:.0f}{ci} | "
                      f"`{name}` |")
 display(Markdown("\n".join(lines)))
 
 measured = [r for r in rows if r[4] is not None]
 fig, ax = plt.subplots(figsize=(8, 4))
-for i, (agent, chapter, actor, steps, ret, name) in enumerate(measured):
+for i, (agent, chapter, actor, steps, ret, name, _) in enumerate(measured):
     ax.scatter(max(steps, 1), ret, s=60, zorder=3)
     ax.annotate(agent, (max(steps, 1), ret), textcoords="offset points",
                 xytext=(6, 4 if i % 2 else -10), fontsize=8)

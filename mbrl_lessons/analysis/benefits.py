@@ -50,7 +50,7 @@ from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, TrueModel, f
 from mbrl_lessons.models.probabilistic import (
     GaussianMLP,
     RegressionConfig,
-    fit_ensemble,
+    fit_members,
 )
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig
 
@@ -346,7 +346,7 @@ class EnsembleDynamics:
         self.d_mean, self.d_std = d.mean(0), d.std(0) + 1e-6
         self.members = [GaussianMLP(x.shape[1], d.shape[1], hidden=hidden,
                                     seed=seed * 100 + i) for i in range(n_members)]
-        fit_ensemble(self.members, (x - self.x_mean) / self.x_std,
+        fit_members(self.members, (x - self.x_mean) / self.x_std,
                      (d - self.d_mean) / self.d_std,
                      RegressionConfig(epochs=epochs), seed=seed)
         for m in self.members:

@@ -24,7 +24,7 @@ from mbrl_lessons.models.probabilistic import (
     PointMLP,
     RegressionConfig,
     ensemble_predict,
-    fit_ensemble,
+    fit_members,
     fit_regression,
 )
 
@@ -184,7 +184,7 @@ def fit_gaussian_ensemble(x, y, n_members: int = 5, epochs: int = 300,
     weights."""
     members = [GaussianMLP(x.shape[1], y.shape[1], hidden=hidden,
                            seed=seed * 100 + i) for i in range(n_members)]
-    fit_ensemble(members, x, y, RegressionConfig(epochs=epochs), seed=seed)
+    fit_members(members, x, y, RegressionConfig(epochs=epochs), seed=seed)
     return members
 
 

@@ -3,7 +3,7 @@ out of the algorithm modules so each of those reads as the algorithm alone).
 
 - :func:`particle_fan` / :func:`fans_by_data`: how PETS's particles spread
   along a fixed action sequence, and how the spread shrinks with data (§7.2).
-- :func:`rollout_error`: how far MBPO's branched rollouts drift from the true
+- :func:`branch_drift`: how far MBPO's branched rollouts drift from the true
   dynamics, step by step (§7.3).
 """
 
@@ -89,7 +89,7 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
 
 
 @torch.no_grad()
-def rollout_error(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+def branch_drift(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
                   torch.Tensor], start_obs: torch.Tensor, k: int,
                   true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   gen: torch.Generator) -> torch.Tensor:

@@ -1,4 +1,6 @@
-"""Probabilistic regression models and ensembles (chapter 5; PETS and MBPO in 7).
+"""Probabilistic regression models and ensembles of them, one network at a time
+(chapter 5; the batched ensemble of chapter 7 is
+:class:`mbrl_lessons.models.ensemble.GaussianEnsemble`).
 
 A transition model is a conditional distribution ``p(y | x)`` with
 ``x = (s, a)`` and ``y = s'`` (or the change ``s' - s``).  Three ways to learn
@@ -164,7 +166,7 @@ def fit_regression(model: nn.Module, x, y, cfg: RegressionConfig = RegressionCon
     return history
 
 
-def fit_ensemble(members: list[nn.Module], x, y,
+def fit_members(members: list[nn.Module], x, y,
                  cfg: RegressionConfig = RegressionConfig(), seed: int = 0,
                  bootstrap: bool = True, progress: bool = False) -> None:
     """Train each member on its own bootstrap resample (``N`` rows drawn with
