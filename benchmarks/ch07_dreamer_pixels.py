@@ -12,6 +12,7 @@ recomputed.  ``MBRL_LESSONS_SEEDS`` raises the seed count.  Writes
 results/ch07_dreamer_pixels.json.
 """
 
+import os
 import time
 from dataclasses import replace
 
@@ -28,7 +29,6 @@ out_dir, fast = benchmark_cli(__doc__)
 
 from mbrl_lessons.algorithms.dreamer_pixels import (  # noqa: E402
     DreamerPixelsConfig,
-    RSSMConfig,
     train,
 )
 from mbrl_lessons.core.budget import budget  # noqa: E402
@@ -38,11 +38,19 @@ THRESHOLD = -300.0  # the return the pixel agent should reach (Pendulum's scale)
 N_SEEDS = n_seeds(full=5, fast=2)
 CFG = DreamerPixelsConfig(n_episodes=budget(fast=4, full=40),
                           n_seed_episodes=budget(fast=2, full=5),
-                          updates_per_episode=budget(fast=10, full=50),
+                          updates_per_episode=budget(fast=10, full=60),
                           n_eval=budget(fast=1, full=5))
 VARIANTS = {"pixels": CFG,
-            "pixels_no_deter": replace(CFG, rssm=RSSMConfig(deterministic_path=False))}
-LAST = 5  # the last collected episodes averaged for the end-of-run return
+            "pixels_no_deter": replace(CFG, rssm=replace(CFG.rssm,
+                                                         deterministic_path=False))}
+# CH07_DREAMER_PIXELS_ONLY=<variant> runs (and caches) that variant's seeds only
+# and writes no results: two such runs in two CPU slots fill the sweep's cache
+# in parallel, and a plain run afterwards reads every job from it.
+ONLY = os.environ.get("CH07_DREAMER_PIXELS_ONLY")
+if ONLY is not None and ONLY not in VARIANTS:
+    raise SystemExit(f"CH07_DREAMER_PIXELS_ONLY must be one of {list(VARIANTS)}, "
+                     f"got {ONLY!r}")
+LAST = budget(fast=2, full=5)  # last collected episodes averaged at the end
 
 
 def dreamer_seed(cfg: DreamerPixelsConfig, seed: int) -> dict:
@@ -61,6 +69,10 @@ def dreamer_seed(cfg: DreamerPixelsConfig, seed: int) -> dict:
 
 
 t0 = time.time()
+if ONLY is not None:
+    run_sweep(dreamer_seed, {ONLY: VARIANTS[ONLY]}, range(N_SEEDS),
+              name="ch07_dreamer_pixels")
+    raise SystemExit(0)
 sweep = run_sweep(dreamer_seed, VARIANTS, range(N_SEEDS), name="ch07_dreamer_pixels")
 seconds = time.time() - t0
 runs = {k: sweep.per_seed(k) for k in VARIANTS}

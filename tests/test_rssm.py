@@ -16,6 +16,7 @@ from mbrl_lessons.algorithms.dreamer_pixels import (
     PixelPendulum,
     RSSMConfig,
     behaviour_losses,
+    dream_frames,
     imagine,
     lambda_returns,
     run_pixel_episode,
@@ -263,3 +264,12 @@ def test_train_smoke_and_determinism():
     abl = train("Pendulum-v1", replace(TINY, rssm=replace(TINY.rssm,
                                                           deterministic_path=False)))
     assert abl.model.feat_dim == 4 and np.isfinite(abl.final_return)
+
+
+def test_dream_frames_shapes_and_errors():
+    m = _model()
+    frames, acts = torch.rand(12, 16, 16), torch.randn(12, 1)
+    recon, dreamed = dream_frames(m, frames, acts, 5, torch_generator(0))
+    assert recon.shape == (5, 16, 16) and dreamed.shape == (7, 16, 16)
+    with pytest.raises(ValueError, match="context"):
+        dream_frames(m, frames, acts, 12)
