@@ -237,7 +237,7 @@ class RSSM(nn.Module):
 
 class WorldModelLoss(NamedTuple):
     total: torch.Tensor
-    image: torch.Tensor   # -log p(o | s) per frame (unit variance, summed pixels)
+    image: torch.Tensor   # -log p(o | s) per frame (summed pixels, no constant)
     reward: torch.Tensor  # -log p(r | s) per step (unit variance)
     cont: torch.Tensor    # binary cross-entropy of the continuation flag
     kl: torch.Tensor      # mean KL(q || p) per step (before the free-nats clamp)
@@ -247,19 +247,24 @@ class WorldModelLoss(NamedTuple):
 def world_model_loss(model: RSSM, frames: torch.Tensor, actions: torch.Tensor,
                      rewards: torch.Tensor, conts: torch.Tensor,
                      gen: torch.Generator | None = None, kl_scale: float = 1.0,
-                     balance: float = 0.8, free_nats: float = 1.0
-                     ) -> WorldModelLoss:
+                     balance: float = 0.8, free_nats: float = 1.0,
+                     frame_std: float = 1.0) -> WorldModelLoss:
     """The RSSM's negative ELBO on a batch of sequences (per step):
 
     ``E_q[-ln p(o_t|s_t) - ln p(r_t|s_t) - ln p(c_t|s_t)] + β KL_bal(q || p)``.
 
     ``rewards[:, t]`` and ``conts[:, t]`` belong to the step that led to frame
-    ``t`` (so entry 0, before the first frame, is ignored); Gaussian
-    log-likelihoods drop their constant ``½ ln 2π`` terms.
+    ``t`` (so entry 0, before the first frame, is ignored).  The frame's
+    likelihood is a Gaussian with std ``frame_std`` per pixel, the reward's
+    one with unit std; both drop their constant terms, so the frame term is
+    ``Σ_pixels (ô - o)² / (2 frame_std²)``.
     """
+    if frame_std <= 0:
+        raise ValueError(f"frame_std must be positive, got {frame_std}")
     post, prior = model.observe(frames, actions, gen)
     feat = model.feature(post)
-    image = 0.5 * (model.decoder(feat) - frames).square().sum((-2, -1)).mean()
+    image = (0.5 / frame_std**2) * (model.decoder(feat)
+                                    - frames).square().sum((-2, -1)).mean()
     reward = 0.5 * (model.reward_head(feat[:, 1:]).squeeze(-1)
                     - rewards[:, 1:]).square().mean()
     cont = F.binary_cross_entropy_with_logits(
