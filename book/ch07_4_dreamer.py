@@ -18,14 +18,15 @@
 # %% [markdown]
 # # 7.4 Dreamer: learning behaviour in imagination
 #
-# *About 16 minutes: 14 to read, 2 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
+# *About 27 minutes: 24 to read, 3 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
 # After this section you can
 # - write $\lambda$-returns through a learned model and see how $\lambda$ blends model rollouts with a critic;
 # - train an actor by backpropagating imagined returns through the model;
-# - measure whether a critic lets the imagination horizon be shorter.
+# - measure whether a critic lets the imagination horizon be shorter;
+# - write the RSSM's prior, posterior and loss (with KL balancing and free nats) and train a Dreamer agent from pixels.
 # ```
 
 # %% tags=["remove-input"]
@@ -76,18 +77,20 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # view that model rollouts cannot afford: the two halves of the old
 # actor-critic idea, with a learned model in the middle.
 #
-# **What we keep and what we shrink.** The real Dreamer (and PlaNet before
-# it {cite}`hafner2019planet`) learns its world model from pixels: a
-# *recurrent state-space model* (RSSM) whose latent state has a deterministic
-# recurrent part and a stochastic part, trained to reconstruct images and
-# predict rewards. {doc}`Section 5.7 <ch05_7_state_abstraction>` learned a (deterministic) latent model of a
-# pendulum seen in pixels, and showed why one plans in such a code rather
-# than in pixel space. Here we keep the part of Dreamer that is new, learning
-# behaviour in imagination, and use the pendulum's state directly with
-# chapter 4's learned MLP dynamics model and the *known* reward function, as
-# v2.0 did. That makes the comparison with v2.0 fair (same model, same
-# reward, same data), and a whole run takes about half a minute on one CPU
-# core instead of hours on a GPU.
+# **Two versions of the agent.** The real Dreamer (and PlaNet before it
+# {cite}`hafner2019planet`) learns its world model from pixels: a *recurrent
+# state-space model* (RSSM) whose latent state has a deterministic recurrent
+# part and a stochastic part, trained to reconstruct images and predict
+# rewards. This section builds the agent twice. The first half keeps only
+# the part of Dreamer that is new, learning behaviour in imagination, and
+# runs it on the pendulum's true state with chapter 4's learned MLP dynamics
+# model and the *known* reward function, as v2.0 did. That makes the
+# comparison with v2.0 fair (same model, same reward, same data), and a whole
+# run takes about half a minute on one CPU core. The second half, *Dreamer
+# from pixels*, puts back what the first half left out: the agent sees only
+# small camera frames (the pixel pendulum of
+# {doc}`section 5.7 <ch05_7_state_abstraction>`), learns an RSSM with a
+# reward head from them, and learns to act inside that model.
 #
 # ## The maths
 #
@@ -376,18 +379,288 @@ print(f"summed reward over 50 steps, real vs imagined: "
 # the top or falls back for another swing. This is the reason to keep $H$
 # short and let the critic, which is trained on many short pieces, carry the
 # long view.
+
+# %% [markdown]
+# ## Dreamer from pixels
 #
+# Everything so far leaned on two gifts: the agent saw the pendulum's true
+# state, and it knew the reward function. Dreamer has neither. It sees
+# camera frames, and it learns what they are worth. We now give our agent
+# the same handicap. The observation is one $16\times16$ grey frame of the
+# rod, drawn by the renderer of {doc}`section 5.7 <ch05_7_state_abstraction>`.
+# A single frame shows the angle but not the angular velocity, so the agent
+# must remember: the pendulum is now *partially observed*, and the model
+# needs a memory.
+#
+# ### The recurrent state-space model
+#
+# Dreamer's world model, the RSSM of PlaNet {cite}`hafner2019planet`, keeps
+# a latent state $s_t = (h_t, z_t)$ with two parts that do different jobs.
+#
+# $$
+# \begin{aligned}
+# &\text{deterministic state} && h_t = f_\phi(h_{t-1}, z_{t-1}, a_{t-1})
+#   \quad\text{(a GRU)}\\
+# &\text{prior} && \hat z_t \sim p_\phi(\hat z_t \mid h_t)\\
+# &\text{posterior} && z_t \sim q_\phi(z_t \mid h_t, e_t), \qquad
+#   e_t = \mathrm{enc}_\phi(o_t)\\
+# &\text{decoder, reward, continuation} && p_\phi(o_t \mid s_t), \quad
+#   p_\phi(r_t \mid s_t), \quad p_\phi(c_t \mid s_t)
+# \end{aligned}
+# $$
+#
+# The deterministic path $h_t$ is the memory: it carries information from
+# step to step without noise, so the velocity read off two frames a step
+# apart can survive in it. The stochastic part $z_t$ lets the model say
+# that it is unsure. The *posterior* $q$ has seen the current frame; the
+# *prior* $p$ has only the past and the action. When the agent acts in the
+# real world it filters frames with the posterior. When it imagines, there
+# are no frames, and it rolls the prior forward. Both are diagonal
+# Gaussians here, as in Dreamer v1; Dreamer v2 and v3
+# {cite}`hafner2021dreamerv2,hafner2023dreamerv3` use vectors of
+# categorical variables instead. The reward $r_t$ and the continuation flag
+# $c_t$ (zero when the episode really ends) are read from the state the step
+# led to. The pendulum never ends, it is only cut off after 200 steps, so all
+# its flags are one and the continuation head learns to say so.
+#
+# The model is trained as a variational autoencoder over sequences. For a
+# batch of sequences from the replay of real episodes, the loss per step is
+#
+# $$
+# \mathcal L(\phi) = \mathbb E_{q}\Big[-\ln p_\phi(o_t \mid s_t)
+#   - \ln p_\phi(r_t \mid s_t) - \ln p_\phi(c_t \mid s_t)\Big]
+#   + \beta\, \mathrm{KL}\big(q_\phi(z_t \mid h_t, e_t)\,\big\|\,p_\phi(z_t \mid h_t)\big).
+# $$
+#
+# The first three terms ask the latent state to explain the frame, the
+# reward and the flag. With unit-variance Gaussian likelihoods the frame and
+# reward terms are half squared errors. The KL term asks the posterior not to
+# know much more than the prior. This is what trains the prior to predict,
+# and the prior is the only part that imagination uses.
+#
+# Two refinements from Dreamer v2 shape the KL term. The first is *KL
+# balancing*: both directions of the gradient matter, but not equally. We
+# would like the prior to move towards the posterior, which has seen the
+# frame, more than we would like the posterior to give up what it saw. With
+# the stop-gradient $\mathrm{sg}$,
+#
+# $$
+# \mathrm{KL}_{\text{bal}} = \alpha\, \mathrm{KL}\big(\mathrm{sg}(q)\,\|\,p\big)
+#   + (1-\alpha)\, \mathrm{KL}\big(q\,\|\,\mathrm{sg}(p)\big), \qquad \alpha = 0.8 .
+# $$
+#
+# Both halves have the same value; they differ only in which network their
+# gradient reaches. The second is *free nats*: each half is clamped from
+# below, $\max(F, \overline{\mathrm{KL}})$ with $F = 1$ nat, so once the
+# posterior is that close to the prior the KL stops pulling and
+# reconstruction has the latent state to itself. For two diagonal Gaussians
+# the KL has a closed form, summed over the latent dimensions:
+# $\sum_i \ln\frac{\sigma^p_i}{\sigma^q_i} + \frac{(\sigma^q_i)^2 +
+# (\mu^q_i-\mu^p_i)^2}{2(\sigma^p_i)^2} - \frac12$.
+#
+# One step of the model, as the package writes it: the prior step moves the
+# GRU, the posterior step adds the frame's encoding.
+
+# %%
+from mbrl_lessons.algorithms.dreamer_pixels import (
+    DreamerPixelsConfig,
+    behaviour_losses,
+    dream_frames,
+)
+from mbrl_lessons.algorithms.dreamer_pixels import train as train_pixels
+from mbrl_lessons.core.seeding import torch_generator
+from mbrl_lessons.models.rssm import RSSM, kl_loss, world_model_loss
+
+show_source(RSSM.img_step)
+
+# %%
+show_source(RSSM.obs_step)
+
+# %% [markdown]
+# The KL term with balancing and free nats, and two checks by hand: a
+# posterior equal to its prior has zero KL but still pays the floor $F$;
+# $\mathrm{KL}(\mathcal N(1, 0.5^2)\,\|\,\mathcal N(0, 1)) = \ln 2 + 0.125$.
+
+# %%
+show_source(kl_loss)
+
+# %%
+mu, sd = torch.zeros(1, 1), torch.ones(1, 1)
+loss, kl = kl_loss(mu, sd, mu, sd, free_nats=1.0)
+print(f"equal Gaussians: KL = {kl.item():.3f}, loss with 1 free nat = {loss.item():.3f}")
+loss, kl = kl_loss(mu + 1, 0.5 * sd, mu, sd, free_nats=0.0)
+print(f"KL(N(1, 0.5²) || N(0, 1)) = {kl.item():.4f}; ln 2 + 0.125 = "
+      f"{np.log(2) + 0.125:.4f}")
+
+# %% [markdown]
+# The whole world-model loss on a batch of sequences:
+
+# %%
+show_source(world_model_loss)
+
+# %% [markdown]
+# ### Behaviour in latent imagination
+#
+# The actor and critic now read the latent feature $[h_t, z_t]$ instead of
+# the pendulum's state. Every posterior state of a training batch starts an
+# imagined rollout of $H = 15$ steps in the prior, and the rewards come from
+# the learned reward head. Everything else is the algorithm of the first half
+# of this section, with two additions from the paper. The discount of
+# step $t$ is $d_t = \gamma\, \hat c_t$, with $\hat c_t$ the continuation
+# head's probability that the episode goes on, so the $\lambda$-return becomes
+# $V^\lambda_t = r_t + d_t[(1-\lambda) v(s_{t+1}) + \lambda V^\lambda_{t+1}]$.
+# And both losses weight step $t$ by $w_t = \prod_{k<t} d_k$: an imagined step
+# that lies beyond a predicted episode end should count for less. The actor's
+# gradient flows back through the prior's GRU, the reward and continuation
+# heads and the target critic into the actions; the world model's own
+# weights are held fixed in this step.
+
+# %%
+show_source(behaviour_losses)
+
+# %% [markdown]
+# ### A FAST run
+#
+# The cell below trains the pixel agent. The FAST build collects five
+# episodes, two of them with random actions, and takes a hundred updates
+# after each of the last three. That is enough to watch the world model
+# learn, but not the actor: its returns stay at the random level. The
+# committed full-budget run further down shows the rest. The loss curves
+# have one point per update.
+
+# %% tags=["hide-input"]
+pix_cfg = DreamerPixelsConfig(n_seed_episodes=budget(fast=2, full=5),
+                              n_episodes=budget(fast=5, full=40),
+                              updates_per_episode=budget(fast=100, full=60),
+                              n_eval=budget(fast=1, full=5))
+pix = train_pixels("Pendulum-v1", pix_cfg)
+print(f"{pix.updates} updates, {pix.seconds:.0f} s; returns of the collected "
+      f"episodes {pix.returns.round().astype(int).tolist()}, noise-free final "
+      f"{pix.final_return:.0f}")
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+for ax, k, name in zip(axes, (0, 1, 3), ("frame: ½ squared error, summed pixels",
+                                           "reward: ½ squared error (scaled)",
+                                           "KL(q || p) per step (nats)"), strict=True):
+    ax.plot(pix.model_losses[:, k], lw=1)
+    ax.set_title(name, fontsize=9)
+    ax.set_xlabel("update")
+axes[2].axhline(pix_cfg.free_nats, color="grey", ls=":", lw=1)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What does the model see, and what does it dream? We take the last
+# collected episode. For its first ten frames the model filters them with
+# the posterior, and we decode its latent state; these *reconstructions*
+# should look like the frames. From then on the prior runs alone, fed only
+# the actions that were really taken, and we decode what it imagines. The
+# top row is the camera, the bottom row the model; frames with a red border
+# are dreamed.
+
+# %% tags=["hide-input"]
+ep = pix.replay.episodes[-1]
+frames_t, acts_t = torch.as_tensor(ep.frames), torch.as_tensor(ep.actions)
+context, shown = 10, 30
+recon, dreamed = dream_frames(pix.model, frames_t[:shown], acts_t[:shown], context,
+                              torch_generator(0))
+model_row = torch.cat([recon, dreamed]).clamp(0, 1)
+cols = list(range(0, shown, 2))
+fig, axes = plt.subplots(2, len(cols), figsize=(len(cols) * 0.85, 2.1))
+for j, t in enumerate(cols):
+    for i, img in enumerate((frames_t[t], model_row[t])):
+        axes[i, j].imshow(img, cmap="gray", vmin=0, vmax=1)
+        axes[i, j].set_xticks([])
+        axes[i, j].set_yticks([])
+    axes[0, j].set_title(f"t={t}", fontsize=7)
+    if t >= context:  # a dreamed frame: red border
+        for spine in axes[1, j].spines.values():
+            spine.set_color("red")
+            spine.set_linewidth(2)
+axes[0, 0].set_ylabel("real", fontsize=8)
+axes[1, 0].set_ylabel("model", fontsize=8)
+plt.show()
+err_recon = (recon - frames_t[:context]).abs().mean().item()
+err_dream = (dreamed - frames_t[context:shown]).abs().mean(dim=(1, 2))
+print(f"mean absolute pixel error: reconstructions {err_recon:.3f}; dreamed, "
+      f"1-5 steps ahead {err_dream[:5].mean():.3f}, 16-20 steps ahead "
+      f"{err_dream[15:20].mean():.3f}")
+
+# %% [markdown]
+# **What we shrank, and why.** Dreamer's frames are $64\times64$ colour
+# images; its GRU has 200 units and its stochastic state 30 dimensions; its
+# encoder has four convolutions of 32 to 256 channels; it trains on batches
+# of 50 sequences of 50 steps and imagines from every posterior state in
+# them. On one shared CPU core a single such update would take seconds. Ours
+# sees $16\times16$ grey frames: the rod's angle is all there is to see, and
+# sixteen pixels across still place it to within a few degrees. The GRU has
+# 64 units and the stochastic state 16 dimensions. The two convolutions have
+# 8 and 16 channels. Batches hold 16 sequences of 32 steps, and 128 of their
+# 512 posterior states start imagined rollouts. An update then costs a
+# fraction of a second of one core (the benchmark below records it). Each
+# action is repeated twice, as Dreamer does on the DeepMind Control tasks.
+# This halves the decisions per episode and doubles how far 15 imagined steps
+# look ahead. One change goes the other way. The frame's Gaussian likelihood
+# has a standard deviation of 0.1 per pixel instead of Dreamer's 1. A
+# $16\times16$ grey frame has 48 times fewer pixel values than a $64\times64$
+# colour one. At unit variance, knowing where the rod is improves the frame's
+# likelihood by less than the KL charges for carrying that knowledge. The
+# posterior then settles for the average frame, a blurred ring, and we saw
+# exactly that in a first run. A narrower likelihood gives the pixels their
+# weight back.
+#
+# ### The full-budget results
+#
+# The benchmark (`benchmarks/ch07_dreamer_pixels.py`) trains the pixel agent
+# and the ablation without the deterministic path on five seeds each. The
+# ablation's transition is $h_t = \mathrm{MLP}(z_{t-1}, a_{t-1})$ and its
+# heads read $z_t$ alone, so every bit of memory, the velocity included, has
+# to pass through a noisy sample. The state-based agent of the first half
+# (true state, known reward) is drawn from its own committed results. Lines
+# are means over seeds, bands span the worst and the best seed.
+
+# %% tags=["hide-input"]
+pixres = load_results("ch07_dreamer_pixels")
+if pixres is None:
+    print("results/ch07_dreamer_pixels.json not found: run "
+          "benchmarks/ch07_dreamer_pixels.py")
+else:
+    ex = pixres["extra"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    curves = [("pixels", ex["steps"], ex["curves"]["pixels"], "C0-",
+               "pixels: RSSM"),
+              ("no_deter", ex["steps"], ex["curves"]["pixels_no_deter"], "C3--",
+               "pixels: no deterministic path"),
+              ("state", ex["state_agent_steps_from_ch07_dreamer"],
+               ex["state_agent_curves_from_ch07_dreamer"], "k:",
+               "true state, known reward (first half)")]
+    for _, xs, c, style, label in curves:
+        if c is None:
+            continue
+        c = np.array(c)
+        ax.plot(xs, c.mean(0), style, label=label)
+        ax.fill_between(xs, c.min(0), c.max(0), color=style[:-1] if style[0] == "C"
+                        else "grey", alpha=0.12)
+    ax.axhline(pixres["config"]["threshold"], color="grey", ls=":", lw=1)
+    ax.set_xlabel("real environment steps")
+    ax.set_ylabel("episode return (collected, with exploration)")
+    ax.legend(fontsize=8, loc="lower right")
+    plt.show()
+    display(Markdown(targets_markdown(pixres)))
+    print(f"CPU seconds per run: pixels "
+          f"{np.mean(ex['cpu_seconds_by_seed']['pixels']):.0f}, ablation "
+          f"{np.mean(ex['cpu_seconds_by_seed']['pixels_no_deter']):.0f}; "
+          f"{ex['updates']} updates per run")
+
+# %% [markdown]
 # ## What we left out
 #
-# Dreamer's world model is a large part of the paper: the RSSM, its
-# variational training objective, the learned reward and (in later
-# versions) continuation predictors, and, in Dreamer v2 and v3
-# {cite}`hafner2021dreamerv2,hafner2023dreamerv3`, discrete latents,
-# policy-gradient (REINFORCE) actor updates for discrete actions, and return
-# normalisation. Our state-based model is deterministic, so the imagined
-# rollouts are stochastic only through the actor's sampling; with a
-# stochastic model, the same reparameterisation trick lets gradients pass
-# through sampled next states too.
+# Our RSSM is Dreamer v1's with two pieces of Dreamer v2 (KL balancing and
+# the discount weights) and much smaller sizes. Dreamer v2 and v3
+# {cite}`hafner2021dreamerv2,hafner2023dreamerv3` also replace the Gaussian
+# latent by categorical ones, train the actor with REINFORCE gradients where
+# actions are discrete, normalise returns, and v3 adds symlog predictions so
+# that one set of settings works across tasks. None of these is needed to
+# see the method work on one small pendulum.
 
 # %% [markdown]
 # ## Summary
@@ -404,7 +677,7 @@ print(f"summed reward over 50 steps, real vs imagined: "
 # %% [markdown]
 # ## Exercises
 #
-# The graded version of $\lambda$-returns is in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb) (see {doc}`ch00_checking_your_work`).
+# The graded versions of $\lambda$-returns and of the RSSM's KL term (exercise 8) are in [`exercises/ch07_modern.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_modern.ipynb) (see {doc}`ch00_checking_your_work`).
 #
 # ```{exercise}
 # :label: ex-ch07-dreamer-1
@@ -435,6 +708,17 @@ print(f"summed reward over 50 steps, real vs imagined: "
 # updates, and explain why Dreamer v1 preferred the analytic gradient for a
 # smooth task such as the pendulum (hint: what does each estimator know about
 # how the return changes with the action?).
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-dreamer-rssm
+# The KL term has two knobs. Train the pixel agent's world model with
+# `free_nats` of 0, 1 and 3 and with `kl_balance` of 0.5 and 0.8
+# (`DreamerPixelsConfig(...)`), and measure with `dream_frames` the mean
+# pixel error of dreamed frames 1 to 5 and 16 to 20 steps after the last
+# frame the model saw. Predict first: with many free nats, does the
+# posterior keep more of the frame, and does the prior then dream better or
+# worse?
 # ```
 
 # %% [markdown]

@@ -273,3 +273,44 @@ def test_dream_frames_shapes_and_errors():
     assert recon.shape == (5, 16, 16) and dreamed.shape == (7, 16, 16)
     with pytest.raises(ValueError, match="context"):
         dream_frames(m, frames, acts, 12)
+
+
+def _fit_world_model(frame_std: float, blind: bool = False, updates: int = 400,
+                     seed: int = 0) -> tuple[float, float]:
+    """Train a small RSSM on random-torque pixel-pendulum sequences; returns
+    the mean absolute pixel error of its posterior reconstructions and that
+    of the average frame, on held-out sequences.  ``blind`` zeroes the
+    encoder's output (a posterior that never sees the frame)."""
+    from mbrl_lessons.envs.pixel_pendulum import pixel_pendulum_dataset
+
+    torch.manual_seed(seed)
+    data = pixel_pendulum_dataset(48, 16, seed, size=16)
+    frames = data.frames[:, 1:]                      # [N, 16, 16, 16]
+    acts = data.actions                              # actions[t] led to frames[t]
+    m = RSSM(1, 16, deter=32, stoch=8, hidden=32, embed=32, channels=4, seed=seed)
+    if blind:
+        enc = m.encoder.forward
+        m.encoder.forward = lambda x: 0 * enc(x)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    gen, rng = torch_generator(seed), make_rng(seed)
+    for _ in range(updates):
+        idx = torch.as_tensor(rng.integers(0, 40, 8))
+        loss = world_model_loss(m, frames[idx], acts[idx], torch.zeros(8, 16),
+                                torch.ones(8, 16), gen, frame_std=frame_std).total
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        post, _ = m.observe(frames[40:], acts[40:], gen)
+        recon = m.decoder(m.feature(post))
+    mean_frame = frames[:40].mean((0, 1))
+    return (float((recon - frames[40:]).abs().mean()),
+            float((mean_frame - frames[40:]).abs().mean()))
+
+
+def test_world_model_learns_to_see_the_rod_and_a_blind_posterior_does_not():
+    torch.set_num_threads(1)
+    err, err_mean = _fit_world_model(frame_std=0.1)
+    blind, _ = _fit_world_model(frame_std=0.1, blind=True)
+    assert err < 0.85 * err_mean, (err, err_mean)
+    assert blind > 0.97 * err_mean, (blind, err_mean)
