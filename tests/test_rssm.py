@@ -13,6 +13,7 @@ from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
 from mbrl_lessons.algorithms.dreamer_pixels import (
     DreamerPixelsConfig,
     EpisodeReplay,
+    PixelAgent,
     PixelPendulum,
     RSSMConfig,
     behaviour_losses,
@@ -314,3 +315,25 @@ def test_world_model_learns_to_see_the_rod_and_a_blind_posterior_does_not():
     blind, _ = _fit_world_model(frame_std=0.1, blind=True)
     assert err < 0.85 * err_mean, (err, err_mean)
     assert blind > 0.97 * err_mean, (blind, err_mean)
+
+
+def test_pixel_agent_feeds_the_executed_action_to_its_filter():
+    """The posterior's next step must see the action really taken, noise
+    included: an agent that forgot it (a_{t-1} = 0) would filter a different
+    state from the one the model was trained on."""
+    m = _model()
+    actor, _, _ = _behaviour_nets(m)
+    agent = PixelAgent(m, actor, 2.0, torch_generator(0))
+    rng = make_rng(0)
+    frame = np.random.default_rng(1).uniform(size=(16, 16)).astype(np.float32)
+    a = agent.act(frame, 0.5, rng)
+    assert a.shape == (1,) and abs(a[0]) <= 2.0
+    assert torch.equal(agent.prev, torch.as_tensor(a)[None])
+    greedy = PixelAgent(m, actor, 2.0, torch_generator(0))
+    assert not np.allclose(greedy.act(frame), a)  # the noise was applied
+    # the next filtering step depends on that action
+    h_after = m.img_step(agent.state, agent.prev, torch_generator(2)).deter
+    h_zero = m.img_step(agent.state, torch.zeros(1, 1), torch_generator(2)).deter
+    assert not torch.allclose(h_after, h_zero)
+    agent.reset()
+    assert agent.prev.abs().sum() == 0 and agent.state.deter.abs().sum() == 0

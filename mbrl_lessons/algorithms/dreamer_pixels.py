@@ -349,21 +349,35 @@ class DreamerPixelsResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _Agent:
-    """The RSSM filter plus the actor, acting step by step in a real env."""
+class PixelAgent:
+    """The RSSM's posterior as a filter plus the actor, acting frame by frame
+    in a real env.  The filter must be told the action that was *executed*
+    (noise included): it is the ``a_{t-1}`` of the next posterior step."""
 
-    def __init__(self, model: RSSM, actor: TanhGaussianActor, act_dim: int):
-        self.model, self.actor, self.act_dim = model, actor, act_dim
+    def __init__(self, model: RSSM, actor: TanhGaussianActor, max_action: float,
+                 gen: torch.Generator) -> None:
+        self.model, self.actor, self.gen = model, actor, gen
+        self.act_dim, self.max_action = actor.act_dim, float(max_action)
+        self.reset()
 
     def reset(self) -> None:
+        """Forget the episode: the all-zero state, no previous action."""
         self.state = self.model.initial(1)
         self.prev = torch.zeros(1, self.act_dim)
 
     @torch.no_grad()
-    def observe(self, frame: np.ndarray, gen: torch.Generator) -> torch.Tensor:
-        emb = self.model.encoder(torch.as_tensor(frame)[None])
-        self.state, _ = self.model.obs_step(self.state, self.prev, emb, gen)
-        return self.actor.mode(self.model.feature(self.state))[0]
+    def act(self, frame: np.ndarray, noise_std: float = 0.0,
+            rng: np.random.Generator | None = None) -> np.ndarray:
+        """Filter ``frame``, then the actor's mean action plus Gaussian noise
+        of std ``noise_std * max_action``, clipped to the action box."""
+        emb = self.model.encoder(torch.as_tensor(frame, dtype=torch.float32)[None])
+        self.state, _ = self.model.obs_step(self.state, self.prev, emb, self.gen)
+        a = self.actor.mode(self.model.feature(self.state))[0].numpy()
+        if noise_std > 0:
+            a = a + noise_std * self.max_action * rng.normal(size=self.act_dim)
+        a = np.clip(a, -self.max_action, self.max_action).astype(np.float32)
+        self.prev = torch.as_tensor(a)[None]
+        return a
 
 
 def run_pixel_episode(env: gym.Env, policy, seed: int, action_repeat: int,
@@ -423,12 +437,10 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     opt_model = torch.optim.Adam(model.parameters(), lr=cfg.model_lr, eps=1e-5)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, eps=1e-5)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=1e-5)
-    replay, agent = EpisodeReplay(), _Agent(model, actor, act_dim)
+    replay, agent = EpisodeReplay(), PixelAgent(model, actor, max_a, gen)
 
     def explore(frame):
-        a = agent.observe(frame, gen).numpy()
-        return np.clip(a + cfg.exploration_std * max_a * rng.normal(size=act_dim),
-                       -max_a, max_a)
+        return agent.act(frame, cfg.exploration_std, rng)
 
     def random_act(frame):
         return rng.uniform(-max_a, max_a, size=act_dim)
@@ -482,9 +494,8 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     finals = []
     for k in range(cfg.n_eval):
         agent.reset()
-        finals.append(run_pixel_episode(env, lambda f: agent.observe(f, gen).numpy(),
-                                        seed * 1000 + 900 + k, cfg.action_repeat,
-                                        act_dim)[0])
+        finals.append(run_pixel_episode(env, agent.act, seed * 1000 + 900 + k,
+                                        cfg.action_repeat, act_dim)[0])
     return DreamerPixelsResult(
         np.array(returns), np.array(steps), float(np.mean(finals)), np.array(finals),
         np.array(losses).reshape(-1, 4), model, actor, critic, replay,
