@@ -27,7 +27,10 @@
 # - **Students** who know some probability, linear algebra and Python, and
 #   have met the basic vocabulary of reinforcement learning (states, actions,
 #   rewards). Chapter 2 recaps Markov decision processes from scratch, so a
-#   rusty background is fine.
+#   rusty background is fine. Chapter 7 builds on deep model-free methods
+#   (policy gradients, actor-critic, DQN, SAC), variational autoencoders,
+#   recurrent networks and CMA-ES; if they are new to you, the primer
+#   {doc}`ch06p_model_free` teaches each at the depth chapter 7 needs.
 # - **Instructors** who want a course with graded exercises that grade
 #   themselves, in a notebook or for a whole class at once (see
 #   {doc}`instructors`).
@@ -48,8 +51,10 @@
 # changes, training for many steps ahead, and models
 # that think in larger units of state or time. Chapter 6 turns to the
 # questions every model-based agent must answer: where to start planning, how
-# much to plan, with which planner, and how planning feeds learning.
-# Chapter 7 rebuilds five modern algorithms from these parts — World Models,
+# much to plan, with which planner, and how planning feeds learning. A
+# primer on model-free tools follows (policy gradients, DQN, SAC, VAEs and
+# recurrent networks, CMA-ES), the learners and networks that chapter 7 puts
+# to work on its models. Chapter 7 rebuilds five modern algorithms from these parts — World Models,
 # PETS, MBPO, Dreamer and MuZero — small enough to train on a CPU. Chapter 8
 # weighs the benefits of a model against its costs with measurements, and
 # chapter 9 closes with what remains open. The appendices collect the

@@ -97,6 +97,10 @@ full_mbpo = load_results("ch07_mbpo")  # the committed full-budget benchmark
 # %% [markdown]
 # ## The learner: soft actor-critic
 #
+# The primer's {doc}`ch06p_3_sac` derives SAC at length, with the
+# maximum-entropy policy, the over-estimation that twin critics counter and a
+# run that tracks the temperature; what follows recaps the pieces MBPO needs.
+#
 # SAC maximises the return *plus* the entropy of the policy at every state
 # visited,
 #
