@@ -27,6 +27,7 @@ _REGISTRY: dict[str, tuple[str, dict, int | None]] = {
                            None),
     "NonStationaryPendulum-v0": (
         "mbrl_lessons.envs.nonstationary:NonStationaryPendulum", {}, 200),
+    "IceSlide-v0": ("mbrl_lessons.envs.ice:IceSlide", {}, 80),
     "PixelPendulum-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum", {}, 200),
     "PixelPendulumKicks-v0": ("mbrl_lessons.envs.pixel_pendulum:PixelPendulum",
                               {"kick_prob": 0.05, "kick_size": 3.0}, 200),

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mbrl_lessons.envs.ice import ice_reward
 from mbrl_lessons.envs.pendulum import pendulum_reward
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -80,6 +81,9 @@ def _book_tasks() -> dict[str, KnownTask]:
         # same reward as Pendulum-v1; only the physics switches (chapter 8)
         "mbrl_lessons/NonStationaryPendulum-v0": KnownTask(
             "mbrl_lessons/NonStationaryPendulum-v0", pendulum_reward),
+        # chapter 4: random data never reach the ice a good plan must cross
+        "mbrl_lessons/IceSlide-v0": KnownTask("mbrl_lessons/IceSlide-v0",
+                                              ice_reward),
     }
     try:  # the MuJoCo tasks need the mujoco extra only to *run*, not to list
         from mbrl_lessons.envs.mujoco_tasks import MUJOCO_TASKS, MUJOCO_TERMINATIONS
