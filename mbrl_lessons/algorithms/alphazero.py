@@ -247,6 +247,32 @@ def score_vs(game: Game, player: Callable, opponent: Callable, n: int
     return out / n
 
 
+class Checkpoints:
+    """Step 4 of both self-play learners (AlphaZero here, MuZero in
+    ``muzero_games``): every ``cfg.eval_every`` games and after the last, keep
+    the acting network and score its greedy player against a uniformly random
+    one, ``cfg.eval_games`` games as each side.  ``make_player(game, net,
+    cfg)`` builds the greedy player; ``rng`` is the random opponent's own
+    stream, so evaluating more often changes no self-play game."""
+
+    def __init__(self, game: Game, cfg: AlphaZeroConfig, make_player: Callable,
+                 rng: np.random.Generator) -> None:
+        self.game, self.cfg, self.make_player, self.rng = game, cfg, make_player, rng
+        self.games: list[int] = []
+        self.nets: list = []
+        self.vs_random: list[np.ndarray] = []
+
+    def due(self, n_played: int) -> bool:
+        return n_played % self.cfg.eval_every == 0 or n_played == self.cfg.n_games
+
+    def add(self, n_played: int, net) -> None:
+        self.games.append(n_played)
+        self.nets.append(net)
+        self.vs_random.append(score_vs(
+            self.game, self.make_player(self.game, net, self.cfg),
+            random_player(self.game, self.rng), self.cfg.eval_games))
+
+
 @dataclass
 class AlphaZeroResult:
     """What :func:`train` returns; ``C`` checkpoints, ``U`` Adam steps."""
@@ -292,19 +318,12 @@ def train(env=None, cfg: AlphaZeroConfig = AlphaZeroConfig(), *,
     net = PolicyValueNet(obs_dim, game.n_actions, cfg.hidden, cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     replay: deque = deque(maxlen=cfg.replay_games)
-    lengths, losses, ckpt_games, ckpts, vs_random = [], [], [], [], []
-
-    def checkpoint(n_played: int) -> None:
-        frozen = FrozenNet(net)
-        ckpt_games.append(n_played)
-        ckpts.append(frozen)
-        vs_random.append(score_vs(game, AlphaZeroPlayer(game, frozen, cfg),
-                                  random_player(game, eval_rng), cfg.eval_games))
-
+    lengths, losses = [], []
+    ckpt = Checkpoints(game, cfg, AlphaZeroPlayer, eval_rng)
     frozen = FrozenNet(net)
     for g in tqdm(range(cfg.n_games), desc="AlphaZero", disable=not progress):
-        if g % cfg.eval_every == 0:
-            checkpoint(g)
+        if ckpt.due(g):
+            ckpt.add(g, frozen)
         # 1-2. self-play one game with the latest network, store its targets
         game_data = self_play(game, frozen, cfg, rng)
         lengths.append(len(game_data[2]))
@@ -324,13 +343,15 @@ def train(env=None, cfg: AlphaZeroConfig = AlphaZeroConfig(), *,
             opt.step()
             losses.append(parts.detach().numpy())
         frozen = FrozenNet(net)
-    checkpoint(cfg.n_games)  # 4. (evaluation happens at every checkpoint)
-    return AlphaZeroResult(net, np.array(ckpt_games), ckpts, np.array(vs_random),
+    ckpt.add(cfg.n_games, frozen)  # 4. (evaluation happens at every checkpoint)
+    return AlphaZeroResult(net, np.array(ckpt.games), ckpt.nets,
+                           np.array(ckpt.vs_random),
                            np.array(lengths), np.array(losses).reshape(-1, 2),
                            time.time() - t0, cfg)
 
 
-__all__ = ["AlphaZeroConfig", "AlphaZeroPlayer", "AlphaZeroResult", "FrozenNet",
+__all__ = ["AlphaZeroConfig", "AlphaZeroPlayer", "AlphaZeroResult", "Checkpoints",
+           "FrozenNet",
            "PolicyValueNet", "augment", "alphazero_loss", "evaluate", "game_of",
            "random_player",
            "rules_model", "score_vs", "search", "self_play", "train"]

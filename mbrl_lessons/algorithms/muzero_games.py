@@ -28,9 +28,8 @@ import torch
 
 from mbrl_lessons.algorithms.alphazero import (
     AlphaZeroConfig,
+    Checkpoints,
     game_of,
-    random_player,
-    score_vs,
 )
 from mbrl_lessons.algorithms.muzero import (
     EpisodeReplay,
@@ -138,14 +137,12 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
     net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     games_kept: list[tuple] = []
-    lengths, losses, ckpt_games, ckpts, vs_random = [], [], [], [], []
+    lengths, losses = [], []
+    ckpt = Checkpoints(game, cfg, MuZeroGamePlayer, eval_rng)
     model = FrozenModel(net)
     for g in tqdm(range(cfg.n_games + 1), desc="MuZero", disable=not progress):
-        if g % cfg.eval_every == 0 or g == cfg.n_games:
-            ckpt_games.append(g)
-            ckpts.append(model)
-            vs_random.append(score_vs(game, MuZeroGamePlayer(game, model, cfg),
-                                      random_player(game, eval_rng), cfg.eval_games))
+        if ckpt.due(g):
+            ckpt.add(g, model)
         if g == cfg.n_games:
             break
         data = self_play(game, model, cfg, rng)
@@ -169,7 +166,8 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
             opt.step()
             losses.append(parts.detach().numpy())
         model = FrozenModel(net)
-    return MuZeroGameResult(net, np.array(ckpt_games), ckpts, np.array(vs_random),
+    return MuZeroGameResult(net, np.array(ckpt.games), ckpt.nets,
+                            np.array(ckpt.vs_random),
                             np.array(lengths), np.array(losses).reshape(-1, 3),
                             time.time() - t0, cfg)
 
