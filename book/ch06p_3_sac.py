@@ -115,11 +115,12 @@ live_figure(draw_boltzmann, caption="The maximum-entropy policy.",
                                          step=0.1, description="alpha"))
 
 # %% [markdown]
-# At $\alpha = 0.1$ both regions get mass, the wide one even a little more,
-# since it holds more good actions; at $\alpha = 0.01$ the policy is nearly a
-# point on the best action; at $\alpha = 10$ it is nearly uniform. Early in
-# training, when the critic is unsure, the spread keeps the agent exploring
-# both regions.
+# At $\alpha = 0.1$ both regions get mass, about two thirds of it on the
+# narrow, better peak; at $\alpha = 0.2$ the wide region, which holds more
+# good actions, already gets the larger share. At $\alpha = 0.01$ the policy
+# is nearly a point on the best action, and at $\alpha = 10$ it is nearly
+# uniform. Early in training, when the critic is unsure, the spread keeps
+# the agent trying both regions.
 #
 # ## The soft Bellman target and twin critics
 #
