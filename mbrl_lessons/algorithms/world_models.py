@@ -1,36 +1,37 @@
-"""World Models: a controller trained entirely inside a learned model (chapter 7.1).
+"""World Models from pixels: a controller trained entirely inside a learned
+model (chapter 7.1).
 
 Ha and Schmidhuber {ha2018worldmodels} split the agent in three:
 
-- **V** compresses an observation into a code ``z`` (a VAE over frames in the
-  paper).  Here the task is ``Pendulum-v1`` seen through its state vector, so
-  V is the identity (:func:`encode_state`); the encoder of chapter 5.7's
-  pixel model would fill the same slot.
-- **M** is a stochastic model of the next code, a mixture density network
-  (MDN) ``p(z' | z, a) = sum_k pi_k N(z'; mu_k, sigma_k^2)``
-  (:class:`~mbrl_lessons.models.mdn.MDN`).
-  It is sampled with a temperature ``tau``: mixture logits divided by
-  ``tau``, standard deviations multiplied by ``sqrt(tau)``
-  (:func:`~mbrl_lessons.models.mdn.mdn_sample`).  Small ``tau`` makes the
-  dream nearly deterministic.
-- **C** is a tiny tanh network ``a = 2 tanh(W2 tanh(W1 z + b1) + b2)`` with
-  under a hundred weights, found by CMA-ES {hansen2016cma} (the ``cma``
-  package) from returns of rollouts *inside M* (:func:`dream_returns`),
-  evaluated for a whole CMA-ES population at once in torch.
+- **V** compresses a frame into a code ``z``: a convolutional VAE
+  (:class:`~mbrl_lessons.models.vae.ConvVAE`, trained on the negative ELBO of
+  :func:`~mbrl_lessons.models.vae.vae_loss`).  M and C see the posterior mean.
+- **M** is an MDN-RNN (:class:`~mbrl_lessons.models.mdn.MDNRNN`): an LSTM
+  reads ``(z_t, a_t)``; a mixture head on its hidden state ``h_{t+1}`` gives
+  ``p(z_{t+1} | ...) = sum_k pi_k N(mu_k, diag sigma_k^2)`` and the reward.
+  It is sampled at a temperature ``tau`` (mixture logits divided by ``tau``,
+  standard deviations multiplied by ``sqrt(tau)``,
+  :func:`~mbrl_lessons.models.mdn.mdn_sample`).
+- **C** is linear: ``a = 2 tanh(W [z, h] + b)``, ``D + H + 1`` weights, found
+  by CMA-ES {hansen2016cma} (the ``cma`` package) from returns of rollouts
+  inside M (:func:`rollout_returns` on a :class:`Dream`), a whole CMA-ES
+  population at once in torch.
 
-The reward is the task's known reward computed on the dreamed code (V is the
-identity, so the code is a state).  "The real environment" is the exact
-batched pendulum of :mod:`mbrl_lessons.envs.pendulum` (it matches
-gymnasium's ``Pendulum-v1`` step for step), started from gymnasium's reset
-distribution.  :func:`train` collects random-policy data, fits M, runs CMA-ES
-in the dream and, for ``n_rounds > 1``, adds rollouts of the current
-controller to the data and repeats (the paper needed such rounds for its
-harder task).
+The task is the pendulum seen through chapter 5.7's camera
+(:class:`~mbrl_lessons.envs.pixel_pendulum.PixelPendulum`: 24 x 24 grey
+frames, Pendulum-v1's dynamics, reward and reset), optionally with rare random
+velocity kicks (``mbrl_lessons/PixelPendulumKicks-v0``), the stochastic
+events that a too-cold dream leaves out.  "Reality" is the batched twin
+:class:`~mbrl_lessons.envs.pixel_pendulum.PixelPendulumBatch` behind the same
+interface as the dream (:class:`Reality`), so a dream and a real episode run
+through one loop; :class:`WorldModelsAgent` runs the trained V, M and C in
+the gymnasium env, one frame at a time.  :func:`train` collects
+random-policy episodes, fits V then M, and runs CMA-ES in the dream; the real
+return of the CMA-ES mean is recorded every few generations, never used.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
@@ -41,310 +42,394 @@ import torch
 
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import make_rng, torch_generator
-from mbrl_lessons.envs.pendulum import MAX_TORQUE, pendulum_reward, pendulum_step
-from mbrl_lessons.envs.rewards import env_id_of
-from mbrl_lessons.models.mdn import (  # noqa: F401  (MixtureParams, mdn_sample re-exported)
+from mbrl_lessons.envs import as_env
+from mbrl_lessons.envs.pendulum import MAX_TORQUE
+from mbrl_lessons.envs.pixel_pendulum import PixelPendulum, PixelPendulumBatch
+from mbrl_lessons.models.mdn import (  # noqa: F401  (re-exported for the book)
     MDN,
+    MDNRNN,
     MixtureParams,
     fit_mdn,
+    fit_mdnrnn,
     mdn_sample,
+    mixture_nll,
 )
+from mbrl_lessons.models.vae import ConvVAE, fit_vae, vae_loss  # noqa: F401
 
-OBS_DIM = 3
-
-
-def encode_state(obs: torch.Tensor) -> torch.Tensor:
-    """V for a state-vector task: the identity, ``[..., 3] -> [..., 3]``."""
-    if obs.shape[-1] != OBS_DIM:
-        raise ValueError(f"obs must be [..., {OBS_DIM}], got {tuple(obs.shape)}")
-    return obs
+SUPPORTED_ENVS = ("mbrl_lessons/PixelPendulum-v0", "mbrl_lessons/PixelPendulumKicks-v0")
+"""The real task is stepped in batch (:class:`PixelPendulumBatch`), so only
+the pixel pendulum, calm or kicked."""
 
 
-# ----------------------------------------------------------------------------- M
-# M is the mixture density network of models/mdn.py; C is trained in anything
-# with its ``sample_next``.
+class Task(NamedTuple):
+    """What :func:`train` needs to know about the pixel pendulum it is given."""
 
-class DreamModel(Protocol):
-    """Anything C can be trained in: ``sample_next(z, act, tau, gen) -> z'``."""
+    size: int
+    kick_prob: float
+    kick_size: float
 
-    def sample_next(self, z: torch.Tensor, act: torch.Tensor, tau: float,
-                    gen: torch.Generator) -> torch.Tensor: ...
+    def batch(self, gen: torch.Generator) -> PixelPendulumBatch:
+        return PixelPendulumBatch(gen, self.size, self.kick_prob, self.kick_size)
 
 
-class TruePendulumDream:
-    """The real pendulum behind the :class:`DreamModel` interface (ignores
-    ``tau``): the ceiling a perfect M would give, and a test fixture."""
-
-    def sample_next(self, z, act, tau, gen):
-        return pendulum_step(z, act)
+def task_of(env) -> Task:
+    """The :class:`Task` of a pixel-pendulum env or id; a clear error otherwise."""
+    e = as_env(env) if isinstance(env, str) else env
+    inner = getattr(e, "unwrapped", e)
+    if not isinstance(inner, PixelPendulum):
+        name = env if isinstance(env, str) else type(inner).__name__
+        raise ValueError(f"World Models here runs on the pixel pendulum "
+                         f"({', '.join(SUPPORTED_ENVS)}), got {name!r}")
+    return Task(inner.size, inner.kick_prob, inner.kick_size)
 
 
 # ----------------------------------------------------------------------------- C
-def n_controller_params(code_dim: int = OBS_DIM, hidden: int = 16) -> int:
-    """Weights of C: ``hidden * (code_dim + 2) + 1``."""
-    return hidden * (code_dim + 2) + 1
+def n_controller_params(z_dim: int, hidden: int) -> int:
+    """Weights of the linear C on ``[z, h]``: ``z_dim + hidden + 1``."""
+    return z_dim + hidden + 1
 
 
-def controller_act(theta: torch.Tensor, z: torch.Tensor, hidden: int = 16
+def controller_act(theta: torch.Tensor, zn: torch.Tensor, h: torch.Tensor
                    ) -> torch.Tensor:
-    """C for a whole population at once: ``theta [P, n]``, ``z [P, N, D]`` ->
-    torques ``[P, N, 1]`` in ``[-2, 2]``.  The velocity is divided by the
-    pendulum's top speed so that every input is of order one."""
-    P, D = theta.shape[0], z.shape[-1]
-    if theta.ndim != 2 or theta.shape[1] != n_controller_params(D, hidden):
-        raise ValueError(f"theta must be [P, {n_controller_params(D, hidden)}], got "
-                         f"{tuple(theta.shape)}")
-    if z.ndim != 3 or z.shape[0] != P:
-        raise ValueError(f"z must be [P={P}, N, D], got {tuple(z.shape)}")
-    w1 = theta[:, :hidden * D].view(P, hidden, D)
-    b1 = theta[:, hidden * D:hidden * (D + 1)]
-    w2 = theta[:, hidden * (D + 1):hidden * (D + 2)]
-    b2 = theta[:, -1:]
-    x = z * torch.tensor([1.0] * (D - 1) + [1 / 8.0])
-    h = torch.tanh(torch.einsum("phd,pnd->pnh", w1, x) + b1[:, None])
-    return MAX_TORQUE * torch.tanh(torch.einsum("ph,pnh->pn", w2, h) + b2)[..., None]
+    """C for a whole population at once: ``theta [P, D + H + 1]``, normalised
+    codes ``zn [P, N, D]`` and LSTM states ``h [P, N, H]`` -> torques
+    ``[P, N, 1]`` in ``[-2, 2]``: ``2 tanh(w . [zn, h] + b)``."""
+    if zn.ndim != 3 or h.ndim != 3 or zn.shape[:2] != h.shape[:2]:
+        raise ValueError(f"zn must be [P, N, D] and h [P, N, H], got "
+                         f"{tuple(zn.shape)} and {tuple(h.shape)}")
+    P, n = zn.shape[0], n_controller_params(zn.shape[-1], h.shape[-1])
+    if theta.ndim != 2 or theta.shape != (P, n):
+        raise ValueError(f"theta must be [P={P}, {n}], got {tuple(theta.shape)}")
+    x = torch.cat([zn, h], -1)
+    return MAX_TORQUE * torch.tanh(torch.einsum("pd,pnd->pn", theta[:, :-1], x)
+                                   + theta[:, -1:])[..., None]
+
+
+# ----------------------------------------------------------------- dream, reality
+class World(Protocol):
+    """Where C acts: the dream or reality, behind one interface."""
+
+    def reset(self, copies: int) -> torch.Tensor:
+        """First codes ``[copies * N, D]`` (each start repeated ``copies`` times)."""
+
+    def step(self, z: torch.Tensor, act: torch.Tensor, params: MixtureParams,
+             reward_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Next codes and rewards, given M's prediction for this step."""
+
+
+class Dream:
+    """M's imagination: next code sampled from M's mixture at ``tau``, reward
+    from M's reward head; starts from the codes ``z0 [N, D]``."""
+
+    def __init__(self, model: MDNRNN, z0: torch.Tensor, tau: float,
+                 gen: torch.Generator) -> None:
+        self.model, self.z0, self.tau, self.gen = model, z0, tau, gen
+
+    def reset(self, copies: int) -> torch.Tensor:
+        return self.z0.repeat(copies, 1)
+
+    def step(self, z, act, params, reward_hat):
+        return self.model.next_code(z, params, self.tau, self.gen), reward_hat
+
+
+class Reality:
+    """The real pixel pendulum: V encodes each real frame; the reward is the
+    task's.  Starts from the true states ``starts [N, 3]``; kicks (if any) are
+    drawn from ``gen``."""
+
+    def __init__(self, vae: ConvVAE, task: Task, starts: torch.Tensor,
+                 gen: torch.Generator) -> None:
+        self.vae, self.starts, self.env = vae, starts, task.batch(gen)
+
+    def reset(self, copies: int) -> torch.Tensor:
+        return self.vae.code(self.env.reset(states=self.starts.repeat(copies, 1)))
+
+    def step(self, z, act, params, reward_hat):
+        frames, reward = self.env.step(act)
+        return self.vae.code(frames), reward
 
 
 @torch.no_grad()
-def dream_returns(model: DreamModel, theta: torch.Tensor, z0: torch.Tensor,
-                  horizon: int, tau: float, gen: torch.Generator,
-                  hidden: int = 16) -> torch.Tensor:
-    """Mean return ``[P]`` of each controller over rollouts from the codes
-    ``z0 [N, D]`` inside ``model`` (the known reward on the dreamed codes).
-    All ``P x N`` dreams advance together; every controller meets the same
-    starts (common random numbers make the ranking less noisy)."""
-    P, (N, D) = theta.shape[0], z0.shape
-    z = z0.expand(P, N, D).reshape(P * N, D)
-    total = torch.zeros(P * N)
+def rollout_returns(theta: torch.Tensor, model: MDNRNN, world: World,
+                    horizon: int, record: bool = False):
+    """Mean return ``[P]`` of each controller ``theta [P, n]`` over the
+    world's starts, all ``P x N`` episodes stepped together (every
+    controller meets the same starts: common random numbers).
+
+    Each step: ``a_t = C([z_t, h_t])``; M reads ``(z_t, a_t)`` to give
+    ``h_{t+1}`` and its prediction; the world returns ``z_{t+1}`` and
+    ``r_t``.  With ``record`` also returns the codes ``[P * N, horizon + 1, D]``.
+    """
+    P = theta.shape[0]
+    z = world.reset(P)
+    N = len(z) // P
+    h = torch.zeros(len(z), model.H)
+    state, total, codes = None, torch.zeros(len(z)), [z]
     for _ in range(horizon):
-        a = controller_act(theta, z.view(P, N, D), hidden).reshape(P * N, 1)
-        next_z = model.sample_next(z, a, tau, gen)
-        total += pendulum_reward(z, a, next_z)
-        z = next_z
-    return total.view(P, N).mean(1)
+        zn = (z - model.z_mean) / model.z_std
+        a = controller_act(theta, zn.view(P, N, -1), h.view(P, N, -1)).reshape(-1, 1)
+        params, r_hat, state = model.step(z, a, state)
+        z, r = world.step(z, a, params, r_hat)
+        total += r
+        h = state[0][0]
+        codes.append(z)
+    means = total.view(P, N).mean(1)
+    return (means, torch.stack(codes, 1)) if record else means
 
 
 @torch.no_grad()
-def rollout_angles(model: DreamModel, theta: np.ndarray | torch.Tensor,
-                   z0: torch.Tensor, horizon: int, tau: float,
-                   gen: torch.Generator | None, hidden: int = 16) -> torch.Tensor:
-    """Angles ``[N, horizon + 1]`` of one controller ``theta [n]`` run from
-    ``z0 [N, 3]`` inside ``model`` (pass :class:`TruePendulumDream` for reality);
-    read from the code as ``atan2(sin, cos)``, for plots."""
-    th = torch.as_tensor(theta, dtype=torch.float32)[None]
-    z, angles = z0, [torch.atan2(z0[:, 1], z0[:, 0])]
-    for _ in range(horizon):
-        z = model.sample_next(z, controller_act(th, z[None], hidden)[0], tau, gen)
-        angles.append(torch.atan2(z[:, 1], z[:, 0]))
-    return torch.stack(angles, 1)
-
-
-def random_returns(starts: torch.Tensor, gen: torch.Generator, horizon: int = 200
-                   ) -> float:
+def random_returns(task: Task, starts: torch.Tensor, gen: torch.Generator,
+                   horizon: int = 200) -> float:
     """Mean real return of uniformly random torques from ``starts [N, 3]``."""
-    s, total = starts, torch.zeros(len(starts))
+    env = task.batch(gen)
+    env.reset(states=starts)
+    total = torch.zeros(len(starts))
     for _ in range(horizon):
-        a = (2 * torch.rand(len(s), 1, generator=gen) - 1) * MAX_TORQUE
-        next_s = pendulum_step(s, a)
-        total += pendulum_reward(s, a, next_s)
-        s = next_s
+        total += env.step((2 * torch.rand(len(starts), 1, generator=gen) - 1)
+                          * MAX_TORQUE)[1]
     return total.mean().item()
 
 
-def real_returns(theta: torch.Tensor, starts: torch.Tensor, horizon: int = 200,
-                 hidden: int = 16) -> torch.Tensor:
-    """Mean return ``[P]`` in the real pendulum from ``starts [N, 3]``."""
-    return dream_returns(TruePendulumDream(), theta, starts, horizon, 0.0, None, hidden)
+class WorldModelsAgent:
+    """V, M and C as an agent for the gymnasium env: ``reset()`` at the start
+    of an episode, then ``act(frame) -> action [1]`` each step."""
 
+    def __init__(self, vae: ConvVAE, model: MDNRNN, theta: np.ndarray) -> None:
+        self.vae, self.model = vae, model
+        self.theta = torch.as_tensor(theta, dtype=torch.float32)[None]
+        self.reset()
 
-def reset_states(n: int, gen: torch.Generator, max_angle: float = math.pi,
-                 max_speed: float = 1.0) -> torch.Tensor:
-    """``n`` start states ``[n, 3]``, gymnasium's reset by default (angle
-    uniform in ``[-pi, pi]``, speed uniform in ``[-1, 1]``)."""
-    th = (2 * torch.rand(n, generator=gen) - 1) * max_angle
-    thdot = (2 * torch.rand(n, generator=gen) - 1) * max_speed
-    return torch.stack([th.cos(), th.sin(), thdot], -1)
+    def reset(self) -> None:
+        self.state, self.h = None, torch.zeros(1, self.model.H)
+
+    @torch.no_grad()
+    def act(self, frame: np.ndarray) -> np.ndarray:
+        z = self.vae.code(torch.as_tensor(frame, dtype=torch.float32)[None])
+        zn = (z - self.model.z_mean) / self.model.z_std
+        a = controller_act(self.theta, zn[None], self.h[None])[0]
+        _, _, self.state = self.model.step(z, a, self.state)
+        self.h = self.state[0][0]
+        return a[0].numpy()
 
 
 # ------------------------------------------------------------------------ train
 @dataclass(frozen=True)
 class WorldModelsConfig:
-    """Settings of :func:`train` (defaults: Pendulum-v1 swing-up, about a CPU
-    minute)."""
+    """Settings of :func:`train` (defaults: the benchmark's pixel pendulum,
+    a few CPU minutes)."""
 
-    n_random_episodes: int = 40
+    n_random_episodes: int = 50
     """Random-policy episodes collected first (uniform torques), as the paper."""
     episode_len: int = 200
     """Steps per episode, real and dreamed (Pendulum-v1's time limit)."""
-    max_angle: float = math.pi
-    """Starts have ``|theta| <= max_angle``: pi is gymnasium's reset."""
+    max_angle: float = float(np.pi)
+    """Starts have ``|theta| <= max_angle``: pi is Pendulum-v1's reset (swing-up);
+    a small value makes a balancing task (the tests)."""
+    z_dim: int = 4
+    """Size of V's code."""
+    vae_steps: int = 1500
+    """Adam steps of V (batches of 32 frames)."""
+    kl_weight: float = 1.0
+    """Weight of the KL term in V's loss: 1 is the ELBO."""
+    rnn_hidden: int = 32
+    """LSTM units of M (so C has ``z_dim + rnn_hidden + 1`` weights)."""
     n_mixtures: int = 5
     """Gaussians in M's mixture (the paper used 5)."""
-    mdn_hidden: int = 64
-    """Width of M's two hidden layers."""
     mdn_steps: int = 2000
-    """Adam steps per fit of M."""
+    """Adam steps of M (batches of 32 windows)."""
+    seq_len: int = 32
+    """Length of M's training windows (truncated back-propagation through time)."""
     tau: float = 1.0
     """Temperature of the dream (see :func:`mdn_sample`)."""
-    ctrl_hidden: int = 16
-    """Hidden units of C (81 weights on the 3-d code)."""
     popsize: int = 24
     """CMA-ES population."""
-    generations: int = 120
-    """CMA-ES generations per round."""
-    sigma0: float = 1.0
+    generations: int = 100
+    """CMA-ES generations."""
+    sigma0: float = 0.5
     """CMA-ES initial step size."""
     dream_starts: int = 16
-    """Dreams per candidate per generation (fresh starts each generation)."""
-    eval_every: int = 5
+    """Dreams per candidate per generation (fresh recorded starts each generation)."""
+    eval_every: int = 10
     """Every this many generations, score the CMA-ES mean in dream and reality."""
     n_eval: int = 64
     """Episodes behind each of those scores (fixed starts)."""
-    n_rounds: int = 1
-    """1 = random data only; each further round adds controller rollouts."""
-    round_episodes: int = 20
-    """Real episodes of the current controller added per extra round."""
-    explore_noise: float = 0.3
-    """Std of the Gaussian torque noise added while collecting those."""
     shuffle_actions: bool = False
     """Break M on purpose: fit it on actions shuffled across transitions."""
     seed: int = 0
-    """Fixes data, M's weights, CMA-ES and every dream."""
+    """Fixes data, V's and M's weights, CMA-ES and every dream."""
 
     def __post_init__(self) -> None:
-        for name in ("n_rounds", "n_random_episodes", "generations", "episode_len",
-                     "popsize", "dream_starts", "eval_every", "n_eval"):
+        for name in ("n_random_episodes", "episode_len", "z_dim", "vae_steps",
+                     "rnn_hidden", "n_mixtures", "mdn_steps", "seq_len", "popsize",
+                     "generations", "dream_starts", "eval_every", "n_eval"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"WorldModelsConfig.{name} must be an int >= 1, "
                                  f"got {getattr(self, name)!r}")
+        if self.seq_len > self.episode_len:
+            raise ValueError(f"seq_len ({self.seq_len}) must not exceed episode_len "
+                             f"({self.episode_len})")
         if self.tau < 0:
             raise ValueError(f"tau must be >= 0, got {self.tau}")
+        if not 0 < self.max_angle <= np.pi:
+            raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle}")
+
+
+class RandomData(NamedTuple):
+    frames: torch.Tensor   # [N, T + 1, S, S]
+    actions: torch.Tensor  # [N, T, 1]
+    rewards: torch.Tensor  # [N, T]
+    states: torch.Tensor   # [N, T + 1, 3] hidden true states (plots only)
+
+
+@torch.no_grad()
+def collect_random(task: Task, n_episodes: int, steps: int, gen: torch.Generator,
+                   max_angle: float = float(np.pi)) -> RandomData:
+    """``n_episodes`` real episodes of uniformly random torques from
+    Pendulum-v1's reset distribution (angles within ``max_angle``)."""
+    env = task.batch(gen)
+    frames = [env.reset(n_episodes, max_angle=max_angle)]
+    acts, rews, states = [], [], [env.states]
+    for _ in range(steps):
+        a = (2 * torch.rand(n_episodes, 1, generator=gen) - 1) * MAX_TORQUE
+        f, r = env.step(a)
+        frames.append(f)
+        acts.append(a)
+        rews.append(r)
+        states.append(env.states)
+    return RandomData(torch.stack(frames, 1), torch.stack(acts, 1),
+                      torch.stack(rews, 1), torch.stack(states, 1))
+
+
+class WorldModel(NamedTuple):
+    vae: ConvVAE
+    model: MDNRNN
+    data: RandomData
+    codes: torch.Tensor     # [N, T + 1, D] V's codes of the recorded frames
+    vae_log: np.ndarray     # [vae_steps, 3] (loss, recon, kl)
+    mdn_log: np.ndarray     # [mdn_steps, 2] (nll, reward error)
+
+
+def fit_world_model(task: Task, cfg: WorldModelsConfig, progress: bool = False
+                    ) -> WorldModel:
+    """Random data, then V on its frames, then M on V's codes."""
+    gen = torch_generator(cfg.seed)
+    data = collect_random(task, cfg.n_random_episodes, cfg.episode_len, gen,
+                          cfg.max_angle)
+    vae, vae_log = fit_vae(data.frames.flatten(0, 1), cfg.z_dim, cfg.vae_steps,
+                           kl_weight=cfg.kl_weight, seed=cfg.seed,
+                           progress=progress)
+    codes = torch.stack([vae.code(f) for f in data.frames])
+    acts = data.actions
+    if cfg.shuffle_actions:
+        flat = acts.reshape(-1, 1)
+        acts = flat[torch.randperm(len(flat), generator=torch_generator(cfg.seed))
+                    ].view_as(acts)
+    model, mdn_log = fit_mdnrnn(codes, acts, data.rewards, cfg.rnn_hidden,
+                                cfg.n_mixtures, cfg.mdn_steps, cfg.seq_len,
+                                seed=cfg.seed, progress=progress)
+    return WorldModel(vae, model, data, codes, vae_log, mdn_log)
 
 
 class Trace(NamedTuple):
     generation: np.ndarray  # [E] generations at which the mean was scored
     dream: np.ndarray       # [E] its return inside M (at the training tau)
-    real: np.ndarray        # [E] its return in the real pendulum
+    real: np.ndarray        # [E] its return in the real pixel pendulum
+    best_dream: np.ndarray  # [G] best dreamed return in each generation's population
 
 
-class WorldModelsResult(NamedTuple):
-    theta: np.ndarray       # [n] final controller (the CMA-ES mean)
-    model: MDN              # the last M
-    traces: list[Trace]     # one per round
-    dream_return: float     # final controller's return inside the last M
-    real_return: float      # ... and in the real pendulum
-    n_transitions: int      # real data used
-    seconds: float
+def eval_starts(cfg: WorldModelsConfig) -> torch.Tensor:
+    """The fixed evaluation start states ``[n_eval, 3]`` (Pendulum-v1's reset,
+    angles within ``cfg.max_angle``)."""
+    th = ((2 * torch.rand(cfg.n_eval, generator=torch_generator(cfg.seed + 2)) - 1)
+          * cfg.max_angle)
+    thdot = 2 * torch.rand(cfg.n_eval, generator=torch_generator(cfg.seed + 3)) - 1
+    return torch.stack([th.cos(), th.sin(), thdot], -1)
 
 
-def collect(theta: np.ndarray | None, n_episodes: int, cfg: WorldModelsConfig,
-            gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Real transitions ``(obs, act, next_obs)``, each ``[n_episodes * T, .]``:
-    uniform random torques if ``theta`` is None, else C plus Gaussian noise."""
-    s = reset_states(n_episodes, gen, cfg.max_angle)
-    obs, acts, nxt = [], [], []
-    for _ in range(cfg.episode_len):
-        if theta is None:
-            a = (2 * torch.rand(n_episodes, 1, generator=gen) - 1) * MAX_TORQUE
-        else:
-            th = torch.as_tensor(theta, dtype=torch.float32)[None]
-            a = controller_act(th, s[None], cfg.ctrl_hidden)[0]
-            a = (a + cfg.explore_noise * torch.randn(a.shape, generator=gen)
-                 ).clamp(-MAX_TORQUE, MAX_TORQUE)
-        s2 = pendulum_step(s, a)
-        obs.append(s)
-        acts.append(a)
-        nxt.append(s2)
-        s = s2
-    return torch.cat(obs), torch.cat(acts), torch.cat(nxt)
+def score(theta: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
+          cfg: WorldModelsConfig) -> tuple[float, float]:
+    """``(dream, real)`` return of one controller from the SAME fixed starts
+    (so dream minus real measures the model, not two samples of starts); the
+    dream at ``cfg.tau``, reality with its own fixed kicks."""
+    th = torch.as_tensor(theta, dtype=torch.float32)[None]
+    starts = eval_starts(cfg)
+    real = Reality(wm.vae, task, starts, torch_generator(cfg.seed + 4))
+    z0 = real.reset(1)
+    dream = Dream(wm.model, z0, cfg.tau, torch_generator(cfg.seed + 5))
+    d = rollout_returns(th, wm.model, dream, cfg.episode_len)
+    r = rollout_returns(th, wm.model, real, cfg.episode_len)
+    return d.item(), r.item()
 
 
-def cma_in_dream(model: DreamModel, start_pool: torch.Tensor, cfg: WorldModelsConfig,
-                 x0: np.ndarray | None = None, progress: bool = True
+def cma_in_dream(wm: WorldModel, task: Task, cfg: WorldModelsConfig,
+                 progress: bool = False, in_reality: bool = False
                  ) -> tuple[np.ndarray, Trace]:
-    """CMA-ES on C's weights, scored by :func:`dream_returns` only.
+    """CMA-ES on C's weights, scored by dreams only.
 
-    Each generation draws ``cfg.dream_starts`` start codes from
-    ``start_pool [M, D]`` (encoded real first observations).  Every
-    ``cfg.eval_every`` generations the distribution mean is scored inside
-    the model and in the real pendulum from the SAME fixed fresh reset
-    states, so that dream minus real measures the model, not two different
-    samples of start states; the real score is recorded, never used.
-    Returns the final mean and that :class:`Trace`.
+    Each generation every candidate dreams from the same ``cfg.dream_starts``
+    codes of recorded real first frames (fresh each generation).  Every
+    ``cfg.eval_every`` generations the CMA-ES mean is scored by :func:`score`;
+    the real score is recorded, never used.  Returns the final mean and the
+    :class:`Trace`.
+
+    ``in_reality=True`` is a diagnostic, not World Models: the candidates are
+    scored in the real pixel pendulum from the recorded true start states
+    (same V, M features and C), which tells what this controller class
+    could reach with a perfect dream.
     """
-    n = n_controller_params(start_pool.shape[1], cfg.ctrl_hidden)
+    model = wm.model
+    n = n_controller_params(model.D, model.H)
     rng = make_rng(cfg.seed)
-    x0 = np.zeros(n) if x0 is None else np.asarray(x0, dtype=float)
-    es = cma.CMAEvolutionStrategy(x0, cfg.sigma0, {
+    es = cma.CMAEvolutionStrategy(np.zeros(n), cfg.sigma0, {
         "popsize": cfg.popsize, "seed": np.nan, "verbose": -9,
         # cma's own draws go through our Generator, not numpy's global state
         "randn": lambda *shape: rng.standard_normal(shape)})
     gen = torch_generator(cfg.seed + 1)
-    eval_gen = torch_generator(cfg.seed + 2)
-    # this draw is no longer used (the dream was once scored from training
-    # starts, which made dream minus real mix model error with the difference
-    # between two start samples); it is kept so that the real starts below,
-    # and so every committed real return, stay the same
-    torch.randint(len(start_pool), (cfg.n_eval,), generator=eval_gen)
-    eval_real = reset_states(cfg.n_eval, eval_gen, cfg.max_angle)
-    eval_dream = encode_state(eval_real)
-    rows = []
+    pool = wm.codes[:, 0]
+    rows, best = [], []
 
-    def score(g: int) -> None:
-        th = torch.as_tensor(es.mean, dtype=torch.float32)[None]
-        d = dream_returns(model, th, eval_dream, cfg.episode_len, cfg.tau,
-                          torch_generator(cfg.seed + 3), cfg.ctrl_hidden)
-        r = real_returns(th, eval_real, cfg.episode_len, cfg.ctrl_hidden)
-        rows.append((g, d.item(), r.item()))
+    def record(g: int) -> None:
+        rows.append((g, *score(es.mean, wm, task, cfg)))
 
-    score(0)
+    record(0)
     for g in tqdm(range(1, cfg.generations + 1), desc=f"CMA-ES in dream tau={cfg.tau}",
                   leave=False, disable=not progress):
         xs = es.ask()
-        z0 = start_pool[torch.randint(len(start_pool), (cfg.dream_starts,),
-                                      generator=gen)]
-        ret = dream_returns(model, torch.as_tensor(np.array(xs), dtype=torch.float32),
-                            z0, cfg.episode_len, cfg.tau, gen, cfg.ctrl_hidden)
+        pick = torch.randint(len(pool), (cfg.dream_starts,), generator=gen)
+        world = (Reality(wm.vae, task, wm.data.states[pick, 0], gen) if in_reality
+                 else Dream(model, pool[pick], cfg.tau, gen))
+        ret = rollout_returns(torch.as_tensor(np.array(xs), dtype=torch.float32), model,
+                              world, cfg.episode_len)
         es.tell(xs, (-ret).tolist())  # cma minimises
+        best.append(ret.max().item())
         if g % cfg.eval_every == 0 or g == cfg.generations:
-            score(g)
+            record(g)
     g, d, r = (np.array(c) for c in zip(*rows, strict=True))
-    return np.asarray(es.mean, dtype=float), Trace(g, d, r)
+    return np.asarray(es.mean, dtype=float), Trace(g, d, r, np.array(best))
 
 
-SUPPORTED_ENVS = ("Pendulum-v1",)
-"""The real environment is simulated in batch with :func:`pendulum_step` (all
-starts at once, far faster than stepping gymnasium), so only the pendulum."""
+class WorldModelsResult(NamedTuple):
+    theta: np.ndarray       # [n] final controller (the CMA-ES mean)
+    world_model: WorldModel  # V, M, the random data and the fit logs
+    trace: Trace
+    dream_return: float     # final controller's return inside M
+    real_return: float      # ... and in the real pixel pendulum
+    random_return: float    # uniformly random torques, same starts
+    n_transitions: int      # real data used (all random)
+    seconds: float
 
 
 def train(env, cfg: WorldModelsConfig = WorldModelsConfig(), *,
           progress: bool = False) -> WorldModelsResult:
-    """The World Models loop on ``env`` (``"Pendulum-v1"`` or that env): random
-    data -> V, M -> C in the dream -> reality, repeated ``cfg.n_rounds`` times
-    with the controller collecting data."""
-    env_id = env_id_of(env)
-    if env_id not in SUPPORTED_ENVS:
-        raise ValueError(f"World Models here supports {', '.join(SUPPORTED_ENVS)} "
-                         f"(a batched torch simulator), got {env_id!r}")
+    """The World Models recipe on a pixel pendulum (env or id): random
+    episodes -> V -> M -> C by CMA-ES in M's dream -> the real task."""
+    task = task_of(env)
     t0 = time.perf_counter()
-    gen = torch_generator(cfg.seed)
-    obs, act, nxt = collect(None, cfg.n_random_episodes, cfg, gen)
-    starts = obs.view(cfg.episode_len, -1, OBS_DIM)[0]  # first obs of each episode
-    theta, traces = None, []
-    for rnd in range(cfg.n_rounds):
-        if rnd > 0:
-            o, a, n2 = collect(theta, cfg.round_episodes, cfg, gen)
-            obs, act = torch.cat([obs, o]), torch.cat([act, a])
-            nxt = torch.cat([nxt, n2])
-            starts = torch.cat([starts, o.view(cfg.episode_len, -1, OBS_DIM)[0]])
-        a_fit = act
-        if cfg.shuffle_actions:
-            a_fit = act[torch.randperm(len(act), generator=torch_generator(cfg.seed))]
-        model, _ = fit_mdn(encode_state(obs), a_fit, encode_state(nxt), cfg.n_mixtures,
-                           cfg.mdn_hidden, cfg.mdn_steps, seed=cfg.seed + rnd,
-                           progress=progress)
-        theta, trace = cma_in_dream(model, encode_state(starts), cfg, theta, progress)
-        traces.append(trace)
-    return WorldModelsResult(theta, model, traces, float(traces[-1].dream[-1]),
-                             float(traces[-1].real[-1]), len(obs),
+    wm = fit_world_model(task, cfg, progress)
+    theta, trace = cma_in_dream(wm, task, cfg, progress)
+    rand = random_returns(task, eval_starts(cfg), torch_generator(cfg.seed + 6),
+                          cfg.episode_len)
+    return WorldModelsResult(theta, wm, trace, float(trace.dream[-1]),
+                             float(trace.real[-1]), rand,
+                             cfg.n_random_episodes * cfg.episode_len,
                              time.perf_counter() - t0)
