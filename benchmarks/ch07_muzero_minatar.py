@@ -52,7 +52,7 @@ DQN = DQNConfig(total_steps=1, start_steps=budget(fast=20, full=500),
                 lr=5e-4, gamma=0.97, target_update_every=250,
                 eps_decay_steps=budget(fast=20, full=2_000), eval_episodes=1)
 """``total_steps`` is set per seed to MuZero's frames."""
-EVAL_EPISODES = budget(fast=3, full=30)
+EVAL_EPISODES = budget(fast=10, full=30)
 EVAL_FRAMES = budget(fast=200, full=2000)
 CURVE_BINS = 10
 
