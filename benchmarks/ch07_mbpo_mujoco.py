@@ -13,17 +13,15 @@ Arms, all with the same SAC learner (width, learning rate, batch, warm-up):
 
 The paper's claim, tested: MBPO reaches the G-matched SAC's return at
 ``sac_steps`` with at most a third of the real steps, i.e. MBPO's return at
-``sac_steps / 3`` minus ``sac_g``'s at ``sac_steps`` has a 95% interval
-(Student t over seeds) above 0.  Runs are single-threaded, spread over
-worker processes.  Writes results/ch07_mbpo_mujoco.json.
+``sac_steps / 3`` minus ``sac_g``'s at ``sac_steps``, paired by seed, has a
+95% bootstrap interval above 0.  Every (arm, seed) is one job of an
+``mbrl_lessons.sweep`` sweep.  Writes results/ch07_mbpo_mujoco.json.
 """
 
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
-import torch
 
 from mbrl_lessons.core.results import Target, benchmark_cli, write_results
 
@@ -35,56 +33,57 @@ from mbrl_lessons.algorithms import mbpo, sac  # noqa: E402
 from mbrl_lessons.analysis.intervals import mean_ci  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.envs.mujoco_tasks import MUJOCO_TERMINATIONS  # noqa: E402
+from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 cfg = {
-    "env_id": "InvertedDoublePendulum-v5", "seeds": budget(fast=1, full=5),
+    "env_id": "InvertedDoublePendulum-v5", "seeds": n_seeds(full=5, fast=1),
     "sac_steps": budget(fast=1000, full=3000), "mbpo_steps": budget(fast=600,
                                                                    full=1500),
     "updates_per_step": 5, "rollout_length": 1, "eval_every": budget(fast=200,
                                                                     full=250),
     "eval_episodes": 5, "sac_hidden": 64, "sac_lr": 3e-4, "start_steps": 250,
     "real_ratio": 0.05, "model_train_every": 250, "model_train_steps": 300,
-    "workers": 2,
 }
 learner = sac.SACConfig(hidden=cfg["sac_hidden"], lr=cfg["sac_lr"],
                         start_steps=cfg["start_steps"], eval_every=cfg["eval_every"],
                         eval_episodes=cfg["eval_episodes"])
 
 
-def run(job: tuple[str, int]) -> tuple[list[int], list[float], float]:
-    """One arm on one seed -> (eval steps, eval returns, seconds)."""
-    torch.set_num_threads(1)
-    arm, seed = job
+def run(c: mbpo.MBPOConfig | sac.SACConfig, seed: int) -> dict:
+    """One arm on one seed: its evaluation curve and seconds."""
     env = gym.make(cfg["env_id"])
-    if arm == "mbpo":
-        c = mbpo.MBPOConfig(
-            total_steps=cfg["mbpo_steps"], rollout_length=cfg["rollout_length"],
-            updates_per_step=cfg["updates_per_step"], real_ratio=cfg["real_ratio"],
-            model_train_every=cfg["model_train_every"],
-            model_train_steps=cfg["model_train_steps"], eval_every=cfg["eval_every"],
-            eval_episodes=cfg["eval_episodes"], seed=seed, sac=learner)
-        res = mbpo.train(env, c, termination_fn=MUJOCO_TERMINATIONS[cfg["env_id"]])
+    if isinstance(c, mbpo.MBPOConfig):
+        res = mbpo.train(env, replace(c, seed=seed),
+                         termination_fn=MUJOCO_TERMINATIONS[cfg["env_id"]])
     else:
-        g = cfg["updates_per_step"] if arm == "sac_g" else 1
-        res = sac.train(env, sac.SACConfig(**{**learner.__dict__, "seed": seed,
-                                              "total_steps": cfg["sac_steps"],
-                                              "updates_per_step": g}))
-    print(f"{arm} seed {seed}: {np.round(res.eval_returns).tolist()} "
-          f"({res.seconds:.0f} s)", flush=True)
-    return res.eval_steps, res.eval_returns, res.seconds
+        res = sac.train(env, replace(c, seed=seed))
+    return {"steps": res.eval_steps, "returns": res.eval_returns,
+            "seconds": res.seconds}
+
+
+ARMS = {
+    "mbpo": mbpo.MBPOConfig(
+        total_steps=cfg["mbpo_steps"], rollout_length=cfg["rollout_length"],
+        updates_per_step=cfg["updates_per_step"], real_ratio=cfg["real_ratio"],
+        model_train_every=cfg["model_train_every"],
+        model_train_steps=cfg["model_train_steps"], eval_every=cfg["eval_every"],
+        eval_episodes=cfg["eval_episodes"], sac=learner),
+    "sac_g": replace(learner, total_steps=cfg["sac_steps"],
+                     updates_per_step=cfg["updates_per_step"]),
+    "sac_g1": replace(learner, total_steps=cfg["sac_steps"], updates_per_step=1),
+}
 
 
 if __name__ == "__main__":
     t0 = time.time()
-    arms = ("mbpo", "sac_g", "sac_g1")
-    jobs = [(arm, s) for s in range(cfg["seeds"]) for arm in arms]
-    with ProcessPoolExecutor(max_workers=cfg["workers"]) as pool:
-        outs = dict(zip(jobs, pool.map(run, jobs), strict=True))
+    arms = tuple(ARMS)
+    sweep = run_sweep(run, ARMS, range(cfg["seeds"]), name="ch07_mbpo_mujoco")
     total = time.time() - t0
-    curves = {arm: {"steps": outs[(arm, 0)][0],
-                    "returns": [outs[(arm, s)][1] for s in range(cfg["seeds"])]}
-              for arm in arms}
-    run_seconds = {f"{a}_seed{s}": outs[(a, s)][2] for a, s in jobs}
+    runs = {arm: sweep.per_seed(arm) for arm in arms}
+    curves = {arm: {"steps": runs[arm][0]["steps"],
+                    "returns": [r["returns"] for r in runs[arm]]} for arm in arms}
+    run_seconds = {f"{a}_seed{s}": r["seconds"] for a in arms
+                   for s, r in enumerate(runs[a])}
 
     def per_seed(arm: str, step: int) -> np.ndarray:
         c = curves[arm]
@@ -95,40 +94,42 @@ if __name__ == "__main__":
     third = third - third % cfg["eval_every"]  # the last evaluation at or below N/3
     mbpo_third, sac_g_final = per_seed("mbpo", third), per_seed("sac_g", N)
     sac_g1_final = per_seed("sac_g1", N)
-    diff = mbpo_third - sac_g_final
-    d_ci = mean_ci(diff)
     M = cfg["mbpo_steps"]
-    same = per_seed("mbpo", M) - per_seed("sac_g", M)
-    same_ci = mean_ci(same)
-    g1_ci = mean_ci(per_seed("mbpo", M) - per_seed("sac_g1", M))
-    sps = {a: float(np.mean([outs[(a, s)][2] for s in range(cfg["seeds"])])
+    sps = {a: float(np.mean([r["seconds"] for r in runs[a]])
                     / (M if a == "mbpo" else N)) for a in arms}
     G = cfg["updates_per_step"]
     targets = [
-        Target("mbpo_third_minus_sac_g_final_ci_low",
-               f"lower end of the 95% interval of MBPO's return at {third} real "
-               f"steps minus G-matched SAC's (G={G}) at {N}, over seeds (the "
-               "paper's claim: > 0)", d_ci[1], ">", 0.0),
-        Target("mbpo_minus_sac_g_same_steps_ci_low",
-               f"lower end of the 95% interval of MBPO minus G-matched SAC at "
-               f"{M} real steps (> 0: the model helps at equal updates)",
-               same_ci[1], ">", 0.0),
-        Target("mbpo_minus_sac_g1_same_steps_ci_low",
-               f"lower end of the 95% interval of MBPO minus SAC at G=1 at {M} "
-               "real steps (the old, confounded comparison)", g1_ci[1], ">", 0.0),
+        Target.over_seeds(
+            "mbpo_third_minus_sac_g_final", f"MBPO's return at {third} real steps "
+            f"minus G-matched SAC's (G={G}) at {N}, paired by seed (the paper's "
+            "claim: > 0)", {"mbpo": mbpo_third, "sac_g": sac_g_final}, ">", 0.0,
+            statistic="mean_difference"),
+        Target.over_seeds(
+            "mbpo_minus_sac_g_same_steps", f"MBPO minus G-matched SAC at {M} real "
+            "steps, paired by seed (> 0: the model helps at equal updates)",
+            {"mbpo": per_seed("mbpo", M), "sac_g": per_seed("sac_g", M)}, ">", 0.0,
+            statistic="mean_difference"),
+        Target.over_seeds(
+            "mbpo_minus_sac_g1_same_steps", f"MBPO minus SAC at G=1 at {M} real "
+            "steps, paired by seed (the old, confounded comparison)",
+            {"mbpo": per_seed("mbpo", M), "sac_g1": per_seed("sac_g1", M)}, ">",
+            0.0, statistic="mean_difference"),
     ]
+    diff, same = mbpo_third - sac_g_final, per_seed("mbpo", M) - per_seed("sac_g", M)
     write_results(
         "ch07_mbpo_mujoco", config=cfg, targets=targets, seconds=total,
         results_dir=out_dir,
         extra={"curves": curves, "run_seconds": run_seconds,
-               "seconds_per_real_step": sps, "cpu_count": os.cpu_count(),
+               "seconds_per_real_step": sps,
                "per_seed": {"mbpo_at_third": mbpo_third, "sac_g_final": sac_g_final,
                             "sac_g1_final": sac_g1_final,
                             "mbpo_third_minus_sac_g_final": diff,
                             "mbpo_minus_sac_g_same_steps": same},
-               "ci95": {"mbpo_third_minus_sac_g_final": d_ci,
-                        "mbpo_minus_sac_g_same_steps": same_ci,
-                        "mbpo_minus_sac_g1_same_steps": g1_ci,
+               # t-intervals of single arms and differences, for the tables
+               "ci95": {"mbpo_third_minus_sac_g_final": mean_ci(diff),
+                        "mbpo_minus_sac_g_same_steps": mean_ci(same),
+                        "mbpo_minus_sac_g1_same_steps": mean_ci(
+                            per_seed("mbpo", M) - per_seed("sac_g1", M)),
                         "sac_g_final": mean_ci(sac_g_final),
                         "sac_g1_final": mean_ci(sac_g1_final),
                         "mbpo_at_third": mean_ci(mbpo_third)}})

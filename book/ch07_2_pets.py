@@ -181,43 +181,48 @@ from mbrl_lessons.analysis.modern import fans_by_data
 from mbrl_lessons.models.ensemble import (
     EnsembleTrainConfig,
     GaussianEnsemble,
+    batched_gaussian_forward,
     fit_ensemble,
     gaussian_nll,
 )
 from mbrl_lessons.planning import PlannerConfig
 
 # %% [markdown]
-# The package has one ensemble class, used by PETS here, by MBPO in §7.3 and
-# by chapters 5 and 8. It holds each layer's weights for all members in one
-# tensor of shape $[E, \text{in}, \text{out}]$, so a single batched matrix
-# product (`torch.baddbmm`) runs every member at once. The output is split
-# into the mean and the raw log-variance $v$, which the two softplus lines
-# squash between the member's learned bounds $\ell_{\min}, \ell_{\max}$,
-# exactly the formula above:
+# The ensemble class lives in `mbrl_lessons.models.ensemble`; MBPO in
+# {doc}`§7.3 <ch07_3_mbpo>` reuses its forward pass and loss. It holds each
+# layer's weights for all members in one tensor of shape
+# $[E, \text{in}, \text{out}]$, so a single batched matrix product
+# (`torch.baddbmm`) runs every member at once. The output is split into the
+# mean and the raw log-variance $v$, which the two softplus lines squash
+# between the learned bounds $\ell_{\min}, \ell_{\max}$, exactly the
+# formula above:
 
 # %%
+show_source(batched_gaussian_forward)
 show_source(GaussianEnsemble.forward)
 
 # %% [markdown]
 # The loss is the $\beta$-NLL summed over members plus the penalty on the
 # bounds. `gaussian_nll` computes $(\Delta - \mu)^2 / \sigma^2 + \log
-# \sigma^2$ per element, averages it over rows and dimensions, and returns
-# both the plain NLL and the $\beta$-weighted objective, whose weight is
-# detached so that no gradient flows through it:
+# \sigma^2$ per element, averages it over rows and dimensions (a constant
+# factor away from the sum in the formula), and returns both the plain NLL
+# and the $\beta$-weighted objective, whose weight is detached so that no
+# gradient flows through it:
 
 # %%
 show_source(GaussianEnsemble.loss)
 show_source(gaussian_nll)
 
 # %% [markdown]
-# Training follows the PETS and MBPO papers and mbrl-lib. A tenth of the
-# transitions is held out. Every member draws its own bootstrap resample of
-# the rest and, at every step, a minibatch from it. Every 50 steps each
-# member's NLL on the held-out rows is measured; a member keeps the weights
-# of its best check, and training stops early once no member has improved
-# by 1 % for five checks in a row. The members with the lowest held-out
-# score are the *elites* (MBPO draws its rollouts from them; PETS uses all
-# five):
+# Training draws one bootstrap resample per member and then, at every step,
+# a minibatch from each member's own resample. The function can also hold
+# out a share of the transitions, as the MBPO authors' code and mbrl-lib
+# do: every
+# 50 steps it scores each member on them, a member keeps the weights of its
+# best check, training stops once no member has improved by 1 % for five
+# checks in a row, and the members that score best become the *elites*.
+# PETS, like the PETS paper's own code, holds nothing out
+# (`holdout_ratio=0`): every transition trains, and every member is used.
 
 # %%
 show_source(fit_ensemble)

@@ -227,14 +227,12 @@ show_source(sac.SACAgent.update)
 # :label: alg-mbpo
 # 1. Act randomly for the first 250 real steps; store every transition in the
 #    real buffer $\mathcal D_{\text{env}}$.
-# 2. Every 250 real steps, refit the ensemble of $E = 7$ Gaussian networks to
-#    all of $\mathcal D_{\text{env}}$ (inputs $(s, a)$, targets $(s' - s, r)$),
-#    each member keeping its best weights on a held-out tenth of the data;
-#    the 5 members with the best held-out score are the elites.
+# 2. Every 250 real steps, refit the ensemble of $E = 5$ Gaussian networks to
+#    all of $\mathcal D_{\text{env}}$ (inputs $(s, a)$, targets $(s' - s, r)$).
 # 3. At every real step, act with the current policy and store the result.
 # 4. Every 10 real steps, draw 400 states from $\mathcal D_{\text{env}}$ and
 #    roll the policy $k$ steps in the model from each, choosing a random
-#    elite member for every transition; store the results in the model
+#    ensemble member for every transition; store the results in the model
 #    buffer $\mathcal D_{\text{model}}$ (which keeps the last 1,000 real
 #    steps' worth).
 # 5. At every real step, take $G$ SAC updates, each on a batch with 5 % real
@@ -245,11 +243,10 @@ show_source(sac.SACAgent.update)
 # although the package's `pendulum_reward` (the known reward, chapter 4)
 # could be passed in instead (`mbpo.train(..., reward_fn=pendulum_reward)`).
 # Drawing a random member at every step keeps the members' individual biases
-# from lining up into one consistent, confidently wrong trajectory; drawing
-# it from the elites leaves out the two members that fit the held-out data
-# worst. The ensemble is the one class PETS uses ({doc}`§7.2
-# <ch07_2_pets>`): a single module whose $E$ members are evaluated together
-# with batched matrix products, which makes it cheap enough to refit often.
+# from lining up into one consistent, confidently wrong trajectory. The
+# ensemble is a single module whose $E$ members are evaluated together with
+# batched matrix products (the forward pass and loss of PETS's ensemble,
+# {doc}`§7.2 <ch07_2_pets>`), which makes it cheap enough to refit often.
 
 # %%
 show_source(mbpo.branched_rollout)

@@ -56,8 +56,8 @@ def test_normaliser_round_trip_and_fit_sets_the_statistics():
     z = norm.normalise(x)
     assert torch.allclose(norm.denormalise(z), x, atol=1e-4)
     assert torch.allclose(z[:, :2].mean(0), torch.zeros(2), atol=1e-5)
-    assert torch.allclose(z[:, :2].std(0, correction=0), torch.ones(2), atol=1e-4)
-    assert torch.all(z[:, 2] == 0)  # centred, not divided by ~0
+    assert torch.allclose(z[:, :2].std(0), torch.ones(2), atol=1e-4)
+    assert torch.all(z[:, 2] == 0)  # a constant dimension is centred
     model = GaussianEnsemble(2, 1, ensemble_size=2, hidden=8)
     xs, ys = np.random.default_rng(0).normal(3.0, 2.0, (40, 2)), np.ones((40, 1)) * 7
     fit_ensemble(model, xs, ys, EnsembleTrainConfig(steps=1, holdout_ratio=0.0))
@@ -65,10 +65,10 @@ def test_normaliser_round_trip_and_fit_sets_the_statistics():
     assert model.out_norm.mean.item() == pytest.approx(7.0)
 
 
-def constant_members(biases) -> GaussianEnsemble:
+def constant_members(biases, probabilistic=True) -> GaussianEnsemble:
     """Members that predict a constant (normalised) mean ``biases[k]``."""
     model = GaussianEnsemble(1, 1, ensemble_size=len(biases), hidden=4, layers=1,
-                             n_elites=2)
+                             n_elites=2, probabilistic=probabilistic)
     with torch.no_grad():
         for w in model.weights:
             w.zero_()
@@ -91,16 +91,19 @@ def test_elites_are_the_members_with_the_lowest_holdout_error():
 def test_members_return_to_their_best_weights():
     """Train with a step size so large that training mostly makes things worse:
     each member ends at the weights of its best held-out check (or its start),
-    and training stops early."""
+    and training stops early.  (Deterministic, so that the score does not
+    depend on the log-variance bounds, which all members share and which keep
+    their last values.)"""
     x = np.linspace(-1, 1, 200)[:, None]
     y = np.random.default_rng(1).normal(size=(200, 1))
-    model = constant_members([0.0, 0.0, 0.0])
+    model = constant_members([0.0, 0.0, 0.0], probabilistic=False)
     cfg = EnsembleTrainConfig(steps=500, lr=1.0, eval_every=10, patience=3,
                               holdout_ratio=0.25)
     res = fit_ensemble(model, x, y, cfg, seed=0)
     assert res.steps < 500
     history = np.array(res.holdout)  # [checks, E]
-    assert np.all(np.array(res.best) <= history.min(0) + 1e-6)
+    # no check beat a member's kept score by more than the 1% threshold
+    assert np.all(np.array(res.best) * (1 - cfg.improvement) <= history.min(0) + 1e-6)
     assert history.max() > 1.5 * max(res.best)  # there was worse to avoid
     # the same split as fit_ensemble's: the model now scores its best
     hold = torch.randperm(200, generator=torch_generator(0))[:50]

@@ -4,15 +4,13 @@ MBPO is Dyna (Sutton 1990) with deep parts: a model generates extra
 transitions and a model-free learner (SAC, :mod:`~mbrl_lessons.algorithms.sac`)
 trains on them.  What makes it work is *how short* the model's rollouts are:
 
-1. An ensemble of Gaussian MLPs
-   (:class:`~mbrl_lessons.models.ensemble.GaussianEnsemble`, the one PETS
-   uses) learns ``(s, a) -> (s' - s, r)`` by the Gaussian NLL (optionally
-   beta-weighted, as PETS does), refit every ``model_train_every`` real steps
-   with a held-out split that picks each member's best weights and the
-   elites.
+1. An ensemble of Gaussian MLPs learns ``(s, a) -> (s' - s, r)``
+   (:class:`MBPOEnsemble`, with the forward pass and the Gaussian NLL of
+   PETS's :mod:`~mbrl_lessons.models.ensemble`, optionally beta-weighted as
+   PETS does), refit every ``model_train_every`` real steps.
 2. *Branched* rollouts of only ``k`` steps start from states drawn from the
-   real replay buffer; every step of every rollout asks a member drawn at
-   random from the elites (:func:`branched_rollout`).  Starting on real states keeps
+   real replay buffer; every step of every rollout asks a randomly chosen
+   ensemble member (:func:`branched_rollout`).  Starting on real states keeps
    the model near its data; a short ``k`` stops errors from compounding.
 3. The results go into a model buffer, and SAC takes ``G`` updates per real
    step on batches that are mostly model data with a small real share
@@ -21,6 +19,7 @@ trains on them.  What makes it work is *how short* the model's rollouts are:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
+from torch import nn
 
 from mbrl_lessons.algorithms.sac import (
     SACAgent,
@@ -40,14 +40,67 @@ from mbrl_lessons.algorithms.sac import (
 )
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.rewards import KNOWN_TASKS, KnownTask, RewardFn, TerminationFn
-from mbrl_lessons.models.ensemble import (
-    EnsembleTrainConfig,
-    GaussianEnsemble,
-    fit_ensemble,
-)
+from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
+
+
+class MBPOEnsemble(nn.Module):
+    """``E`` Gaussian MLPs evaluated together with batched matrix products.
+
+    Each member maps ``x = (s, a)`` to a diagonal Gaussian over ``y`` (the
+    state change, and the reward if it is learned).  Inputs and targets are
+    standardised with statistics of the data at the last fit.  The
+    log-variance is bounded softly, as in chapter 5's ``GaussianMLP``.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, n_members: int = 5,
+                 hidden: int = 128, layers: int = 3, seed: int = 0,
+                 min_logvar: float = -10.0, max_logvar: float = 0.5) -> None:
+        super().__init__()
+        if n_members < 1 or hidden < 1 or layers < 1:
+            raise ValueError("MBPOEnsemble: n_members, hidden and layers must be "
+                             f">= 1, got {n_members}, {hidden}, {layers}")
+        self.n_members, self.out_dim = n_members, out_dim
+        dims = [in_dim] + [hidden] * layers + [2 * out_dim]
+        with torch_seeded(seed):  # each member gets its own random initial weights
+            self.weights = nn.ParameterList(
+                nn.Parameter(torch.randn(n_members, a, b) / math.sqrt(a))
+                for a, b in zip(dims[:-1], dims[1:], strict=True))
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(n_members, 1, b))
+                                       for b in dims[1:])
+        self.min_logvar, self.max_logvar = min_logvar, max_logvar
+        for name, size in (("x_mu", in_dim), ("y_mu", out_dim)):
+            self.register_buffer(name, torch.zeros(size))
+        for name, size in (("x_sd", in_dim), ("y_sd", out_dim)):
+            self.register_buffer(name, torch.ones(size))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x [E, B, in]`` (raw units) -> standardised ``mean, logvar [E, B, out]``."""
+        h = (x - self.x_mu) / self.x_sd
+        return batched_gaussian_forward(h, self.weights, self.biases, self.out_dim,
+                                        self.min_logvar, self.max_logvar)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, beta: float = 0.0,
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(objective, nll)`` of :func:`~mbrl_lessons.models.ensemble.gaussian_nll`
+        in standardised units, summed over members: the beta-NLL to minimise and
+        the plain Gaussian NLL (up to a constant; the same when ``beta = 0``);
+        ``x [E, B, in]``, ``y [E, B, out]`` in raw units."""
+        mean, logvar = self(x)
+        return gaussian_nll(mean, logvar, (y - self.y_mu) / self.y_sd, beta)
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, member: torch.Tensor,
+               gen: torch.Generator) -> torch.Tensor:
+        """One draw of ``y`` per row of ``x [B, in]``, from member ``member[b]``
+        (``[B]`` ints), in raw units -> ``[B, out]``."""
+        mean, logvar = self(x.expand(self.n_members, *x.shape))
+        rows = torch.arange(len(x))
+        mean, logvar = mean[member, rows], logvar[member, rows]
+        z = mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=gen)
+        return self.y_mu + self.y_sd * z
 
 
 def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +110,35 @@ def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarr
     if learn_reward:
         y = np.concatenate([y, data.rew[:, None]], -1)
     return x, y
+
+
+def fit_mbpo_ensemble(model: MBPOEnsemble, data: Batch, learn_reward: bool,
+                      n_steps: int, batch_size: int, lr: float,
+                      rng: np.random.Generator, beta: float = 0.0) -> float:
+    """``n_steps`` Adam steps on all members at once, each member on its own
+    random minibatches (so the members see different data as well as starting
+    from different weights), minimising the beta-NLL (``beta = 0``: the plain
+    Gaussian NLL).  Warm-starts from the current weights.  Returns the mean
+    plain NLL over the last 10% of the steps."""
+    if not 0.0 <= beta <= 1.0:
+        raise ValueError(f"beta must be in [0, 1], got {beta}")
+    x_np, y_np = model_targets(data, learn_reward)
+    x, y = torch.as_tensor(x_np), torch.as_tensor(y_np)
+    model.x_mu.copy_(x.mean(0))
+    model.x_sd.copy_(x.std(0).clamp_min(1e-6))
+    model.y_mu.copy_(y.mean(0))
+    model.y_sd.copy_(y.std(0).clamp_min(1e-6))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+    tail = []
+    for step in range(n_steps):
+        idx = torch.as_tensor(rng.integers(0, len(x), (model.n_members, batch_size)))
+        loss, nll = model.loss(x[idx], y[idx], beta)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step >= int(0.9 * n_steps):
+            tail.append(nll.item())
+    return float(np.mean(tail)) if tail else float("nan")
 
 
 class BranchedRollout(NamedTuple):
@@ -79,17 +161,16 @@ class BranchedRollout(NamedTuple):
 
 
 @torch.no_grad()
-def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+def branched_rollout(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
                      torch.Tensor], start_obs: torch.Tensor, k: int,
                      gen: torch.Generator, reward_fn: RewardFn | None = None,
                      termination_fn: TerminationFn | None = None) -> BranchedRollout:
     """``k`` model steps from each of ``start_obs [N, O]`` (states from the REAL
     buffer), acting with ``policy(obs [N, O]) -> act [N, A]``.
 
-    Every step of every rollout uses a member drawn uniformly at random from
-    the elites (``model.elites``; the members with the best held-out score
-    at the last fit), so model errors of different members do not line up
-    into one consistent (and confidently wrong) trajectory.  The reward is the model's
+    Every step of every rollout uses an ensemble member drawn uniformly at
+    random, so model errors of different members do not line up into one
+    consistent (and confidently wrong) trajectory.  The reward is the model's
     last output, or ``reward_fn(obs, act, next_obs)`` when a known reward is given;
     ``termination_fn(obs, act, next_obs) -> done [N]`` (e.g. from
     :mod:`mbrl_lessons.envs.mujoco_tasks`) ends a branch, which keeps its
@@ -104,7 +185,7 @@ def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
     out: dict[str, list[torch.Tensor]] = {f: [] for f in BranchedRollout._fields}
     for _ in range(k):
         act = policy(obs)
-        member = model.elites[torch.randint(len(model.elites), (n,), generator=gen)]
+        member = torch.randint(model.n_members, (n,), generator=gen)
         y = model.sample(torch.cat([obs, act], -1), member, gen)
         next_obs = obs + y[:, :obs_dim]
         rew = (reward_fn(obs, act, next_obs) if reward_fn is not None
@@ -151,8 +232,7 @@ class MBPOConfig:
     """Refit the model every this many real steps (the first fit ends the
     random-action warm-up ``sac.start_steps``, which must be a multiple)."""
     model_train_steps: int = 300
-    """The most Adam steps per refit (fewer if the held-out score stops
-    improving; 0: never train, a broken-model control)."""
+    """Adam steps per refit (0: never train, a broken-model control)."""
     model_batch: int = 256
     """Minibatch per member and step."""
     model_lr: float = 1e-3
@@ -165,12 +245,8 @@ class MBPOConfig:
     NLL can explain its own mean error away as variance.  For MBPO, 0.5 cut the
     model's 20-step drift by about 30 % but did not change what the benchmark
     measures beyond seed-to-seed noise (see the §7.3 exercise)."""
-    ensemble_size: int = 7
-    """Ensemble members (the paper's 7)."""
-    model_elites: int | None = None
-    """Members with the best held-out score that rollouts draw from, so a
-    member that fits worse than the rest is left out of the data SAC trains
-    on; None: 5/7 of ``ensemble_size``, rounded (the paper's 5 of 7)."""
+    ensemble_size: int = 5
+    """Ensemble members."""
     model_hidden: int = 128
     """Model width."""
     model_layers: int = 3
@@ -202,10 +278,6 @@ class MBPOConfig:
                              f"{self.real_ratio}")
         if self.model_train_steps < 0:
             raise ValueError("MBPOConfig.model_train_steps must be >= 0")
-        if self.model_elites is not None and not (
-                1 <= self.model_elites <= self.ensemble_size):
-            raise ValueError(f"MBPOConfig.model_elites must be in 1.."
-                             f"{self.ensemble_size}, got {self.model_elites}")
         if not 0.0 <= self.model_beta <= 1.0:
             raise ValueError(f"MBPOConfig.model_beta must be in [0, 1], got "
                              f"{self.model_beta}")
@@ -214,25 +286,17 @@ class MBPOConfig:
                              f"must be a multiple of model_train_every "
                              f"({self.model_train_every})")
 
-    @property
-    def n_elites(self) -> int:
-        """The number of elites (see ``model_elites``)."""
-        if self.model_elites is not None:
-            return self.model_elites
-        return max(1, round(5 * self.ensemble_size / 7))
-
 
 @dataclass
 class MBPOResult:
     """What :func:`train` returns."""
 
     agent: SACAgent
-    model: GaussianEnsemble
+    model: MBPOEnsemble
     eval_steps: list[int]
     eval_returns: list[float]
     model_losses: list[float]
-    """Training loss (plain NLL) of every refit, the mean over its last 10 %
-    of steps."""
+    """Final training loss (plain NLL) of every refit."""
     real_buffer: ReplayBuffer
     """Every real transition seen."""
     seconds: float
@@ -257,15 +321,12 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
                                          ).termination_fn
     obs_dim, low, high = check_box_env(env)
     t0 = time.time()
+    # seed, env, model, policy, buffers; then the loop
     rng, gen = make_rng(cfg.seed), torch_generator(cfg.seed + 7)
     act_dim, learn_reward = len(low), reward_fn is None
-    model = GaussianEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
-                             cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
-                             n_elites=cfg.n_elites, seed=cfg.seed + 11)
-    # beta = 0 by default (the paper's plain NLL); see MBPOConfig.model_beta
-    model_train = EnsembleTrainConfig(steps=cfg.model_train_steps,
-                                      batch_size=cfg.model_batch, lr=cfg.model_lr,
-                                      beta=cfg.model_beta)
+    model = MBPOEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
+                         cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
+                         seed=cfg.seed + 11)
     sac_cfg = cfg.sac
     agent = SACAgent(obs_dim, low, high, replace(
         sac_cfg, total_steps=cfg.total_steps, updates_per_step=cfg.updates_per_step,
@@ -273,7 +334,7 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
     real = ReplayBuffer(obs_dim, act_dim, cfg.total_steps)
     per_round = cfg.rollout_batch * cfg.rollout_length
     # the model buffer holds only recent rollouts: older ones came from older
-    # policies and older models, and would drag SAC back towards them
+    # policies and older models
     model_buf = ReplayBuffer(obs_dim, act_dim,
                              per_round * max(1, cfg.model_retain // cfg.rollout_every))
     eval_env = eval_env if eval_env is not None else fresh_env(env)
@@ -297,10 +358,9 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
             obs, _ = env.reset()
         # 2. refit the ensemble on all real data (warm-started)
         if t >= sac_cfg.start_steps and t % cfg.model_train_every == 0:
-            fit = fit_ensemble(model, *model_targets(real.all(), learn_reward),
-                               model_train, seed=int(rng.integers(2**31)))
-            tail = fit.train_loss[-max(1, len(fit.train_loss) // 10):]
-            losses.append(float(np.mean(tail)) if tail else float("nan"))
+            losses.append(fit_mbpo_ensemble(model, real.all(), learn_reward,
+                                            cfg.model_train_steps, cfg.model_batch,
+                                            cfg.model_lr, rng, cfg.model_beta))
             model_ready = True
         # 4. branched rollouts of k model steps from real states
         if model_ready and t % cfg.rollout_every == 0:
@@ -309,7 +369,7 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
                                             gen, reward_fn,
                                             termination_fn).to_batch())
         # 5. G SAC updates per real step on mostly-model batches (the real
-        # share anchors the critic where the model is wrong; MBPOConfig.real_ratio)
+        # share anchors the critic where the model is wrong; see real_ratio)
         if model_ready:
             for _ in range(cfg.updates_per_step):
                 agent.update(mixed_batch(real, model_buf, sac_cfg.batch_size,

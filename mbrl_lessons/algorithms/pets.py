@@ -9,7 +9,7 @@ Chua et al. 2018 {chua2018pets} combine three pieces, each small here:
    small penalty (the paper's appendix A.1).
    :func:`~mbrl_lessons.models.ensemble.fit_ensemble` trains every member on
    its own bootstrap resample (epistemic spread) with the Gaussian NLL
-   (aleatoric spread), keeping each member's best weights on held-out data.
+   (aleatoric spread).
 2. :class:`ParticleModelEnv` — propagates ``P`` particles per candidate action
    sequence.  ``"ts_inf"``: each particle keeps one member for the whole
    horizon; ``"ts1"``: the member is redrawn every step; ``"mean"``: no
@@ -193,9 +193,11 @@ class PETSConfig:
     planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(
         horizon=25, n_candidates=200, n_iterations=4, n_elites=20))
     """CEM settings (candidates are scored with all their particles at once;
-    sized so one plan costs about 30-50 ms on one CPU thread)."""
+    one plan costs about a tenth of a second on one CPU thread; results/
+    ch07_pets.json records the measured time per action)."""
     train: EnsembleTrainConfig = field(default_factory=EnsembleTrainConfig)
-    """Ensemble training per refit."""
+    """Ensemble training per refit (by default, as in PETS's code, no
+    held-out split: every transition trains and every member plans)."""
     warm_start: bool = True
     """Continue training the previous episode's ensemble (else start afresh)."""
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from mbrl_lessons.algorithms.mbpo import branched_rollout
+from mbrl_lessons.algorithms.mbpo import MBPOEnsemble, branched_rollout
 from mbrl_lessons.algorithms.pets import (
     ParticleModelEnv,
     PETSConfig,
@@ -89,7 +89,7 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
 
 
 @torch.no_grad()
-def branch_drift(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
+def branch_drift(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
                   torch.Tensor], start_obs: torch.Tensor, k: int,
                   true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   gen: torch.Generator) -> torch.Tensor:

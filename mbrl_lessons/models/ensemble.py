@@ -1,4 +1,4 @@
-"""One batched ensemble of Gaussian MLPs: PETS, MBPO and chapters 5 and 8 use it.
+"""The batched ensemble of Gaussian MLPs of chapter 7.
 
 :class:`GaussianEnsemble` holds ``E`` members' weights stacked as
 ``[E, in, out]`` tensors, so one batched matrix product evaluates every
@@ -6,14 +6,17 @@ member at once.  Each member reads a diagonal Gaussian over the (normalised)
 target off its last layer: the mean, and a log-variance squashed softly
 between two bounds that are themselves learned (Chua et al. 2018, appendix
 A.1; mbrl-lib's ``GaussianMLP`` does the same).  With ``probabilistic=False``
-the same class is a deterministic ensemble (the mean head only, trained by
-squared error): PETS's "D" and "DE" ablations.
+the same class is a deterministic ensemble (only the mean is read, trained by
+squared error; the predicted variance is 0): PETS's "D" and "DE" ablations.
+PETS uses the class; MBPO's ensemble shares its forward pass
+(:func:`batched_gaussian_forward`) and loss (:func:`gaussian_nll`).
 
 :func:`fit_ensemble` trains it as the PETS and MBPO papers and mbrl-lib do:
 
 - inputs and targets are standardised with one :class:`Normaliser` each
   (statistics of the training rows);
-- a held-out share of the rows is set aside; every member trains on its own
+- a held-out share of the rows is set aside (``holdout_ratio``; PETS's own
+  code used none, MBPO's a fifth); every member trains on its own
   bootstrap resample of the rest (epistemic spread) by the (beta-)Gaussian
   NLL (aleatoric spread), plus a small penalty that pulls the learned
   log-variance bounds together;
@@ -28,6 +31,7 @@ squared error): PETS's "D" and "DE" ablations.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,20 +52,42 @@ class Normaliser(nn.Module):
         self.register_buffer("std", torch.ones(dim))
 
     def fit(self, x: torch.Tensor) -> None:
-        """Set the statistics from rows ``x [N, dim]`` (a constant dimension gets
-        std 1, so it is centred but not blown up)."""
-        if x.ndim != 2 or x.shape[1] != len(self.mean) or len(x) < 1:
-            raise ValueError(f"x must be [N >= 1, {len(self.mean)}], got "
+        """Set the statistics from rows ``x [N >= 2, dim]``: the mean and the
+        sample std, at least 1e-6 (so a dimension that was constant in these
+        rows is divided by 1e-6)."""
+        if x.ndim != 2 or x.shape[1] != len(self.mean) or len(x) < 2:
+            raise ValueError(f"x must be [N >= 2, {len(self.mean)}], got "
                              f"{tuple(x.shape)}")
-        std = x.std(0, correction=0)
         self.mean.copy_(x.mean(0))
-        self.std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
+        self.std.copy_(x.std(0).clamp_min(1e-6))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
 
     def denormalise(self, z: torch.Tensor) -> torch.Tensor:
         return z * self.std + self.mean
+
+
+def batched_gaussian_forward(h: torch.Tensor, weights: Sequence[torch.Tensor],
+                             biases: Sequence[torch.Tensor], out_dim: int,
+                             min_logvar: torch.Tensor | float,
+                             max_logvar: torch.Tensor | float,
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``h [E, B, in]`` through SiLU layers ``weights[i] [E, a, b]``,
+    ``biases[i] [E, 1, b]`` -> ``mean, logvar [E, B, out_dim]``.
+
+    The last layer outputs ``2 * out_dim`` numbers: the mean and a raw
+    log-variance, which is squashed softly between the bounds."""
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = torch.baddbmm(b, h, w)  # every member's layer in one product
+        if i < len(weights) - 1:
+            h = nn.functional.silu(h)
+    mean, raw = h.split(out_dim, dim=-1)
+    # soft clamp into [min_logvar, max_logvar]: smooth, so gradients never
+    # vanish at a bound, and the bounds themselves get gradients
+    logvar = max_logvar - nn.functional.softplus(max_logvar - raw)
+    logvar = min_logvar + nn.functional.softplus(logvar - min_logvar)
+    return mean, logvar
 
 
 def gaussian_nll(mean: torch.Tensor, logvar: torch.Tensor, target: torch.Tensor,
@@ -91,9 +117,10 @@ class GaussianEnsemble(nn.Module):
 
     :meth:`forward` and :meth:`loss` work in normalised units (``in_norm``,
     ``out_norm``, set by :func:`fit_ensemble`); :meth:`predict` and
-    :meth:`sample` take and return raw units.  ``probabilistic=False`` drops
-    the variance head: the members predict a mean only and train by squared
-    error (their predicted variance is 0).
+    :meth:`sample` take and return raw units.  ``probabilistic=False`` ignores
+    the variance outputs: the members' means train by squared error and their
+    predicted variance is 0 (the layers stay the same, so a deterministic and
+    a probabilistic ensemble built with one seed start from the same weights).
     """
 
     def __init__(self, in_dim: int, out_dim: int, ensemble_size: int = 5,
@@ -114,21 +141,21 @@ class GaussianEnsemble(nn.Module):
         self.in_dim, self.out_dim, self.ensemble_size = in_dim, out_dim, ensemble_size
         self.probabilistic, self.n_elites = probabilistic, n_elites
         gen = torch_generator(seed)
-        dims = [in_dim] + [hidden] * layers + [out_dim * (2 if probabilistic else 1)]
+        # a deterministic ensemble keeps the same layers (its variance outputs
+        # are ignored), so PE and DE start from the same weights for a seed
+        dims = [in_dim] + [hidden] * layers + [2 * out_dim]
         self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
         for a, b in zip(dims[:-1], dims[1:], strict=True):
             bound = 1 / math.sqrt(a)  # nn.Linear's default scale, one draw per member
             self.weights.append(nn.Parameter(
                 (torch.rand(ensemble_size, a, b, generator=gen) * 2 - 1) * bound))
             self.biases.append(nn.Parameter(torch.zeros(ensemble_size, 1, b)))
-        # learned soft bounds of the log-variance (normalised units), as in
-        # PETS; one pair per member, so that a member's best weights include them
-        self.min_logvar = nn.Parameter(
-            torch.full((ensemble_size, 1, out_dim), init_min_logvar),
-            requires_grad=probabilistic)
-        self.max_logvar = nn.Parameter(
-            torch.full((ensemble_size, 1, out_dim), init_max_logvar),
-            requires_grad=probabilistic)
+        # learned soft bounds of the log-variance (normalised units), shared by
+        # the members, as in PETS and mbrl-lib
+        self.min_logvar = nn.Parameter(torch.full((out_dim,), init_min_logvar),
+                                       requires_grad=probabilistic)
+        self.max_logvar = nn.Parameter(torch.full((out_dim,), init_max_logvar),
+                                       requires_grad=probabilistic)
         self.in_norm, self.out_norm = Normaliser(in_dim), Normaliser(out_dim)
         self.register_buffer("elites", torch.arange(n_elites))
 
@@ -138,19 +165,10 @@ class GaussianEnsemble(nn.Module):
         if x.ndim != 3 or x.shape[0] != self.ensemble_size or x.shape[2] != self.in_dim:
             raise ValueError(f"x must be [{self.ensemble_size}, B, {self.in_dim}], got "
                              f"{tuple(x.shape)}")
-        h = x
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b, h, w)  # every member's layer in one product
-            if i < len(self.weights) - 1:
-                h = nn.functional.silu(h)
-        if not self.probabilistic:
-            return h, None
-        mean, raw = h.split(self.out_dim, dim=-1)
-        # soft clamp into [min_logvar, max_logvar]: smooth, so gradients never
-        # vanish at a bound, and the bounds themselves get gradients
-        logvar = self.max_logvar - nn.functional.softplus(self.max_logvar - raw)
-        logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
-        return mean, logvar
+        mean, logvar = batched_gaussian_forward(x, self.weights, self.biases,
+                                                self.out_dim, self.min_logvar,
+                                                self.max_logvar)
+        return mean, logvar if self.probabilistic else None
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, beta: float = 0.0,
              bound_weight: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,9 +225,11 @@ class EnsembleTrainConfig:
     predicted variance to the power ``beta``, with no gradient through the
     weight.  0 is the plain NLL, which on a noise-free system can explain its
     own mean error away as variance and stop fitting the mean."""
-    holdout_ratio: float = 0.1
-    """Share of the rows held out to pick each member's best weights and the
-    elites (0: none; then every step counts and the members keep their order)."""
+    holdout_ratio: float = 0.0
+    """Share of the rows held out to pick each member's best weights, stop
+    early and choose the elites (MBPO's code holds out 0.2).  0, the default
+    as in PETS's code: every row trains, every step counts, and the members
+    keep their order as elites."""
     eval_every: int = 50
     """Steps between held-out evaluations."""
     patience: int = 5
@@ -277,7 +297,7 @@ def fit_ensemble(model: GaussianEnsemble, x, y,
     gen, E = torch_generator(seed), model.ensemble_size
     # 1. hold out a share of the rows (none if that leaves fewer than 1 row)
     n_hold = int(cfg.holdout_ratio * len(x))
-    perm = torch.randperm(len(x), generator=gen)
+    perm = torch.randperm(len(x), generator=gen) if n_hold else torch.arange(len(x))
     hold, train = perm[:n_hold], perm[n_hold:]
     # 2. normalise by the training rows' statistics
     if normalise:
@@ -336,5 +356,6 @@ def fit_ensemble(model: GaussianEnsemble, x, y,
 
 
 def _member_params(model: GaussianEnsemble) -> list[torch.Tensor]:
-    """Every parameter; each has a leading member axis."""
-    return [*model.weights, *model.biases, model.min_logvar, model.max_logvar]
+    """The parameters with a leading member axis (all but the shared
+    log-variance bounds, which keep their last values)."""
+    return [*model.weights, *model.biases]
