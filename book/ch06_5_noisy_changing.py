@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 6.5 Dyna in noisy and changing worlds, and smarter sweeps
 #
-# *About 9 minutes: 8 to read, 1 to run at FAST.* Section 6.5 of {doc}`ch06_integration`.
+# *About 10 minutes: 9 to read, 1 to run at FAST.* Section 6.5 of {doc}`ch06_integration`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -137,6 +137,30 @@ plt.show()
 # makes the untested region worth a visit.
 #
 # ## Prioritized sweeping (Example 8.4)
+#
+# Dyna-Q picks the pairs it backs up at random, so most of its planning
+# updates change nothing: early on, almost every remembered pair has a
+# target equal to its current value. *Prioritized sweeping*
+# {cite}`moore1993prioritized` backs up first the pairs whose value would
+# change most. The priority of a pair is the size of its temporal-difference
+# error under the model,
+#
+# $$
+# P(s,a) = ig|\,\hat r(s,a) + \gamma \max_{a'} Q(\hat s', a') - Q(s,a)\,ig|,
+# \qquad (\hat r, \hat s') = 	ext{Model}(s,a),
+# $$
+#
+# (with no $\gamma \max Q$ term when the model says the step ends the
+# episode). After a real step, the pair just tried enters a priority queue
+# if $P > 	heta$ (a small threshold, $10^{-4}$ here). Each planning step
+# pops the pair with the largest priority and backs it up. That changes
+# $\max_{a'} Q(s, a')$, so every *predecessor* $(ar s, ar a)$ that the
+# model says leads into $s$ gets its own priority
+# $|ar r + \gamma \max_a Q(s, a) - Q(ar s, ar a)|$ recomputed and, if
+# it exceeds $	heta$, is queued (or raised in the queue). Value news thus
+# flows backwards from where it arose, along the predecessors, instead of
+# waiting to be found by random sampling: a backward search with a reverse
+# model.
 #
 # On larger versions of the Dyna maze (each cell split into $k \times k$),
 # we count backups until the greedy path is within 20% of the shortest.

@@ -86,7 +86,8 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # runs it on the pendulum's true state with chapter 4's learned MLP dynamics
 # model and the *known* reward function, as v2.0 did. That makes the
 # comparison with v2.0 fair (same model, same reward, same data), and a whole
-# run takes about half a minute on one CPU core. The second half, *Dreamer
+# run takes under a minute on one CPU core (the full benchmark's twelve runs
+# took about ten minutes, some 50 s each). The second half, *Dreamer
 # from pixels*, puts back what the first half left out: the agent sees only
 # small camera frames (the pixel pendulum of
 # {doc}`section 5.7 <ch05_7_state_abstraction>`), learns an RSSM with a
@@ -95,17 +96,17 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # ## The maths
 #
 # From a batch of states $s_0$ drawn from the replay data, the actor
-# $\pi_\theta$ and the frozen model $\hat f$ produce imagined trajectories
+# $\pi_\phi$ and the frozen model $\hat f$ produce imagined trajectories
 #
 # $$
-# a_t = \pi_\theta(s_t, \epsilon_t), \qquad r_t = r(s_t, a_t), \qquad
+# a_t = \pi_\phi(s_t, \epsilon_t), \qquad r_t = r(s_t, a_t), \qquad
 # s_{t+1} = \hat f(s_t, a_t), \qquad t = 0, \dots, H-1 .
 # $$
 #
-# The actor is a *tanh-Gaussian*: $a = a_{\max}\tanh(\mu_\theta(s) +
-# \sigma_\theta(s)\,\epsilon)$ with $\epsilon \sim \mathcal N(0, I)$. Written
+# The actor is a *tanh-Gaussian*: $a = a_{\max}\tanh(\mu_\phi(s) +
+# \sigma_\phi(s)\,\epsilon)$ with $\epsilon \sim \mathcal N(0, I)$. Written
 # this way (the reparameterisation trick) every action, and hence every
-# imagined state and reward, is a differentiable function of $\theta$.
+# imagined state and reward, is a differentiable function of $\phi$.
 #
 # How good was step $t$ of an imagined trajectory? Dreamer mixes $n$-step
 # returns of every length into a $\lambda$-return {cite}`sutton2018rl`,
@@ -144,8 +145,8 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 #   (the device is DQN's and DDPG's {cite}`lillicrap2016ddpg`; Dreamer v2
 #   {cite}`hafner2021dreamerv2` uses it too).
 # - The **actor** maximises them *through the model*,
-#   $\mathcal L(\theta) = -\tfrac1H\sum_t V^\lambda_t - \eta\,\mathcal
-#   H[\pi_\theta]$. The gradient of $V^\lambda_t$ with respect to $\theta$
+#   $\mathcal L(\phi) = -\tfrac1H\sum_t V^\lambda_t - \eta\,\mathcal
+#   H[\pi_\phi]$. The gradient of $V^\lambda_t$ with respect to $\phi$
 #   flows back through every reward, every model step and the critic's value
 #   of every imagined state, to every action that led there. This is
 #   Dreamer v1's *analytic* (or pathwise) gradient, the same one PILCO
@@ -399,13 +400,13 @@ print(f"summed reward over 50 steps, real vs imagined: "
 #
 # $$
 # \begin{aligned}
-# &\text{deterministic state} && h_t = f_\phi(h_{t-1}, z_{t-1}, a_{t-1})
+# &\text{deterministic state} && h_t = f_\theta(h_{t-1}, z_{t-1}, a_{t-1})
 #   \quad\text{(a GRU)}\\
-# &\text{prior} && \hat z_t \sim p_\phi(\hat z_t \mid h_t)\\
-# &\text{posterior} && z_t \sim q_\phi(z_t \mid h_t, e_t), \qquad
-#   e_t = \mathrm{enc}_\phi(o_t)\\
-# &\text{decoder, reward, continuation} && p_\phi(o_t \mid s_t), \quad
-#   p_\phi(r_t \mid s_t), \quad p_\phi(c_t \mid s_t)
+# &\text{prior} && \hat z_t \sim p_\theta(\hat z_t \mid h_t)\\
+# &\text{posterior} && z_t \sim q_\theta(z_t \mid h_t, e_t), \qquad
+#   e_t = \mathrm{enc}_\theta(o_t)\\
+# &\text{decoder, reward, continuation} && p_\theta(o_t \mid s_t), \quad
+#   p_\theta(r_t \mid s_t), \quad p_\theta(c_t \mid s_t)
 # \end{aligned}
 # $$
 #
@@ -427,9 +428,9 @@ print(f"summed reward over 50 steps, real vs imagined: "
 # batch of sequences from the replay of real episodes, the loss per step is
 #
 # $$
-# \mathcal L(\phi) = \mathbb E_{q}\Big[-\ln p_\phi(o_t \mid s_t)
-#   - \ln p_\phi(r_t \mid s_t) - \ln p_\phi(c_t \mid s_t)\Big]
-#   + \beta\, \mathrm{KL}\big(q_\phi(z_t \mid h_t, e_t)\,\big\|\,p_\phi(z_t \mid h_t)\big).
+# \mathcal L(\theta) = \mathbb E_{q}\Big[-\ln p_\theta(o_t \mid s_t)
+#   - \ln p_\theta(r_t \mid s_t) - \ln p_\theta(c_t \mid s_t)\Big]
+#   + \beta\, \mathrm{KL}\big(q_\theta(z_t \mid h_t, e_t)\,\big\|\,p_\theta(z_t \mid h_t)\big).
 # $$
 #
 # The first three terms ask the latent state to explain the frame, the
@@ -703,7 +704,7 @@ else:
 # Turn the analytic actor gradient into a likelihood-ratio (REINFORCE)
 # gradient: detach the imagined actions before they enter the model, and
 # minimise
-# $-\sum_t \log\pi_\theta(a_t \mid s_t)\,\operatorname{sg}[V^\lambda_t - v(s_t)]$
+# $-\sum_t \log\pi_\phi(a_t \mid s_t)\,\operatorname{sg}[V^\lambda_t - v(s_t)]$
 # instead. Compare the learning curves at equal numbers of
 # updates, and explain why Dreamer v1 preferred the analytic gradient for a
 # smooth task such as the pendulum (hint: what does each estimator know about

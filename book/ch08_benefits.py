@@ -591,8 +591,9 @@ display(Markdown("| agent | ms per action | × policy |\n|---|---|---|\n" + "\n"
 # %% [markdown]
 # The other side of the ledger: MPC needs no training per task, while each
 # new policy costs an optimisation (the policy seconds in §8.4). Whether
-# planning is affordable depends on the control rate: at a few milliseconds
-# per plan, a pendulum is fine; a legged robot at a kilohertz is not, which is
+# planning is affordable depends on the control rate: at a few tens of
+# milliseconds per plan (about 25 ms in the full run), a pendulum stepping
+# every 50 ms is fine; a legged robot at a kilohertz is not, which is
 # why several modern methods plan only during training and act with a policy
 # {cite}`janner2019mbpo,hafner2020dreamer`.
 #

@@ -44,8 +44,12 @@ import numpy as np
 
 from mbrl_lessons.grading import check
 
-# A 2-state MDP to try things on (the chapter works it out by hand):
-# s0: a0 stays (+1), a1 moves to s1 (0); s1: a0 stays (+2), a1 moves to s0 (0).
+# A 2-state MDP to try things on, worked out by hand here (the grader checks
+# these numbers): s0: a0 stays (+1), a1 moves to s1 (0); s1: a0 stays (+2),
+# a1 moves to s0 (0). With gamma = 0.9, staying in s1 forever is worth
+# 2 / (1 - 0.9) = 20, so V*(s1) = 20. From s0, staying forever is worth
+# 1 / (1 - 0.9) = 10, moving is worth 0 + 0.9 * 20 = 18: V*(s0) = 18, and
+# the greedy policy is [1, 0] (move, then stay).
 P2 = np.zeros((2, 2, 2))
 P2[0, 0, 0] = P2[0, 1, 1] = P2[1, 0, 1] = P2[1, 1, 0] = 1.0
 R2 = np.array([[1.0, 0.0], [2.0, 0.0]])

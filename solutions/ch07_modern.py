@@ -104,35 +104,39 @@ check("ch07_branched_rollout", globals())
 # ## Exercise 3 — $\lambda$-returns (`ch07_lambda_returns`, 4 points)
 #
 # Dreamer trains its actor and critic on $\lambda$-returns of an imagined
-# trajectory of length `H`. With rewards $r_0, \dots, r_{H-1}$ (shape `[H, B]`),
-# critic values $v_1, \dots, v_H$ of the states that follow each reward
-# (`values`, shape `[H, B]`: `values[t]` is the value of the state reached
-# after `rewards[t]`), discount $\gamma$ and $\lambda$, the returns are defined
-# backwards:
+# trajectory of length `H`, laid out as in the chapter
+# (§7.4, `mbrl_lessons.algorithms.dreamer.lambda_returns`):
+# a batch of `B` trajectories, rewards $r_0, \dots, r_{H-1}$ in `rewards`
+# (shape `[B, H]`) and the critic's values $v(s_0), \dots, v(s_H)$ of every
+# state along the way in `values` (shape `[B, H+1]`: `values[:, t]` is the
+# value of the state in which `rewards[:, t]` is received, and
+# `values[:, H]` that of the last state). With discount $\gamma$ and
+# $\lambda$, the returns are defined backwards:
 #
 # $$
-# G^\lambda_{H-1} = r_{H-1} + \gamma v_H, \qquad
-# G^\lambda_t = r_t + \gamma\big[(1-\lambda)\, v_{t+1} + \lambda\, G^\lambda_{t+1}\big].
+# G^\lambda_{H-1} = r_{H-1} + \gamma v(s_H), \qquad
+# G^\lambda_t = r_t + \gamma\big[(1-\lambda)\, v(s_{t+1}) + \lambda\, G^\lambda_{t+1}\big].
 # $$
 #
 # Write `lambda_returns(rewards, values, gamma, lam)` returning all
-# $G^\lambda_t$, shape `[H, B]`. With $\lambda = 0$ these are one-step TD
+# $G^\lambda_t$, shape `[B, H]`. With $\lambda = 0$ these are one-step TD
 # targets; with $\lambda = 1$, discounted sums of the rewards bootstrapped
-# with $v_H$ at the end.
+# with $v(s_H)$ at the end. (The first value, $v(s_0)$, is not used.)
 
 # %%
 def lambda_returns(rewards, values, gamma, lam):
     # BEGIN SOLUTION
-    out = np.empty_like(rewards, dtype=float)
-    nxt = values[-1]
-    for t in range(len(rewards) - 1, -1, -1):
-        nxt = rewards[t] + gamma * ((1 - lam) * values[t] + lam * nxt)
-        out[t] = nxt
+    rewards, values = np.asarray(rewards, float), np.asarray(values, float)
+    out = np.empty_like(rewards)
+    nxt = values[:, -1]
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        nxt = rewards[:, t] + gamma * ((1 - lam) * values[:, t + 1] + lam * nxt)
+        out[:, t] = nxt
     return out
     # END SOLUTION
 
 
-print(lambda_returns(np.ones((3, 1)), np.zeros((3, 1)), 0.9, 0.5))
+print(lambda_returns(np.ones((1, 3)), np.zeros((1, 4)), 0.9, 0.5))
 
 # %%
 check("ch07_lambda_returns", globals())

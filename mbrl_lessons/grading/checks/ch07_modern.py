@@ -92,11 +92,12 @@ def branched_random(ns):
 
 # ------------------------------------------------------- lambda-returns
 def _ref_lambda(rewards, values, gamma, lam):
+    """The chapter's layout: rewards [B, H], values [B, H+1] (v(s_0)..v(s_H))."""
     out = np.empty_like(rewards, dtype=float)
-    nxt = values[-1]
-    for t in range(len(rewards) - 1, -1, -1):
-        nxt = rewards[t] + gamma * ((1 - lam) * values[t] + lam * nxt)
-        out[t] = nxt
+    nxt = values[:, -1]
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        nxt = rewards[:, t] + gamma * ((1 - lam) * values[:, t + 1] + lam * nxt)
+        out[:, t] = nxt
     return out
 
 
@@ -106,28 +107,29 @@ def _lam(ns, rewards, values, gamma, lam):
 
 
 def lambda_hand(ns):
-    r = np.array([[1.0], [2.0]])
-    v = np.array([[10.0], [20.0]])     # v_1 = 10, v_2 = 20
+    r = np.array([[1.0, 2.0]])               # r_0, r_1 of one trajectory
+    v = np.array([[99.0, 10.0, 20.0]])       # v(s_0) (unused), v(s_1), v(s_2)
     g = 0.5
-    assert_close(_lam(ns, r, v, g, 0.0), [[1 + g * 10], [2 + g * 20]],
-                 "lambda = 0 gives one-step TD targets r_t + gamma v_{t+1}",
-                 hint="values[t] is the value of the state AFTER rewards[t]")
-    assert_close(_lam(ns, r, v, g, 1.0), [[1 + g * (2 + g * 20)], [2 + g * 20]],
-                 "lambda = 1 gives discounted rewards bootstrapped with v_H",
-                 hint="the last return is r_{H-1} + gamma v_H")
+    assert_close(_lam(ns, r, v, g, 0.0), [[1 + g * 10, 2 + g * 20]],
+                 "lambda = 0 gives one-step TD targets r_t + gamma v(s_{t+1})",
+                 hint="values[:, t + 1] is the value of the state AFTER "
+                      "rewards[:, t]; values[:, 0] = v(s_0) is not used")
+    assert_close(_lam(ns, r, v, g, 1.0), [[1 + g * (2 + g * 20), 2 + g * 20]],
+                 "lambda = 1 gives discounted rewards bootstrapped with v(s_H)",
+                 hint="the last return is r_{H-1} + gamma v(s_H)")
     lam = 0.5
     last = 2 + g * 20
     assert_close(_lam(ns, r, v, g, lam),
-                 [[1 + g * ((1 - lam) * 10 + lam * last)], [last]],
+                 [[1 + g * ((1 - lam) * 10 + lam * last), last]],
                  "lambda = 0.5, by hand")
 
 
 def lambda_random(ns):
     rng = np.random.default_rng(4)
-    r, v = rng.normal(size=(15, 6)), rng.normal(size=(15, 6))
+    r, v = rng.normal(size=(6, 15)), rng.normal(size=(6, 16))
     assert_close(_lam(ns, r, v, 0.97, 0.9), _ref_lambda(r, v, 0.97, 0.9),
-                 "H = 15, a batch of 6, gamma 0.97, lambda 0.9", atol=1e-10,
-                 hint="work backwards from t = H - 1")
+                 "a batch of 6, H = 15, gamma 0.97, lambda 0.9", atol=1e-10,
+                 hint="work backwards from t = H - 1, along axis 1")
 
 
 # ---------------------------------------------------------- pUCT score
