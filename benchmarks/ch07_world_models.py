@@ -51,8 +51,8 @@ def one_seed(cfg: dict, seed: int) -> dict:
     c = replace(cfg["wm"], seed=seed)
     task = task_of(cfg["env"])
     wm = fit_world_model(task, c)
-    out = {"random": random_returns(task, eval_starts(c), torch_generator(seed + 6),
-                                    c.episode_len),
+    out = {"random": random_returns(c.task(task), eval_starts(c),
+                                    torch_generator(seed + 6), c.decisions),
            "vae_final": wm.vae_log[-50:].mean(0), "mdn_final": wm.mdn_log[-50:].mean(0),
            "taus": {}}
     for tau in cfg["taus"]:

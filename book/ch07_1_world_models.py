@@ -231,14 +231,15 @@ plt.show()
 
 # %%
 theta, trace = cma_in_dream(wm, task, cfg)
-rand = random_returns(task, eval_starts(cfg), torch_generator(6))
+rand = random_returns(cfg.task(task), eval_starts(cfg), torch_generator(6),
+                      cfg.decisions)
 print(f"CMA-ES mean after {cfg.generations} generations: dream {trace.dream[-1]:.0f}, "
       f"real {trace.real[-1]:.0f}; random torques {rand:.0f}")
 
 # %% tags=["hide-input"]
 th = torch.as_tensor(theta, dtype=torch.float32)[None]
 start = eval_starts(cfg)[:1]
-real_world = Reality(wm.vae, task, start, torch_generator(4))
+real_world = Reality(wm.vae, cfg.task(task), start, torch_generator(4))
 _, real_codes = rollout_returns(th, wm.model, real_world, 40, record=True)
 dream_world = Dream(wm.model, real_codes[:, 0], 1.0, torch_generator(5))
 _, dream_codes = rollout_returns(th, wm.model, dream_world, 40, record=True)

@@ -58,11 +58,12 @@ def test_the_dream_with_the_true_dynamics_reproduces_the_real_return():
     the same V, M and C run frame by frame in the gymnasium env."""
     vae, model = ConvVAE(24, 4, seed=0), MDNRNN(4, 8, 3, seed=0)
     theta = np.random.default_rng(0).normal(0, 1.0, n_controller_params(4, 8))
-    task = task_of("mbrl_lessons/PixelPendulum-v0")
+    # C decides every second step and holds its torque: the agent must too
+    task = task_of("mbrl_lessons/PixelPendulum-v0", action_repeat=2)
     starts = eval_starts(replace(TINY, n_eval=3))
     batched = rollout_returns(torch.as_tensor(theta, dtype=torch.float32)[None],
-                              model, Reality(vae, task, starts, torch_generator(0)), 50)
-    agent, returns = WorldModelsAgent(vae, model, theta), []
+                              model, Reality(vae, task, starts, torch_generator(0)), 25)
+    agent, returns = WorldModelsAgent(vae, model, theta, action_repeat=2), []
     env = make("PixelPendulum-v0")
     for s in starts:
         frame, _ = env.reset(seed=0)
@@ -92,7 +93,8 @@ def test_cma_es_on_z_and_h_learns_to_balance_when_the_world_is_true():
     task = task_of("mbrl_lessons/PixelPendulum-v0")
     wm = fit_world_model(task, replace(TINY, vae_steps=150, mdn_steps=20))
     _, trace = cma_in_dream(wm, task, TINY, in_reality=True)
-    rand = random_returns(task, eval_starts(TINY), torch_generator(6), TINY.episode_len)
+    rand = random_returns(TINY.task(task), eval_starts(TINY), torch_generator(6),
+                          TINY.decisions)
     print(f"real return {trace.real[0]:.0f} -> {trace.real[-1]:.0f}, random {rand:.0f}")
     assert trace.real[-1] > trace.real[0] + 30
     assert trace.real[-1] > rand + 30
@@ -127,4 +129,6 @@ def test_bad_inputs_are_refused():
         WorldModelsConfig(tau=-1.0)
     with pytest.raises(ValueError, match="max_angle"):
         WorldModelsConfig(max_angle=4.0)
-    assert task_of("mbrl_lessons/PixelPendulumKicks-v0") == Task(24, 0.05, 3.0)
+    assert task_of("mbrl_lessons/PixelPendulumKicks-v0") == Task(24, 0.05, 3.0, 1)
+    with pytest.raises(ValueError, match="action_repeat"):
+        WorldModelsConfig(episode_len=50, action_repeat=4)

@@ -61,18 +61,44 @@ SUPPORTED_ENVS = ("mbrl_lessons/PixelPendulum-v0", "mbrl_lessons/PixelPendulumKi
 the pixel pendulum, calm or kicked."""
 
 
+class RepeatedBatch:
+    """A :class:`PixelPendulumBatch` seen by an agent that holds each action
+    for ``repeat`` physics steps: ``step`` returns the last frame and the sum
+    of the rewards (kicks are still drawn every physics step)."""
+
+    def __init__(self, env: PixelPendulumBatch, repeat: int) -> None:
+        self.env, self.repeat = env, repeat
+
+    @property
+    def states(self) -> torch.Tensor:
+        return self.env.states
+
+    def reset(self, *args, **kwargs) -> torch.Tensor:
+        return self.env.reset(*args, **kwargs)
+
+    def step(self, act: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        total = 0.0
+        for _ in range(self.repeat):
+            frames, r = self.env.step(act)
+            total = total + r
+        return frames, total
+
+
 class Task(NamedTuple):
-    """What :func:`train` needs to know about the pixel pendulum it is given."""
+    """What :func:`train` needs to know about the pixel pendulum it is given,
+    and how often the agent acts (every ``action_repeat`` physics steps)."""
 
     size: int
     kick_prob: float
     kick_size: float
+    action_repeat: int = 1
 
-    def batch(self, gen: torch.Generator) -> PixelPendulumBatch:
-        return PixelPendulumBatch(gen, self.size, self.kick_prob, self.kick_size)
+    def batch(self, gen: torch.Generator) -> RepeatedBatch:
+        return RepeatedBatch(PixelPendulumBatch(gen, self.size, self.kick_prob,
+                                                self.kick_size), self.action_repeat)
 
 
-def task_of(env) -> Task:
+def task_of(env, action_repeat: int = 1) -> Task:
     """The :class:`Task` of a pixel-pendulum env or id; a clear error otherwise."""
     e = as_env(env) if isinstance(env, str) else env
     inner = getattr(e, "unwrapped", e)
@@ -80,7 +106,9 @@ def task_of(env) -> Task:
         name = env if isinstance(env, str) else type(inner).__name__
         raise ValueError(f"World Models here runs on the pixel pendulum "
                          f"({', '.join(SUPPORTED_ENVS)}), got {name!r}")
-    return Task(inner.size, inner.kick_prob, inner.kick_size)
+    if not isinstance(action_repeat, int) or action_repeat < 1:
+        raise ValueError(f"action_repeat must be an int >= 1, got {action_repeat!r}")
+    return Task(inner.size, inner.kick_prob, inner.kick_size, action_repeat)
 
 
 # ----------------------------------------------------------------------------- C
@@ -180,7 +208,8 @@ def rollout_returns(theta: torch.Tensor, model: MDNRNN, world: World,
 @torch.no_grad()
 def random_returns(task: Task, starts: torch.Tensor, gen: torch.Generator,
                    horizon: int = 200) -> float:
-    """Mean real return of uniformly random torques from ``starts [N, 3]``."""
+    """Mean real return of uniformly random torques (each held for the task's
+    ``action_repeat`` steps; ``horizon`` decisions) from ``starts [N, 3]``."""
     env = task.batch(gen)
     env.reset(states=starts)
     total = torch.zeros(len(starts))
@@ -192,24 +221,29 @@ def random_returns(task: Task, starts: torch.Tensor, gen: torch.Generator,
 
 class WorldModelsAgent:
     """V, M and C as an agent for the gymnasium env: ``reset()`` at the start
-    of an episode, then ``act(frame) -> action [1]`` each step."""
+    of an episode, then ``act(frame) -> action [1]`` every physics step; C
+    decides every ``action_repeat`` steps and the action is held between."""
 
-    def __init__(self, vae: ConvVAE, model: MDNRNN, theta: np.ndarray) -> None:
-        self.vae, self.model = vae, model
+    def __init__(self, vae: ConvVAE, model: MDNRNN, theta: np.ndarray,
+                 action_repeat: int = 1) -> None:
+        self.vae, self.model, self.repeat = vae, model, action_repeat
         self.theta = torch.as_tensor(theta, dtype=torch.float32)[None]
         self.reset()
 
     def reset(self) -> None:
         self.state, self.h = None, torch.zeros(1, self.model.H)
+        self.t, self.held = 0, None
 
     @torch.no_grad()
     def act(self, frame: np.ndarray) -> np.ndarray:
-        z = self.vae.code(torch.as_tensor(frame, dtype=torch.float32)[None])
-        zn = (z - self.model.z_mean) / self.model.z_std
-        a = controller_act(self.theta, zn[None], self.h[None])[0]
-        _, _, self.state = self.model.step(z, a, self.state)
-        self.h = self.state[0][0]
-        return a[0].numpy()
+        if self.t % self.repeat == 0:
+            z = self.vae.code(torch.as_tensor(frame, dtype=torch.float32)[None])
+            zn = (z - self.model.z_mean) / self.model.z_std
+            a = controller_act(self.theta, zn[None], self.h[None])[0]
+            _, _, self.state = self.model.step(z, a, self.state)
+            self.h, self.held = self.state[0][0], a[0].numpy()
+        self.t += 1
+        return self.held
 
 
 # ------------------------------------------------------------------------ train
@@ -222,6 +256,10 @@ class WorldModelsConfig:
     """Random-policy episodes collected first (uniform torques), as the paper."""
     episode_len: int = 200
     """Steps per episode, real and dreamed (Pendulum-v1's time limit)."""
+    action_repeat: int = 1
+    """C acts every this many physics steps and M predicts one such decision
+    (Dreamer's control-suite agents use 2).  ``episode_len`` counts physics
+    steps, so an episode has ``episode_len / action_repeat`` decisions."""
     max_angle: float = float(np.pi)
     """Starts have ``|theta| <= max_angle``: pi is Pendulum-v1's reset (swing-up);
     a small value makes a balancing task (the tests)."""
@@ -265,13 +303,25 @@ class WorldModelsConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"WorldModelsConfig.{name} must be an int >= 1, "
                                  f"got {getattr(self, name)!r}")
-        if self.seq_len > self.episode_len:
-            raise ValueError(f"seq_len ({self.seq_len}) must not exceed episode_len "
-                             f"({self.episode_len})")
+        if self.action_repeat < 1 or self.episode_len % self.action_repeat:
+            raise ValueError(f"action_repeat ({self.action_repeat}) must be >= 1 and "
+                             f"divide episode_len ({self.episode_len})")
+        if self.seq_len > self.decisions:
+            raise ValueError(f"seq_len ({self.seq_len}) must not exceed the "
+                             f"decisions per episode ({self.decisions})")
         if self.tau < 0:
             raise ValueError(f"tau must be >= 0, got {self.tau}")
         if not 0 < self.max_angle <= np.pi:
             raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle}")
+
+    @property
+    def decisions(self) -> int:
+        """Actions per episode: ``episode_len // action_repeat``."""
+        return self.episode_len // self.action_repeat
+
+    def task(self, task: Task) -> Task:
+        """``task`` with this config's action repeat."""
+        return task._replace(action_repeat=self.action_repeat)
 
 
 class RandomData(NamedTuple):
@@ -284,8 +334,9 @@ class RandomData(NamedTuple):
 @torch.no_grad()
 def collect_random(task: Task, n_episodes: int, steps: int, gen: torch.Generator,
                    max_angle: float = float(np.pi)) -> RandomData:
-    """``n_episodes`` real episodes of uniformly random torques from
-    Pendulum-v1's reset distribution (angles within ``max_angle``)."""
+    """``n_episodes`` real episodes of ``steps`` uniformly random torques (each
+    held for the task's action repeat) from Pendulum-v1's reset distribution
+    (angles within ``max_angle``)."""
     env = task.batch(gen)
     frames = [env.reset(n_episodes, max_angle=max_angle)]
     acts, rews, states = [], [], [env.states]
@@ -313,7 +364,7 @@ def fit_world_model(task: Task, cfg: WorldModelsConfig, progress: bool = False
                     ) -> WorldModel:
     """Random data, then V on its frames, then M on V's codes."""
     gen = torch_generator(cfg.seed)
-    data = collect_random(task, cfg.n_random_episodes, cfg.episode_len, gen,
+    data = collect_random(cfg.task(task), cfg.n_random_episodes, cfg.decisions, gen,
                           cfg.max_angle)
     vae, vae_log = fit_vae(data.frames.flatten(0, 1), cfg.z_dim, cfg.vae_steps,
                            kl_weight=cfg.kl_weight, seed=cfg.seed,
@@ -353,11 +404,11 @@ def score(theta: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
     dream at ``cfg.tau``, reality with its own fixed kicks."""
     th = torch.as_tensor(theta, dtype=torch.float32)[None]
     starts = eval_starts(cfg)
-    real = Reality(wm.vae, task, starts, torch_generator(cfg.seed + 4))
+    real = Reality(wm.vae, cfg.task(task), starts, torch_generator(cfg.seed + 4))
     z0 = real.reset(1)
     dream = Dream(wm.model, z0, cfg.tau, torch_generator(cfg.seed + 5))
-    d = rollout_returns(th, wm.model, dream, cfg.episode_len)
-    r = rollout_returns(th, wm.model, real, cfg.episode_len)
+    d = rollout_returns(th, wm.model, dream, cfg.decisions)
+    r = rollout_returns(th, wm.model, real, cfg.decisions)
     return d.item(), r.item()
 
 
@@ -396,10 +447,10 @@ def cma_in_dream(wm: WorldModel, task: Task, cfg: WorldModelsConfig,
                   leave=False, disable=not progress):
         xs = es.ask()
         pick = torch.randint(len(pool), (cfg.dream_starts,), generator=gen)
-        world = (Reality(wm.vae, task, wm.data.states[pick, 0], gen) if in_reality
-                 else Dream(model, pool[pick], cfg.tau, gen))
+        world = (Reality(wm.vae, cfg.task(task), wm.data.states[pick, 0], gen)
+                 if in_reality else Dream(model, pool[pick], cfg.tau, gen))
         ret = rollout_returns(torch.as_tensor(np.array(xs), dtype=torch.float32), model,
-                              world, cfg.episode_len)
+                              world, cfg.decisions)
         es.tell(xs, (-ret).tolist())  # cma minimises
         best.append(ret.max().item())
         if g % cfg.eval_every == 0 or g == cfg.generations:
@@ -427,8 +478,8 @@ def train(env, cfg: WorldModelsConfig = WorldModelsConfig(), *,
     t0 = time.perf_counter()
     wm = fit_world_model(task, cfg, progress)
     theta, trace = cma_in_dream(wm, task, cfg, progress)
-    rand = random_returns(task, eval_starts(cfg), torch_generator(cfg.seed + 6),
-                          cfg.episode_len)
+    rand = random_returns(cfg.task(task), eval_starts(cfg),
+                          torch_generator(cfg.seed + 6), cfg.decisions)
     return WorldModelsResult(theta, wm, trace, float(trace.dream[-1]),
                              float(trace.real[-1]), rand,
                              cfg.n_random_episodes * cfg.episode_len,
