@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.1 World Models
 #
-# *About 15 minutes: 14 to read, 1 to run at FAST.* Section 7.1 of {doc}`ch07_modern`.
+# *About 13 minutes: 12 to read, 1 to run at FAST.* Section 7.1 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
