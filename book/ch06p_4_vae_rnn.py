@@ -54,7 +54,8 @@ from torch import nn
 from mbrl_lessons import budget
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import torch_generator, torch_seeded
-from mbrl_lessons.viz import live_figure
+from mbrl_lessons.models.vae import vae_loss
+from mbrl_lessons.viz import live_figure, show_source
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -63,9 +64,8 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # variational autoencoder and predicts the next code with a recurrent
 # network; Dreamer's world model (§7.4) fuses both into one recurrent
 # state-space model. This section builds the two parts, small enough to
-# train in seconds, at the depth chapter 7 uses them. §7.1 trains the
-# package's own VAE on pendulum frames and grades its ELBO; here we look at
-# the pieces.
+# train in seconds, at the depth chapter 7 uses them; §7.1 then trains the
+# package's convolutional VAE on pendulum frames.
 #
 # ## The evidence lower bound
 #
@@ -100,11 +100,21 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # single sample gives a low-variance gradient for both networks by ordinary
 # backpropagation, the same device SAC's actor uses (§P.3).
 #
-# A tiny VAE, written out in full: frames of $12 \times 12$ pixels show a
+# The package's VAE (`mbrl_lessons.models.vae`, World Models' V in §7.1)
+# computes the negative ELBO of a batch in one function, with a Bernoulli
+# decoder whose reconstruction term is the binary cross-entropy summed over
+# pixels:
+
+# %%
+show_source(vae_loss)
+
+# %% [markdown]
+# §7.1 fits the package's convolutional `ConvVAE` to pendulum frames with
+# this loss. Here we want a code we can look at, so we pair the same loss
+# with a tiny encoder and decoder of one hidden layer each and a
+# two-dimensional code. The frames are $12 \times 12$ pixels and show a
 # bright blob on a circle, at an angle $\vartheta$ that varies from frame to
-# frame, like a pendulum seen from the front. The decoder's outputs are
-# per-pixel Bernoulli logits, so the reconstruction term is a binary
-# cross-entropy, and the code has two dimensions so that we can look at it.
+# frame, like a pendulum seen from the front.
 
 # %%
 SIDE = 12
@@ -120,11 +130,10 @@ def blob_frames(angles):
 
 
 class TinyVAE(nn.Module):
-    """x [B, D] -> (reconstruction term [B], KL term [B]); two one-layer MLPs."""
+    """x [B, D] <-> z [B, 2] through one-hidden-layer MLPs."""
 
     def __init__(self, x_dim, z_dim=2, hidden=128):
         super().__init__()
-        self.z_dim = z_dim
         self.enc = mlp(x_dim, 2 * z_dim, hidden, 1, nn.ReLU, seed=0)
         self.dec = mlp(z_dim, x_dim, hidden, 1, nn.ReLU, seed=1)
 
@@ -132,15 +141,14 @@ class TinyVAE(nn.Module):
         mu, log_var = self.enc(x).chunk(2, dim=-1)
         return mu, log_var.clamp(-8, 8)
 
-    def terms(self, x, gen):
+    def decode(self, z):
+        return torch.sigmoid(self.dec(z))              # pixel probabilities
+
+    def forward(self, x, gen):
         mu, log_var = self.encode(x)
         eps = torch.randn(mu.shape, generator=gen)
         z = mu + (0.5 * log_var).exp() * eps            # reparameterised sample
-        logits = self.dec(z)
-        rec = -nn.functional.binary_cross_entropy_with_logits(
-            logits, x, reduction="none").sum(-1)        # log p(x | z), one sample
-        kl = 0.5 * (mu ** 2 + log_var.exp() - 1 - log_var).sum(-1)
-        return rec, kl
+        return self.decode(z), mu, log_var
 
 
 rng = np.random.default_rng(0)
@@ -152,18 +160,17 @@ gen = torch_generator(1)
 history = []
 for step in range(budget(fast=1500, full=4000)):
     idx = torch.randint(len(x_all), (128,), generator=gen)
-    rec, kl = vae.terms(x_all[idx], gen)
-    loss = -(rec - kl).mean()                          # maximise the ELBO
+    loss, recon, kl = vae_loss(x_all[idx], *vae(x_all[idx], gen))  # -ELBO
     opt.zero_grad()
     loss.backward()
     opt.step()
-    history.append((rec.mean().item(), kl.mean().item()))
+    history.append((recon.item(), kl.item()))
 
 rec_h, kl_h = np.array(history).T
 with torch.no_grad():
     mu, _ = vae.encode(x_all)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-axes[0].plot(-rec_h, label="reconstruction: -E log p(x|z)")
+axes[0].plot(rec_h, label="reconstruction: -E log p(x|z)")
 axes[0].plot(kl_h, label="rate: KL(q(z|x) || p(z))")
 axes[0].set_xlabel("Adam step")
 axes[0].set_ylabel("nats per frame")
@@ -176,8 +183,9 @@ axes[1].set_title("encoder means, coloured by the blob's angle")
 fig.colorbar(sc, ax=axes[1], label="angle (rad)")
 plt.tight_layout()
 plt.show()
-print(f"final ELBO {np.mean(rec_h[-100:] - kl_h[-100:]):.1f} nats per frame "
-      f"(reconstruction {np.mean(rec_h[-100:]):.1f}, KL {np.mean(kl_h[-100:]):.2f})")
+print(f"final ELBO {-np.mean(rec_h[-100:] + kl_h[-100:]):.1f} nats per frame "
+      f"(reconstruction term {-np.mean(rec_h[-100:]):.1f}, "
+      f"KL {np.mean(kl_h[-100:]):.2f})")
 
 # %% [markdown]
 # The two terms pull against each other: the encoder spends a few nats of
@@ -192,7 +200,7 @@ print(f"final ELBO {np.mean(rec_h[-100:] - kl_h[-100:]):.1f} nats per frame "
 # %%
 def draw_decoder(z1=0.0, z2=1.0):
     with torch.no_grad():
-        frame = torch.sigmoid(vae.dec(torch.tensor([[z1, z2]], dtype=torch.float32)))
+        frame = vae.decode(torch.tensor([[z1, z2]], dtype=torch.float32))
     fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
     axes[0].scatter(mu[:, 0], mu[:, 1], c=angles, cmap="twilight", s=3)
     axes[0].plot([z1], [z2], "k*", ms=14)
@@ -332,8 +340,6 @@ for name, c in curves.items():
 # trains them as one model.
 #
 # ## Exercises
-#
-# The graded ELBO exercise is in chapter 7 (§7.1).
 #
 # ```{exercise}
 # :label: ex-primer-beta
