@@ -62,8 +62,9 @@ full = load_results("ch06_planning")  # the committed full-budget run, or None
 #    uses none (uniform rollouts), the baseline the learned priors improve on.
 # 2. **Planning output as a training target** — Dyna writes imagined
 #    transitions into the same Q-learning update as real ones
-#    (`DynaQ.plan` → `DynaQ.update`); AlphaZero trains its policy on MCTS visit
-#    counts (`search_policy`).
+#    (`DynaQ.plan` → `DynaQ.update`); AlphaZero trains its policy on the visit
+#    counts of its search (`visit_policy` in `mbrl_lessons.search.puct`, the
+#    rule that `search_policy` applies to UCT's tree here).
 # 3. **Planning output for acting** — the agent acts on the plan itself: MPC
 #    executes the first planned action (chapter 4), and the tic-tac-toe player
 #    of {doc}`§6.3 <ch06_3_how_to_plan>` (`MCTSPlayer` in `mbrl_lessons.search`) plays

@@ -11,6 +11,7 @@ import torch
 from mbrl_lessons.algorithms.schemes import model_return_loss
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.types import BatchedModelEnv
 from mbrl_lessons.envs.pendulum import pendulum_reward, pendulum_step
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrueModel
 from mbrl_lessons.planning import (
@@ -26,7 +27,7 @@ TRUE_ENV = ModelEnv(TrueModel(pendulum_step), pendulum_reward)
 
 
 def mpc_returns(planner_cls, cfg: PlannerConfig, n_episodes: int, seed: int = 0,
-                model_env: ModelEnv = TRUE_ENV, action_noise: float = 0.0
+                model_env: BatchedModelEnv = TRUE_ENV, action_noise: float = 0.0
                 ) -> list[float]:
     """Real returns of MPC with a given planner (TRUE model by default)."""
     env, rng = gym.make("Pendulum-v1"), make_rng(seed)
@@ -122,7 +123,7 @@ def gradient_norm_vs_horizon(model: MLPDynamics, starts: np.ndarray,
     return out
 
 
-def plan_time_ms(model_env: ModelEnv, cfg: PlannerConfig, repeats: int = 20,
+def plan_time_ms(model_env: BatchedModelEnv, cfg: PlannerConfig, repeats: int = 20,
                  seed: int = 0) -> float:
     """Median wall-clock milliseconds of one CEM plan."""
     planner = CEMPlanner(model_env, -2.0, 2.0, cfg, seed=seed)
