@@ -248,6 +248,12 @@ def test_config_rejects_bad_values():
         DreamerPixelsConfig(lam=1.5)
     with pytest.raises(ValueError, match="horizon"):
         DreamerPixelsConfig(horizon=0)
+    with pytest.raises(ValueError, match="frame_std"):
+        DreamerPixelsConfig(frame_std=0.0)
+    m = _model()
+    with pytest.raises(ValueError, match="frame_std"):
+        world_model_loss(m, torch.rand(1, 2, 16, 16), torch.zeros(1, 2, 1),
+                         torch.zeros(1, 2), torch.ones(1, 2), frame_std=-1.0)
 
 
 TINY = DreamerPixelsConfig(n_seed_episodes=1, n_episodes=2, updates_per_episode=2,
