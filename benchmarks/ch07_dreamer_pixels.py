@@ -36,7 +36,7 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 THRESHOLD = -300.0  # the return the pixel agent should reach (Pendulum's scale)
 N_SEEDS = n_seeds(full=5, fast=2)
-CFG = DreamerPixelsConfig(n_episodes=budget(fast=4, full=40),
+CFG = DreamerPixelsConfig(n_episodes=budget(fast=4, full=30),
                           n_seed_episodes=budget(fast=2, full=5),
                           updates_per_episode=budget(fast=10, full=60),
                           n_eval=budget(fast=1, full=5))

@@ -531,7 +531,7 @@ show_source(behaviour_losses)
 
 # %% tags=["hide-input"]
 pix_cfg = DreamerPixelsConfig(n_seed_episodes=budget(fast=2, full=5),
-                              n_episodes=budget(fast=5, full=40),
+                              n_episodes=budget(fast=5, full=30),
                               updates_per_episode=budget(fast=100, full=60),
                               n_eval=budget(fast=1, full=5))
 pix = train_pixels("Pendulum-v1", pix_cfg)

@@ -76,7 +76,7 @@ class DreamerPixelsConfig:
     """Each chosen action is applied this many real steps (rewards summed)."""
     n_seed_episodes: int = 5
     """Episodes of uniform random actions before learning starts."""
-    n_episodes: int = 40
+    n_episodes: int = 30
     """Real episodes in total, the seed episodes included (200 real steps each)."""
     updates_per_episode: int = 60
     """World-model + behaviour gradient steps after each collected episode."""
