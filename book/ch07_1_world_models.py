@@ -384,6 +384,10 @@ else:
 # and reality.
 # ```
 #
+# The graded versions of the first two, the negative ELBO (`ch07_vae_elbo`) and
+# sampling a mixture at a temperature (`ch07_mdn_temperature`), are in
+# [`exercises/ch07_world_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch07_world_models.ipynb) (see {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-ch07-world-models-3
 # Add one round of iterative training: run the dream-trained C with Gaussian
