@@ -326,15 +326,17 @@ else:
 # **What the numbers say.** The printout above is the measurement; this
 # paragraph cannot change it. At the time of writing the full-budget run of
 # the pixel version had not been completed on the shared machine, so no claim
-# about it is made here. In short runs during development the dream was
-# exploited even at $\tau = 1$: the dreamed return of the CMA-ES mean rose while
-# the real return fell below that of random torques. A small M trained on
-# random data did not capture how the torque moves the pendulum well enough to
-# carry a swing-up through 200 dreamed steps. The earlier state-based version
-# of this page (V the identity, M a memoryless mixture on the true state)
-# swung the pendulum up from the dream. Learning the state from pixels, and
-# the speed from memory, is where the difficulty lies. When the run exists, the
-# printout states which claims held.
+# about it is made here. Short runs during development pointed to where it
+# is hard. The dream was exploited even at $\tau = 1$: the dreamed return of
+# the CMA-ES mean rose while its real return fell below that of random
+# torques. M's one-step predictions did follow the torque, but its open-loop
+# dreams drifted from the real codes within about ten steps (half a second),
+# the drift the left panel above shows at the FAST budget. A dream that
+# forgets the pendulum's state so fast cannot carry a 200-step swing-up.
+# The earlier state-based version of this page (V the identity, M a memoryless
+# mixture on the true state) did swing the pendulum up from the dream. So the
+# difficulty lies in learning the state from pixels, and the speed from
+# memory. When the run exists, the printout states which claims held.
 #
 # The diagnostic row, C trained by CMA-ES in reality on the same $[z, h]$
 # features, separates the two possible culprits: if it swings up and the
