@@ -244,3 +244,39 @@ print(option_model(corridor, np.array([[1.0], [4.0], [0.0]]), 0.5,
 
 # %%
 check("ch05_option_model", globals())
+
+# %% [markdown]
+# ## Exercise 7 — the Bayes filter (`ch05_belief_update`, 5 points)
+#
+# Section 5.4 keeps a *belief* $b(s)$, the probability of each hidden state
+# given everything seen so far, and updates it after action $a$ and
+# observation $o$ in two steps: predict with the transition model, then
+# weigh by the observation model and normalise,
+#
+# $$
+# b'(s') = \frac{Z(o \mid s', a) \sum_s P(s' \mid s, a)\, b(s)}
+#               {\sum_{s''} Z(o \mid s'', a) \sum_s P(s'' \mid s, a)\, b(s)}.
+# $$
+#
+# Write `belief_update(b, a, o, P, Z)` with `b [S]`, `P [S, A, S]` (`P[s, a,
+# s']`) and `Z [A, S, Obs]` (`Z[a, s', o]`), returning `b' [S]`.
+
+# %%
+def belief_update(b, a, o, P, Z):
+    # BEGIN SOLUTION
+    predicted = np.asarray(b, dtype=float) @ P[:, a, :]
+    unnormalised = Z[a, :, o] * predicted
+    return unnormalised / unnormalised.sum()
+    # END SOLUTION
+
+
+# the tiger problem: listening (action 0) hears the tiger's side with p = 0.85
+tiger_P = np.zeros((2, 3, 2))
+tiger_P[:, 0, :] = np.eye(2)
+tiger_P[:, 1:, :] = 0.5
+tiger_Z = np.full((3, 2, 2), 0.5)
+tiger_Z[0] = [[0.85, 0.15], [0.15, 0.85]]
+print(belief_update(np.array([0.5, 0.5]), 0, 0, tiger_P, tiger_Z))  # [0.85, 0.15]
+
+# %%
+check("ch05_belief_update", globals())

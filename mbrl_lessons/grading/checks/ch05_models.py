@@ -362,6 +362,48 @@ def option_random(ns):
                      hint="solve (I - gamma P_pi C) P_o = gamma P_pi diag(beta)")
 
 
+# ---------------------------------------------------------- Bayes filter
+def _tiger():
+    P = np.zeros((2, 3, 2))
+    P[:, 0, :] = np.eye(2)       # listening leaves the tiger where it is
+    P[:, 1:, :] = 0.5            # opening a door resets it
+    Z = np.full((3, 2, 2), 0.5)
+    Z[0] = [[0.85, 0.15], [0.15, 0.85]]
+    return P, Z
+
+
+def _belief(ns, b, a, o, P, Z):
+    out = get_function(ns, "belief_update")(np.asarray(b, float), a, o, P, Z)
+    return as_array(out, "belief_update's result", shape=(P.shape[0],))
+
+
+def belief_hand(ns):
+    P, Z = _tiger()
+    b1 = _belief(ns, [0.5, 0.5], 0, 0, P, Z)
+    assert_close(b1, [0.85, 0.15], "one growl on the left, from [0.5, 0.5]",
+                 hint="multiply by Z[a, :, o] and normalise")
+    b2 = _belief(ns, b1, 0, 0, P, Z)
+    assert_close(b2, [0.7225 / 0.745, 0.0225 / 0.745], "a second growl on the left")
+
+
+def belief_predict(ns):
+    P, Z = _tiger()
+    assert_close(_belief(ns, [0.97, 0.03], 1, 0, P, Z), [0.5, 0.5],
+                 "after opening a door the tiger is reset",
+                 hint="predict first: b @ P[:, a, :], then weigh by Z")
+
+
+def belief_random(ns):
+    rng = np.random.default_rng(7)
+    S, A, K = 5, 3, 4
+    P = rng.dirichlet(np.ones(S), size=(S, A))
+    Z = rng.dirichlet(np.ones(K), size=(A, S))
+    b = rng.dirichlet(np.ones(S))
+    joint = b[:, None] * P[:, 2, :] * Z[2, None, :, 1]
+    assert_close(_belief(ns, b, 2, 1, P, Z), joint.sum(0) / joint.sum(),
+                 "a random POMDP with 5 states", atol=1e-10)
+
+
 EXERCISES = [
     Exercise("ch05_gaussian_nll", "The Gaussian negative log-likelihood",
              "ch05_models", ("gaussian_nll",),
@@ -405,4 +447,12 @@ EXERCISES = [
              hint="M = I - gamma * P_pi * (1 - beta); R_o = solve(M, r_pi); "
                   "P_o = solve(M, gamma * P_pi * beta)",
              forbidden=("mbrl_lessons.mdp.options.option_model",)),
+    Exercise("ch05_belief_update", "The Bayes filter of a belief state",
+             "ch05_models", ("belief_update",),
+             (Check("the tiger problem's belief, by hand", 2, belief_hand),
+              Check("the transition model predicts before the update", 1,
+                    belief_predict),
+              Check("a random POMDP against the joint posterior", 2,
+                    belief_random)),
+             forbidden=("mbrl_lessons.mdp.pomdp.belief_update",)),
 ]
