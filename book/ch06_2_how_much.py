@@ -14,14 +14,15 @@
 # %% [markdown]
 # # 6.2 How much to plan, and when?
 #
-# *About 9 minutes: 8 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
+# *About 12 minutes: 11 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
 #
 # ```{admonition} Learning goals
 # :class: tip
 # After this section you can
 # - trade real steps against planning compute with Dyna-Q's budget $n$;
 # - reproduce Figure 8.2 of Sutton and Barto and read it;
-# - explain why a Dyna-Q run can settle on a route that is not the shortest, however much it plans.
+# - explain why a Dyna-Q run can settle on a route that is not the shortest, however much it plans;
+# - compare planning budgets across families, from Dyna's $n$ to AlphaZero's hundreds of network evaluations per move.
 # ```
 
 # %% tags=["remove-input"]
@@ -229,6 +230,70 @@ live_figure(draw_budget, caption="n = 5 planning steps per real step.",
             n=widgets.IntSlider(value=5, min=0, max=50, step=5, description="n"))
 
 # %% [markdown]
+# ## How large are real planning budgets?
+#
+# Dyna's $n$ counts one-step backups, each a single look-up in a table
+# model. Other planners spend their budget in other currencies, and the
+# published systems spend far more of it. Counting *model calls per real
+# decision* (one call is one prediction of a next state, or one network
+# evaluation inside a search) puts them on one scale. The rows for this
+# book's agents are read from their configurations in `results/`; the
+# published rows are the settings their papers report: AlphaGo Zero ran
+# 1,600 MCTS simulations per move {cite}`silver2017alphagozero`, AlphaZero
+# 800 during self-play {cite}`silver2018alphazero`, and MuZero 800 in board
+# games and 50 in Atari {cite}`schrittwieser2020muzero`. A simulation
+# descends the tree and calls the network once, at the new leaf (MuZero
+# also calls its dynamics network once per step of the descent, so its
+# calls per simulation grow with the depth of the tree).
+
+# %% tags=["hide-input"]
+r06, r04, r07 = (load_results(n) for n in ("ch06_planning", "ch04_schemes",
+                                           "ch07_alphazero"))
+rows = [("Dyna-Q, $n = 50$ (§6.2)", 50, "table look-ups")]
+if r04 is not None:
+    p = r04["config"]["scheme"]["planner"]
+    rows.append(("MPC with CEM, chapter 4",
+                 p["n_candidates"] * p["n_iterations"] * p["horizon"],
+                 f"{p['n_candidates']} sequences x {p['n_iterations']} rounds x "
+                 f"{p['horizon']} steps"))
+if r06 is not None:
+    rows.append(("UCT on tic-tac-toe (§6.3)", r06["config"]["mcts_random_sims"],
+                 "simulations, each a random rollout"))
+if r07 is not None:
+    rows.append(("our AlphaZero, tic-tac-toe (ch. 7)",
+                 r07["config"]["alphazero"]["n_simulations"],
+                 "network evaluations"))
+rows += [("AlphaZero, chess/shogi/Go (self-play)", 800, "network evaluations"),
+         ("AlphaGo Zero, Go", 1600, "network evaluations"),
+         ("MuZero, board games", 800, "simulations"),
+         ("MuZero, Atari", 50, "simulations")]
+display(Markdown("| planner | model calls per real decision | made of |\n"
+                 "|---|---:|---|\n" + "\n".join(
+                     f"| {name} | {calls:,} | {what} |" for name, calls, what in rows)))
+if r06 is not None:
+    sims = r06["extra"]["mcts_simulations_per_second"]["uct"]
+    print(f"Our plain UCT runs about {sims:,.0f} tic-tac-toe simulations per second "
+          f"(full run); 1,600 of them take {1600 / sims * 1000:.0f} ms. With a "
+          "network call at every leaf instead of a cheap rollout, each simulation "
+          "costs as much as that network's forward pass.")
+
+# %% [markdown]
+# Two things stand out. The counts differ by orders of magnitude between
+# families: a sampling planner makes tens of thousands of cheap calls per
+# action, because every candidate is rolled out in full, while a tree
+# search makes hundreds to a few thousand expensive ones, because a learned
+# value cuts each rollout to a single evaluation. And the published search
+# budgets are large for a reason: the value of a search grows with its
+# budget (the UCT curves of §6.3 show it on tic-tac-toe), and AlphaZero's
+# training uses the search as a policy-improvement operator, so a larger
+# budget gives better training targets. What made 800 network evaluations
+# per move affordable was hardware (thousands of TPUs generating
+# self-play games in parallel); our miniature versions in chapter 7 use
+# 64 or fewer, and are correspondingly weaker players. The same exchange
+# rate as Dyna's holds throughout: more computation per real decision buys
+# fewer real decisions, or better ones.
+
+# %% [markdown]
 # ## Summary
 #
 # Dyna-Q learns from each real step, stores it in its model and replays $n$
@@ -237,7 +302,9 @@ live_figure(draw_budget, caption="n = 5 planning steps per real step.",
 # valued during the second episode, where plain Q-learning needs many. Planning
 # cannot find what the model does not contain, though: runs whose model never
 # saw the bottom route keep the 16-step route, which is why near-optimal is not
-# always optimal.
+# always optimal. Across families, planning budgets per real decision range
+# from a few dozen table look-ups (Dyna) through tens of thousands of model
+# steps (CEM) to AlphaZero's 800 network evaluations per move.
 
 # %% [markdown]
 # ## Exercises
