@@ -9,6 +9,7 @@ import numpy as np
 
 from mbrl_lessons.core.types import LearningCurve
 from mbrl_lessons.envs.gridworld import ARROWS
+from mbrl_lessons.viz.style import FIG_WIDTH, fig_size
 
 
 def plot_grid_values(env, V: np.ndarray, policy: np.ndarray | None = None, ax=None,
@@ -23,7 +24,8 @@ def plot_grid_values(env, V: np.ndarray, policy: np.ndarray | None = None, ax=No
     if V.shape != (base.n_states,):
         raise ValueError(f"V must have shape ({base.n_states},), got {V.shape}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.7 * base.n_cols + 1.5, 0.7 * base.n_rows + 0.6))
+        _, ax = plt.subplots(figsize=fig_size(0.7 * base.n_rows + 0.6,
+                                              min(FIG_WIDTH, 0.7 * base.n_cols + 1.5)))
     # terminal cells are worth 0 by definition: colouring them would make a
     # trap look attractive, so they are masked and drawn as coloured tiles
     hidden = base.wall_mask | base.terminal_mask
@@ -71,7 +73,7 @@ def plot_learning_curves(curves: Sequence[LearningCurve], ax=None,
     if spread not in ("std", "minmax"):
         raise ValueError(f"spread must be 'std' or 'minmax', got {spread!r}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _, ax = plt.subplots(figsize=fig_size(4))
     for curve in curves:
         vals = np.atleast_2d(np.asarray(curve.values, dtype=float))
         steps = np.asarray(curve.steps)

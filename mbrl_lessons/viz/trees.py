@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from mbrl_lessons.search.mcts import Node
+from mbrl_lessons.viz.style import fig_size
 
 
 def plot_tree(root: Node, depth: int = 2, ax=None, min_visits: int = 1,
@@ -15,7 +16,7 @@ def plot_tree(root: Node, depth: int = 2, ax=None, min_visits: int = 1,
     if depth < 1:
         raise ValueError("depth must be >= 1")
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 4))
+        _, ax = plt.subplots(figsize=fig_size(4))
     leaves: list[Node] = []
 
     def collect(node, d):
