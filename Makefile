@@ -142,6 +142,13 @@ sync: install
 clean:
 	rm -rf _build .pytest_cache
 
+# Answer keys of the prose exercises (instructors/answer_keys/, never on the
+# website), gathered in the book's order into build/answer_keys.md; fails if an
+# exercise of book/ has no key.
+.PHONY: answer-keys
+answer-keys: install
+	$(PY) tools/answer_keys.py --out build/answer_keys.md
+
 # Gradescope autograder bundles: build/gradescope/<notebook>.zip for every
 # exercise notebook (setup.sh, run_autograder, config.json, the package wheel).
 # NOTEBOOK=ch02_mdp builds one; HIDDEN=dir adds a folder of hidden checks.
