@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -57,6 +57,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from mbrl_lessons.analysis.report import all_results, payload_header, targets_markdown
+from mbrl_lessons.viz.style import fig_size
 
 payloads = all_results()
 if not payloads:
@@ -71,12 +72,12 @@ for payload in payloads:
 # A glance at the whole book: for each benchmark, how many of its targets the
 # committed full-budget run met (green) and missed (red).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Horizontal bars of the number of met and missed full-budget targets for each benchmark."}}
 if payloads:
     names = [p["name"] for p in payloads]
     met = [sum(t["met"] for t in p["targets"]) for p in payloads]
     missed = [len(p["targets"]) - m for p, m in zip(payloads, met, strict=True)]
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(names)))
+    fig, ax = plt.subplots(figsize=fig_size(0.5 + 0.45 * len(names)))
     ax.barh(names, met, color="tab:green", label="met")
     ax.barh(names, missed, left=met, color="tab:red", label="missed")
     ax.set_xlabel("number of targets")

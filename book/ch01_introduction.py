@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -55,6 +55,7 @@ from mbrl_lessons import budget
 from mbrl_lessons.envs.gridworld import GridWorld
 from mbrl_lessons.mdp import ModelBasedConfig, QLearningConfig, model_based_rl, q_learning
 from mbrl_lessons.viz import live_figure
+from mbrl_lessons.viz.style import fig_size
 
 # %% [markdown]
 # ## Planning plus learning
@@ -90,7 +91,7 @@ from mbrl_lessons.viz import live_figure
 # transitions it sees, builds a model from the counts, and plans with it. We
 # plot the return of every episode each agent plays.
 
-# %%
+# %% mystnb={"image": {"alt": "Return of each episode against episode number on a log axis, for Q-learning and for learning a model then planning, on the same slippery grid with the same number of real steps; the model-based learner reaches high returns after far fewer episodes."}}
 n_steps = budget(fast=6_000, full=15_000)
 curves = {}
 for name, fn, cfg in (
@@ -100,7 +101,7 @@ for name, fn, cfg in (
          ModelBasedConfig(total_steps=n_steps))):
     curves[name] = fn(GridWorld(slip=0.1), cfg, seed=0).episode_returns
 
-fig, ax = plt.subplots(figsize=(8, 3.8))
+fig, ax = plt.subplots(figsize=fig_size(3.8))
 for name, returns in curves.items():
     ax.plot(np.arange(1, len(returns) + 1), returns, label=name, alpha=0.85)
 ax.set_xlabel("episode")
@@ -133,7 +134,7 @@ for name, returns in curves.items():
 # prediction is worst at the far end of the plan, which is why the planners of
 # chapter 4 replan every step.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: the state of a true one-dimensional system and of a slightly wrong learned model rolled out open loop from the same start with the same actions; the dashed model curve drifts away from the true one. Right: the gap between the two curves grows step by step, far above the single step's fresh error shown dotted."}}
 def draw_rollouts(model_error=0.02, horizon=40, a=0.98):
     x_true = np.empty(horizon + 1)
     x_model = np.empty(horizon + 1)
@@ -142,7 +143,7 @@ def draw_rollouts(model_error=0.02, horizon=40, a=0.98):
     for t in range(horizon):
         x_true[t + 1] = a * x_true[t] + 0.1 * np.sin(x_true[t]) + u
         x_model[t + 1] = (a + model_error) * x_model[t] + 0.1 * np.sin(x_model[t]) + u
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4))
     axes[0].plot(x_true, label="true system")
     axes[0].plot(x_model, "--", label="learned model")
     axes[0].set_xlabel("step")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -62,6 +62,7 @@ from mbrl_lessons.mdp import (
     value_iteration,
 )
 from mbrl_lessons.viz import live_figure, plot_grid_values, show_source
+from mbrl_lessons.viz.style import fig_size
 
 # %% [markdown]
 # ## The MDP tuple
@@ -166,7 +167,7 @@ show_source(policy_evaluation)
 # Let us evaluate the uniformly random policy both ways and check that they
 # agree.
 
-# %%
+# %% mystnb={"image": {"alt": "Heat map of the grid world: the value of each cell under the uniformly random policy, with walls dark grey, the goal green, the trap red and the start cell outlined; values are highest next to the goal."}}
 mdp = TabularMDP.from_env(env, gamma=0.95)
 uniform = np.full((mdp.n_states, mdp.n_actions), 0.25)
 iterative = policy_evaluation(mdp, uniform, tol=1e-10)
@@ -174,7 +175,7 @@ exact = policy_evaluation_exact(mdp, uniform)
 print(f"{iterative.iterations} sweeps; largest gap to the linear solve: "
       f"{np.abs(iterative.V - exact).max():.2e}")
 
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 plot_grid_values(env, exact, ax=ax, title="$V^\\pi$ of the uniformly random policy")
 plt.show()
 
@@ -213,13 +214,13 @@ show_source(value_iteration)
 # as the last, and since a finite MDP has finitely many deterministic
 # policies, the loop ends — usually after a handful of rounds.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: on a log axis, the largest change per sweep of value iteration and of iterative policy evaluation falls geometrically, below the dotted gamma-to-the-k bound. Right: the number of states whose action changes in each round of policy iteration drops to zero after a few rounds."}}
 vi = value_iteration(mdp, tol=1e-10)
 pi = policy_iteration(mdp)
 print(f"value iteration: {vi.iterations} sweeps; policy iteration: {pi.iterations} "
       f"rounds; max |V_VI - V_PI| = {np.abs(vi.V - pi.V).max():.1e}")
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
 ev = policy_evaluation(mdp, pi.policy, tol=1e-10)
 axes[0].semilogy(vi.deltas, label="value iteration")
 axes[0].semilogy(ev.deltas, label="evaluating $\\pi^\\star$ iteratively")
@@ -245,8 +246,8 @@ plt.show()
 # each round), and the third round only confirms that nothing changes any
 # more.
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Heat map of the grid world with the optimal value of each cell and an arrow for the greedy action; the arrows lead from the start around the trap to the goal."}}
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 plot_grid_values(env, vi.V, vi.policy, ax=ax, title="$V^\\star$ and the greedy policy")
 plt.show()
 
@@ -266,11 +267,11 @@ plt.show()
 # to switch to. (Exercise: design a layout with a long safe route, and find
 # the slip at which the policy switches to it.)
 
-# %%
+# %% mystnb={"image": {"alt": "Heat map of the grid world with optimal values and greedy arrows at discount 0.95 and slip 0.1, the setting the sliders start from."}}
 def draw_optimal(gamma=0.95, slip=0.1):
     world = GridWorld(slip=slip)
     sol = value_iteration(TabularMDP.from_env(world, gamma))
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=fig_size(3.4))
     plot_grid_values(world, sol.V, sol.policy, ax=ax,
                      title=f"$V^\\star$, $\\gamma$={gamma:.2f}, slip={slip:.2f}")
 

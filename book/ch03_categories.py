@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -71,6 +71,7 @@ from mbrl_lessons.mdp import (
     value_iteration,
 )
 from mbrl_lessons.viz import live_figure, plot_grid_values, plot_learning_curves, show_source
+from mbrl_lessons.viz.style import fig_size
 
 # %% [markdown]
 # ## Two questions, three families
@@ -141,12 +142,12 @@ show_source(model_based_rl)
 # learners' Q-learning step size was chosen as the best of
 # $\alpha \in \{0.1, 0.2, 0.5\}$, so the baseline is not a straw man.
 
-# %%
+# %% mystnb={"image": {"alt": "Learning curves of the gap between the greedy policy's value and the optimal value at the start state, against real steps on a symmetric-log axis, for each category of agent (mean over seeds with the min-max band); the learners that use a model close the gap with fewer real steps."}}
 cfg = replace(CategoriesConfig(), n_seeds=budget(fast=3, full=10),
               total_steps=budget(fast=20_000, full=30_000))
 result = run(cfg)
 
-fig, ax = plt.subplots(figsize=(8, 4.2))
+fig, ax = plt.subplots(figsize=fig_size(4.2))
 gap = [LearningCurve(c.steps, c.values - result.v_star, label=name)
        for name, c in result.curves.items()]
 plot_learning_curves(gap, ax=ax, ylabel="$V^{\\pi_{greedy}}(s_0) - V^\\star(s_0)$",
@@ -231,7 +232,7 @@ else:
 # in the same number of steps (same seed). Arrows show the policy; colours show
 # the *learner's own* value estimates.
 
-# %%
+# %% mystnb={"image": {"alt": "Two grid-world heat maps side by side: the values and greedy arrows of Q-learning and of the model-based learner after the same 500 real steps; the model-based learner's arrows already point to the goal over most of the grid."}}
 env_w = GridWorld(slip=cfg.slip)
 steps_max = 8_000
 ql_run = q_learning(GridWorld(slip=cfg.slip), QLearningConfig(
@@ -242,7 +243,7 @@ mb_run = model_based_rl(GridWorld(slip=cfg.slip), ModelBasedConfig(
 
 def draw_policies(real_steps=500):
     i = max(real_steps // 100 - 1, 0)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4))
     for ax, name, res in ((axes[0], "Q-learning", ql_run),
                           (axes[1], "model-based", mb_run)):
         Q = res.Q_history[i]
@@ -259,10 +260,10 @@ live_figure(draw_policies, caption="Both learners after 500 real steps.",
 # Check the planning baseline with the same drawing: value iteration with the
 # true model needs no real steps at all.
 
-# %%
+# %% mystnb={"image": {"alt": "Grid-world heat map of the optimal values and greedy arrows obtained by planning with the true model, using no real steps at all."}}
 true_mdp = TabularMDP.from_env(env_w, cfg.gamma)
 vi = value_iteration(true_mdp)
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4, 6.5))
 plot_grid_values(env_w, vi.V, vi.policy, ax=ax, annotate=False,
                  title="planning with the true model (0 real steps)")
 plt.show()

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -79,6 +79,7 @@ from mbrl_lessons.envs.pendulum import pendulum_reward, pendulum_step
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, TrueModel, fit_model
 from mbrl_lessons.planning import CEMPlanner, PlannerConfig, cem_update
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 full = load_results("ch04_schemes")
@@ -167,7 +168,7 @@ show_source(model_return_loss)
 # CI: fewer episodes, smaller planners and seeds); the full-budget run below
 # is the reference.
 
-# %%
+# %% mystnb={"image": {"alt": "Bar chart of the final return on the pendulum of each model-based scheme (random, v0.5, v1.0, v1.5 MPC, v2.0 backprop) at the same budget of real steps."}}
 n_seeds = budget(fast=1, full=3)
 small = SchemeConfig(
     n_episodes=budget(fast=4, full=10),
@@ -187,7 +188,7 @@ runs = {name: [fn("Pendulum-v1", replace(small, seed=s)) for s in range(n_seeds)
     ("v2.0 (backprop)", v2_0_backprop))}
 print(f"ran {len(runs)} schemes x {n_seeds} seeds in {time.time() - t0:.0f} s")
 
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=fig_size(4))
 for name, rs in runs.items():
     finals = np.array([r.final_return for r in rs])
     ax.bar(name, finals.mean(), yerr=finals.std() if n_seeds > 1 else None, capsize=4)
@@ -201,11 +202,11 @@ plt.show()
 # And the full-budget run (10 episodes = 2,000 real steps, 3 seeds, full
 # planners), return of every real episode as the data grows:
 
-# %%
+# %% mystnb={"image": {"alt": "Learning curves from the full benchmark: episode return against real environment steps for each scheme, mean with a min-max band over seeds, with diamonds marking each scheme's final behaviour and a line for MPC with the true model."}}
 if full is None:
     print("No full-budget result yet: run `make reproduce`.")
 else:
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=fig_size(4))
     colours = {}
     for name, curves in full["extra"]["returns"].items():
         if name == "v0.5":  # its episodes ARE the random data it plans from
@@ -255,14 +256,14 @@ else:
 # those of a real swing-up (one episode of MPC with the true dynamics), which
 # is where a good plan has to go.
 
-# %%
+# %% mystnb={"image": {"alt": "Overlaid histograms, on a log axis, of the model's one-step prediction error on its random training data, on the states v0.5's plan led to, and on the states of a real swing-up; the model is least accurate on the swing-up states."}}
 r05 = runs["v0.5"][0]
 obs, act, nxt = r05.train_data
 err_train = diag.model_errors(r05.model, obs, act, nxt)
 vis, exe = r05.visited[0], r05.executed[0]
 err_plan = diag.model_errors(r05.model, vis[:-1], exe, vis[1:])
 err_swing = diag.model_errors(r05.model, *diag.swing_up_transitions(seed=0))
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=fig_size(3.5))
 bins = np.logspace(-4, 1, 40)
 for err, label in ((err_train, "training data (random)"),
                    (err_plan, "states v0.5's plan led to"),
@@ -416,11 +417,11 @@ else:
 # really is. The noise then adds the drift: the open-loop return falls as the
 # noise grows, while MPC's hardly moves.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Return against action-noise level for an open-loop plan and for MPC, both with the true model; the open-loop return falls as the noise grows while MPC holds up."}}
 drift = diag.open_vs_closed_loop(noise_levels=budget(fast=(0.0, 0.5, 1.0),
                                                      full=(0.0, 0.2, 0.5, 1.0)),
                                  n_episodes=1)
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=fig_size(3.5))
 ax.plot(drift["noise"], drift["open_loop"], "o-", label="open loop (v1.0 style)")
 ax.plot(drift["noise"], drift["mpc"], "s-", label="MPC (v1.5)")
 ax.set_xlabel("action noise (std)")
@@ -434,9 +435,9 @@ plt.show()
 # open-loop plan, knocked off course, plays its memorised torques to the end
 # regardless.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "The pendulum's angle over one episode under MPC and under an open-loop plan at the largest action noise; MPC keeps the pendulum near upright while the open-loop plan loses it."}}
 def draw_control(noise=drift["noise"][-1]):
-    fig, ax = plt.subplots(figsize=(7, 3))
+    fig, ax = plt.subplots(figsize=fig_size(3))
     ax.plot(drift["mpc_theta"][noise], label="MPC (v1.5)")
     ax.plot(drift["open_loop_theta"][noise], label="open loop (v1.0 style)")
     ax.axhline(0, color="k", lw=0.5)
@@ -458,12 +459,12 @@ live_figure(draw_control, caption="Both controllers under the largest noise.",
 # Both planners below make the same number of model calls per step
 # (candidates × iterations × horizon), with the true model and $H = 30$.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "MPC return against the number of model calls per real step for the cross-entropy method and for random shooting; CEM reaches a high return at a smaller budget."}}
 cem_rs = diag.cem_vs_random_shooting(
     budgets=budget(fast=((10, 2), (20, 2), (50, 2)),
                    full=((50, 2), (100, 4), (200, 5))),
     horizon=30, n_episodes=1)
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=fig_size(3.5))
 ax.plot(cem_rs["model_calls_per_step"], cem_rs["cem"], "o-", label="CEM")
 ax.plot(cem_rs["model_calls_per_step"], cem_rs["random_shooting"], "s-",
         label="random shooting")
@@ -484,7 +485,7 @@ plt.show()
 # the plot shows the predicted angle of every sampled sequence, coloured by
 # iteration, from the hanging position.
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels. Left: sampled action sequences' predicted pendulum angles over the plan, coloured by CEM iteration, converging on a swing-up. Right: the mean torque of the CEM distribution at each step of the plan, one line per iteration."}}
 true_env = ModelEnv(TrueModel(pendulum_step), pendulum_reward)
 
 
@@ -492,7 +493,7 @@ def draw_cem(iterations=5, candidates=100, horizon=30):
     gen = torch.Generator().manual_seed(0)
     s0 = torch.tensor([-1.0, 0.0, 0.0])  # hanging down, at rest
     mean, std = torch.zeros(horizon, 1), torch.full((horizon, 1), 2.0)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
     cmap = plt.get_cmap("viridis")
     for i in range(iterations):
         seqs = (mean + std * torch.randn((candidates, horizon, 1), generator=gen)
@@ -529,11 +530,11 @@ live_figure(draw_cem, caption="5 iterations, 100 candidates, horizon 30.",
 # through the product of the model's Jacobians along the rollout. Its size
 # for a fresh policy, as the unroll horizon grows, on the model v2.0 learned:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Log-log plot of the norm of the policy gradient backpropagated through the learned model against the unroll horizon; the norm grows quickly with the horizon."}}
 r20 = runs["v2.0 (backprop)"][0]
 starts = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.linspace(-3, 3, 64)])
 gn = diag.gradient_norm_vs_horizon(r20.model, starts)
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=fig_size(3.5))
 ax.loglog(gn["horizon"], gn["grad_norm"], "o-")
 ax.set_xlabel("unroll horizon H")
 ax.set_ylabel("$\\|\\nabla_\\phi J\\|$")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -48,8 +48,22 @@ import torch
 
 from mbrl_lessons import budget
 from mbrl_lessons.analysis import model_learning as ml
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# The sections of this chapter learn five kinds of mapping. This section's
+# plain forward model maps a state and an action to the next state; the other
+# four each change one part of it: a history of states instead of one (§5.4),
+# a sequence of actions (§5.6), a learned latent state (§5.7) and an abstract
+# action, an option (§5.8). The changes do not exclude each other, and modern
+# agents combine several.
+
+# %% mystnb={"image": {"alt": "Diagram of five model mappings, one per row: Markov, state and action to next state; partial observability, a history of states and an action to the next state; multi-step, a state and an action sequence to the state n steps later; state abstraction, an encoder to a latent state, a latent transition, and a decoder back to the next state; temporal abstraction, a state and an option to the state where the option ends."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import model_mappings
+
+model_mappings();
 
 # %% [markdown]
 # Learning a model is supervised learning on the agent's own transitions
@@ -81,11 +95,11 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # transitions and measures their error on fresh transitions from the whole
 # state space, as the data grow. All three predict the *change* of state.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Log-log plot of next-state prediction error against the number of training transitions for a global linear model, five nearest neighbours and a small neural network on the pendulum; the network's error falls fastest as data grow."}}
 families = ml.model_families(sizes=budget(fast=(100, 300, 1000), full=(100, 300, 1000,
                                                                       3000)),
                              epochs=budget(fast=80, full=200))
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=fig_size(3.6, 6.5))
 for name, label in (("linear", "global linear"), ("knn", "5 nearest neighbours"),
                     ("mlp", "MLP (2×64)")):
     ax.plot(families["sizes"], families[name], "o-", label=label)

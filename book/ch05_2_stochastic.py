@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,6 +50,7 @@ import torch
 from mbrl_lessons import budget
 from mbrl_lessons.analysis import model_learning as ml
 from mbrl_lessons.viz import live_figure
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -82,7 +83,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # $y = \sin 3x \pm 0.6$ (a fair coin picks the sign), fitted by all three
 # model types:
 
-# %%
+# %% mystnb={"image": {"alt": "Three panels over the same bimodal data (grey points, next state against input): a mean-squared-error model predicts the mean, which falls between the two branches; a Gaussian model covers both with one wide band; samples from a mixture model fall on both branches."}}
 sto = ml.stochastic_fits(n=budget(fast=600, full=1500), epochs=budget(fast=100,
                                                                      full=200))
 x_data, y_data = ml.bimodal_data(400, seed=3)
@@ -98,7 +99,7 @@ with torch.no_grad():
 
 def draw_stochastic(model="all three"):
     names = ["MSE", "Gaussian", "mixture"] if model == "all three" else [model]
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6),
+    fig, axes = plt.subplots(1, len(names), figsize=fig_size(3.6),
                              sharey=True, squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         ax.scatter(x_data, y_data, s=4, color="0.6", label="real transitions")

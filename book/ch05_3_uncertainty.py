@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -52,6 +52,7 @@ from mbrl_lessons import budget
 from mbrl_lessons.analysis import model_learning as ml
 from mbrl_lessons.models.probabilistic import ensemble_predict
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -106,7 +107,7 @@ show_source(ensemble_predict)
 # them, and an ensemble of Gaussian networks. Move the slider to add
 # members.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: the mean predictions of each ensemble member on one-dimensional data with a gap in the middle; the members agree where there are data and fan out in the gap. Right: the aleatoric standard deviation stays flat while the epistemic one rises sharply in the shaded no-data region."}}
 x_gap, y_gap = ml.gap_data(budget(fast=200, full=400), seed=0)
 members = ml.fit_gaussian_ensemble(x_gap, y_gap, n_members=budget(fast=5, full=8),
                                    epochs=budget(fast=150, full=300), seed=0)
@@ -117,7 +118,7 @@ def draw_ensemble(n_members=5):
     pred = ensemble_predict(members[:n_members], xs)
     alea = pred.aleatoric[:, 0].sqrt().numpy()
     epi = pred.epistemic[:, 0].sqrt().numpy()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
     ax = axes[0]
     ax.scatter(x_gap, y_gap, s=5, color="0.5", label="data")
     for m in pred.member_means[:, :, 0]:
@@ -154,11 +155,11 @@ live_figure(draw_ensemble, caption=f"All {len(members)} members.",
 # useful warning, it should be large exactly where the ensemble's error is
 # large.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two scatter plots on pendulum test inputs. Left: the true error of the ensemble mean grows with the distance to the nearest training input. Right: on log axes, the true error rises with the ensemble's disagreement, whose rank correlation is given in the title."}}
 unc = ml.pendulum_uncertainty(n_train=budget(fast=30, full=40),
                               n_test=budget(fast=800, full=2000),
                               epochs=budget(fast=80, full=150))
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
 axes[0].scatter(unc.distance, unc.error, s=4, alpha=0.5)
 axes[0].set_xlabel("distance to the nearest training input (normalised)")
 axes[0].set_ylabel("true error of the ensemble mean")

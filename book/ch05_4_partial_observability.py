@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -49,6 +49,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from mbrl_lessons.analysis import model_learning as ml
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -77,9 +78,9 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # says nothing about where the pendulum is going; two positions in a row
 # say how fast it moves.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Bar chart, log scale, of next-observation error when predicting the pendulum from a window of one, two or three observations without the speed; one observation is far worse than two or three."}}
 win = ml.window_experiment(windows=(1, 2, 3), n_train=200, epochs=150)  # ~5 s
-fig, ax = plt.subplots(figsize=(6, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4, 6))
 ax.bar([f"{w} observation{'s' if w > 1 else ''}" for w in win["windows"]],
        win["error"], color=["tab:red", "tab:green", "tab:green"])
 ax.set_yscale("log")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,6 +50,7 @@ import torch
 
 from mbrl_lessons import budget
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -170,7 +171,7 @@ print(f"{n_steps} real steps, mass 1 -> 2 at step {switch}; "
 # %%
 show_source(first_alarm)
 
-# %%
+# %% mystnb={"image": {"alt": "One-step model error on each next block of data against real steps, log scale, for refitting on all data, on a sliding window, and on detecting the change and starting a new model; a dotted line marks where the pendulum's mass doubles, red triangles mark the detector's alarms, and a dashed line gives the theory for all data. After the switch the all-data model's error stays high while the other two recover."}}
 cfg = AdaptConfig(block=100, hidden=64)
 window = 400
 runs = {"all data": [], f"window {window}": [], "detect + new model": []}
@@ -181,7 +182,7 @@ for data in streams:
 
 ends = runs["all data"][0].block_end
 starts = ends - cfg.block
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=fig_size(4))
 for name, rs in runs.items():
     ax.plot(ends, np.mean([r.block_error for r in rs], 0), "o-", ms=3, label=name)
 blend = np.where(starts >= switch, switch / np.maximum(starts, 1) * gap, np.nan)
@@ -267,7 +268,7 @@ print("alarms at steps", alarms, "-> delays",
 # window, the average error before the switch (where only the variance term
 # counts) and after it.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: one-step error against real steps for all data and for a sliding window, with the dashed theoretical bias of the window after the switch. Right: mean error before and after the switch against window size on log axes; small windows are noisier before the switch and large ones recover slower after it."}}
 windows = budget(fast=(100, 400, 800), full=(50, 100, 200, 400, 800, 1600))
 by_window = {w: (runs[f"window {w}"][0] if w == window
                  else refit_window(streams[0], w, cfg)) for w in windows}
@@ -276,7 +277,7 @@ every = runs["all data"][0]
 
 def draw_window(w=window):
     r = by_window[w]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8))
     axes[0].plot(ends, every.block_error, "o-", ms=3, color="C0", label="all data")
     axes[0].plot(ends, r.block_error, "o-", ms=3, color="C1", label=f"window {w}")
     stale = np.clip(1 - (starts - switch) / w, 0, 1)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -51,6 +51,7 @@ import torch
 from mbrl_lessons.analysis import model_learning as ml
 from mbrl_lessons.models.multistep import fit_multistep
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -96,7 +97,7 @@ show_source(fit_multistep)
 # then rolled out open-loop on fresh trajectories, given only the first
 # state and the recorded torques.
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels. Left: mean prediction error against steps ahead, log scale, for a model trained on one-step targets and one trained on ten-step rollouts; the multi-step model compounds error more slowly. Right: the true pendulum angle along one test trajectory and both models' open-loop predictions of it."}}
 ms = ml.multistep_experiment(ks=(1, 10), n_train=30, epochs=60)  # ~5 s
 test_obs, test_act = ml.pendulum_trajectories(4, 40, seed=7)
 rollouts = []
@@ -110,7 +111,7 @@ with torch.no_grad():
 
 
 def draw_multistep(horizon=40):
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
     for k, err in zip(ms["ks"], ms["error"], strict=True):
         axes[0].plot(ms["horizon"][:horizon], err[:horizon],
                      label=f"trained with k = {k}")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,6 +50,7 @@ import torch
 
 from mbrl_lessons import budget
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -139,7 +140,7 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # model is deterministic; so is the pendulum, and leaving the noise out keeps
 # the implementation short.
 
-# %%
+# %% mystnb={"image": {"alt": "A row of eight small grey-scale images of the pendulum at different angles, the pixel observations the model learns from."}}
 import time
 
 from mbrl_lessons.envs.pendulum import angle_normalize
@@ -166,7 +167,7 @@ print(f"training frames {tuple(px_train.frames.shape)}, "
       f"test frames {tuple(px_test.frames.shape)}")
 
 angles = np.linspace(-np.pi, np.pi, 8, endpoint=False)
-fig, axes = plt.subplots(1, 8, figsize=(10, 1.6))
+fig, axes = plt.subplots(1, 8, figsize=fig_size(1.6))
 for ax, th, img in zip(axes, angles, render_pendulum(angles), strict=True):
     ax.imshow(img, cmap="gray", vmin=0, vmax=1)
     ax.set_title(f"θ = {np.degrees(th):.0f}°", fontsize=8)
@@ -194,13 +195,13 @@ show_source(latent_losses)
 # Training unrolls the transition $K = 4$ steps. The FAST build trains for a
 # few hundred steps; the full budget for 5,000.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Training curves of the latent model, log scale: reconstruction loss and multi-step prediction loss per observation against Adam steps, both falling."}}
 lat_cfg = LatentConfig(n_steps=budget(fast=700, full=5000))
 lat_run = train_latent(px_train, lat_cfg)
 lat_model = lat_run.model
 print(f"{lat_cfg.n_steps} Adam steps in {lat_run.seconds:.0f} s")
 
-fig, ax = plt.subplots(figsize=(7, 3.2))
+fig, ax = plt.subplots(figsize=fig_size(3.2))
 smooth = np.ones(25) / 25
 for i, name in enumerate(["reconstruction", "prediction (mean over k)"]):
     ax.plot(np.convolve(lat_run.losses[:, i], smooth, mode="valid"), label=name)
@@ -273,11 +274,11 @@ for name, e in pix.items():
 # decoded from the latent rollout (middle), and the rollout through pixels
 # (bottom).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "A grid of pendulum frames: the true frames for 0 to 10 steps ahead in the top row, the latent model's rollout in the middle row and a rollout through decoded pixels in the bottom row."}}
 ep, shown = 0, range(0, 11)
 rows = {"true": true_frames[ep], "latent rollout": pred.frames[ep],
         "through pixels": looped.frames[ep]}
-fig, axes = plt.subplots(3, len(shown), figsize=(12, 3.9))
+fig, axes = plt.subplots(3, len(shown), figsize=fig_size(3.9))
 for r, (name, frames) in enumerate(rows.items()):
     for c, k in enumerate(shown):
         axes[r, c].imshow(frames[k], cmap="gray", vmin=0, vmax=1)
@@ -292,9 +293,9 @@ plt.show()
 # %% [markdown]
 # And the errors over all test episodes as the forecast reaches further:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels against steps ahead: the median angle error in degrees and the pixel mean-squared error of the latent rollout and of the rollout through pixels."}}
 steps = np.arange(K + 1)
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8))
 for name, e in ang.items():
     axes[0].plot(steps[1:], np.median(e[:, 1:], 0), "o-", ms=3, label=name)
 axes[0].set_ylabel("median angle error (degrees)")
@@ -330,9 +331,9 @@ plt.show()
 # Drag the slider to compare truth and forecast at any horizon for a few
 # test episodes (all rollouts are computed above; the figure only redraws).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two rows of five pendulum frames ten steps ahead: the true frames on top and the latent rollout's predictions below, each titled with its angle error in degrees."}}
 def draw_horizon(k=10):
-    fig, axes = plt.subplots(2, 5, figsize=(10, 4.2))
+    fig, axes = plt.subplots(2, 5, figsize=fig_size(4.2))
     for c in range(5):
         axes[0, c].imshow(true_frames[c, k], cmap="gray", vmin=0, vmax=1)
         axes[1, c].imshow(pred.frames[c, k], cmap="gray", vmin=0, vmax=1)
@@ -362,7 +363,7 @@ live_figure(draw_horizon, caption="Ten steps ahead.",
 # velocity the same way, and plot the code's first two principal components
 # coloured by the true angle and velocity.
 
-# %%
+# %% mystnb={"image": {"alt": "Two scatter plots of the test observations' latent codes on their first two principal components, coloured by the true angle (left, the points form a ring ordered by angle) and by the true velocity (right)."}}
 def codes(model, data):
     o, _ = pixel_transitions(data)
     with torch.no_grad():
@@ -382,7 +383,7 @@ print(f"linear probe R^2: (cos θ, sin θ) {r2_angle:.3f} (untrained encoder "
 
 centred = z_test - z_test.mean(0)
 pcs = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(4.2))
 for ax, colour, label, cmap in (
         (axes[0], np.arctan2(s_test[:, 1], s_test[:, 0]), "true angle θ", "twilight"),
         (axes[1], s_test[:, 2], "true velocity", "coolwarm")):

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -184,7 +185,7 @@ show_source(option_model)
 # $\gamma = 0.9$, because slips add detours. For an option that ends in the
 # goal, $R_o(s)$ is the discounted chance of collecting the $+1$ on the way.
 
-# %%
+# %% mystnb={"image": {"alt": "Two heat maps of the four-rooms grid: the option model's discounted probability of ending in the hallway from each cell, for the option that walks to that hallway, and the expected reward from each cell of the option that walks to the goal."}}
 env = four_rooms()
 mdp = TabularMDP.from_env(env, gamma=0.9)
 options = hallway_options(env)
@@ -195,7 +196,7 @@ print("\n".join(f"{o.name}: starts in {o.initiation.sum()} states" for o in opti
 
 to_hall, to_goal = options[0], options[3]
 hallway = env.state_of(3, 6)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(4.4))
 plot_grid_values(env, hall_models[0].P[:, hallway], ax=axes[0], annotate=False,
                  title=f"$P_o(s, (3, 6))$ of '{to_hall.name}'")
 plot_grid_values(env, hall_models[3].R, ax=axes[1], annotate=False,
@@ -272,8 +273,8 @@ print(f"\nprimitives + options: max |V - V*| = {np.abs(both.V - V_star).max():.1
 # agent slips, and a plan built only from options has no way to correct them.
 # The errors per sweep show all three behaviours:
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels on log axes against planning sweeps: the relative value error at the start state and the largest value error over the grid, for planning with primitive actions only and with options; with options both errors fall in fewer sweeps."}}
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8))
 for name, res in runs.items():
     gap = np.abs(res.history - V_star)
     axes[0].semilogy(gap[:, start] / V_star[start], label=name)
@@ -298,9 +299,9 @@ plt.show()
 # (right). On the left the value seeps out of the goal cell by cell; on the
 # right whole rooms light up together.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two heat maps of the four-rooms grid after two sweeps of value iteration, with primitive actions and with options; with options, value from the goal has already reached the start room."}}
 def draw_sweep(k=2):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(4.4))
     for ax, name in zip(axes, ["primitives", "primitives + hallway options"],
                         strict=True):
         hist = runs[name].history

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -45,6 +45,7 @@ import numpy as np
 from mbrl_lessons.analysis import planning as exp
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.envs.mazes import DynaMaze
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06_planning")
 
@@ -79,9 +80,9 @@ print("".join("".join(r) + "\n" for r in maze.grid))
 # We hand each rule the *true* maze model and count backups until the value of
 # the start state is right.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Value error at the start state against the number of planning backups, on a symmetric-log axis, one line per rule for choosing where planning backups start."}}
 checkpoints, errors = exp.start_state_experiment()
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=fig_size(4))
 for rule, err in errors.items():
     ax.plot(checkpoints, err, label=rule)
 ax.set_xscale("symlog", linthresh=100)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -51,6 +51,7 @@ from mbrl_lessons.core.results import load_results
 from mbrl_lessons.dyna import DynaConfig, DynaQ, run_episodes
 from mbrl_lessons.envs.mazes import DynaMaze
 from mbrl_lessons.viz import live_figure, plot_grid_values, show_source
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06_planning")
 
@@ -146,10 +147,10 @@ display(Markdown("| n | planning | real steps to optimal | backups | wall clock 
 # Steps per episode of Dyna-Q on the maze ($\alpha = 0.1$,
 # $\varepsilon = 0.1$), averaged over seeds, for $n \in \{0, 5, 50\}$.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Steps per episode against episode in the Dyna maze, one line per number n of planning steps per real step; more planning reaches the short path in fewer episodes."}}
 fig82 = exp.fig8_2(n_seeds=budget(fast=5, full=30))
 steps = fig82.steps
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=fig_size(4))
 for n, s in steps.items():
     ax.plot(np.arange(2, 51), s[1:], label=f"n = {n}")
 ax.set_xlabel("episode")
@@ -173,10 +174,10 @@ for n, s in steps.items():
 # *model* knows about, that is, using only transitions it has actually
 # seen? Planning to convergence can do no better than that.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Scatter of each run's steps to the goal against the length of its first, random episode: open circles for the shortest route in the learned model and dots for the final greedy path."}}
 greedy, known = fig82.paths[50], fig82.model_paths[50]
 first = fig82.first_episode[50]
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 ax.scatter(first, known, s=90, facecolors="none", edgecolors="tab:gray",
            label="shortest route in the learned model")
 ax.scatter(first, greedy, s=20, color="tab:blue", label="final greedy path")
@@ -210,11 +211,11 @@ print(f"greedy path = the model's shortest route in {same} of {len(greedy)} runs
 #
 # Try other budgets with the slider (5 seeds, 20 episodes).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: steps per episode of Dyna-Q with five planning steps per real step. Right: the maze with the learned values and greedy arrows after twenty episodes."}}
 def draw_budget(n=5):
     runs = [run_episodes(DynaMaze(), DynaConfig(n_planning=n), 20, seed=s)
             for s in range(5)]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
     axes[0].plot(np.arange(1, 21), np.mean([r.steps_per_episode for r in runs], 0))
     axes[0].set_yscale("log")
     axes[0].set_xlabel("episode")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -60,6 +60,7 @@ from mbrl_lessons.search import backpropagate, mcts, search_policy, select_child
 from mbrl_lessons.search import tictactoe_game
 from mbrl_lessons.viz.trees import plot_tree
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06_planning")
 
@@ -86,9 +87,9 @@ full = load_results("ch06_planning")  # the committed full-budget run, or None
 # model, horizon 30, both planners given the same number of model calls per
 # real step):
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "MPC return on the pendulum against model calls per real step for the cross-entropy method and for random shooting, with the true model and a 30-step horizon."}}
 cem_rs = load_results("ch04_schemes")["extra"]["cem_vs_random_shooting"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 ax.plot(cem_rs["model_calls_per_step"], cem_rs["cem"], "o-", label="CEM")
 ax.plot(cem_rs["model_calls_per_step"], cem_rs["random_shooting"], "s-",
         label="random shooting")
@@ -344,9 +345,9 @@ show_source(backpropagate)
 # tic-tac-toe board, the top two levels of its tree, and the resulting policy.
 # The centre collects most visits, as it should.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Left: the top two levels of a Monte Carlo tree search over tic-tac-toe, nodes sized by visit count and coloured by value. Right: a 3-by-3 board shaded by the share of visits each first move received."}}
 root = mcts(tictactoe_game(), EMPTY, 2000, make_rng(0))
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [3, 1]})
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8), gridspec_kw={"width_ratios": [3, 1]})
 plot_tree(root, depth=2, ax=axes[0], min_visits=20)
 axes[1].imshow(search_policy(root, 9).reshape(3, 3), cmap="Blues")
 for i, p in enumerate(search_policy(root, 9)):
@@ -362,12 +363,12 @@ plt.show()
 # against perfect (minimax) play, as the number of simulations per move grows
 # (MCTS alternates between playing first and second):
 
-# %%
+# %% mystnb={"image": {"alt": "Stacked bars of wins, draws and losses of UCT search in tic-tac-toe against a random player and against a perfect player, for 10 to 1000 simulations per move."}}
 sims = [10, 50, 200, 1000]
 n_games = budget(fast=6, full=40)
 table = {opp: [exp.mcts_match(opp, k, n_games, seed=1) for k in sims]
          for opp in ("random", "perfect")}
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), layout="constrained", sharey=True)
 for ax, (opp, res) in zip(axes, table.items(), strict=True):
     bottom = np.zeros(len(sims))
     for key, colour in (("win", "tab:green"), ("draw", "tab:gray"),
@@ -413,10 +414,10 @@ else:
 # see the fork. The next cell measures how often a fresh search answers a
 # corner opening with the centre, by budget:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Share of searches that answer a corner opening with the centre, the only move that does not lose, against simulations per move."}}
 reply = exp.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
                                     n_searches=budget(fast=20, full=100))
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=fig_size(3.2, 6))
 ax.plot(reply["sims"], reply["rate"], "o-")
 ax.set_xscale("log")
 ax.set_ylim(0, 1.05)
@@ -478,10 +479,10 @@ show_source(prove)
 # against a random opponent, for plain UCT and for UCT with both
 # enhancements:
 
-# %%
+# %% mystnb={"image": {"alt": "Share of searches that answer a corner opening with the centre against simulations per move, one line per search variant."}}
 both = {"rave": 1000, "solver": True}
 n_reply = budget(fast=20, full=100)
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=fig_size(3.2, 6))
 for label, kw in (("UCT", {}), ("UCT + RAVE + solver", both)):
     r = exp.mcts_perfect_reply_rate((0,), sims=(50, 200, 400, 1000),
                                     n_searches=n_reply, **kw)
@@ -527,7 +528,7 @@ else:
 # times with different seeds: at small budgets the answer to the corner
 # opening changes from search to search.
 
-# %%
+# %% mystnb={"image": {"alt": "A tic-tac-toe board after a corner opening, each empty cell shaded by its share of the search's visits, with a box around the move played."}}
 from mbrl_lessons.envs.tictactoe import from_board, perfect_moves  # noqa: E402
 from mbrl_lessons.search import best_move  # noqa: E402
 
@@ -545,7 +546,7 @@ def draw_search(position="corner opening (O to move)", simulations=200,
     visits = search_policy(root, 9)
     good = set(perfect_moves(state))
     move = best_move(root, solver=solver)
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    fig, ax = plt.subplots(figsize=fig_size(4.2, 4.2))
     ax.imshow(visits.reshape(3, 3), cmap="Blues", vmin=0, vmax=1)
     board = POSITIONS[position]
     for i in range(9):

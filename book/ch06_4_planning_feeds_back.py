@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -47,8 +47,21 @@ from mbrl_lessons import budget
 from mbrl_lessons.analysis import planning as exp
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import show_source
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06_planning")
+
+# %% [markdown]
+# Planning and a learned policy or value can be joined by three channels: the
+# policy or value can guide the planner (its input), the planner's result can
+# train them (a target), and the action taken in the real world can come from
+# the planner or from the policy. The table on the right marks which channels
+# the methods of this book use.
+
+# %% mystnb={"image": {"alt": "Left, a diagram of three channels between the policy or value and the planner: the policy or value as the planner's input, the planner's output as a training target, and the real action taken either by the planner or by the policy. Right, a table of methods against the channels: MPC and PETS let the plan act; Dyna-Q uses planning only as a target; MBPO, World Models and Dreamer use input and target; AlphaZero and MuZero use all three."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import integration_channels
+
+integration_channels();
 
 # %%
 full = load_results("ch06_planning")  # the committed full-budget run, or None
@@ -86,14 +99,14 @@ full = load_results("ch06_planning")  # the committed full-budget run, or None
 # First, with the *true* CartPole simulator, random rollouts of 30 steps and
 # a handful of simulations per step:
 
-# %%
+# %% mystnb={"image": {"alt": "Episode return on CartPole against simulations per step for Monte Carlo tree search with the true simulator, above the dotted line of a random policy."}}
 from mbrl_lessons.search import mcts_env  # noqa: E402
 
 show_source(mcts_env)
 cart = exp.cartpole_mcts(sims=budget(fast=(1, 5), full=(1, 2, 5, 20)),
                          n_seeds=budget(fast=2, full=3),
                          max_steps=budget(fast=200, full=500))
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=fig_size(3.2, 6))
 ax.plot(cart["sims"], np.mean(cart["returns"], 1), "o-", label="MCTS, true simulator")
 ax.axhline(np.mean(cart["random"]), color="tab:gray", ls=":", label="random policy")
 ax.set_xscale("log")

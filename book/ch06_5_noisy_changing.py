@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -46,6 +46,7 @@ from mbrl_lessons.analysis import planning as exp
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.dyna import PrioritizedSweeping
 from mbrl_lessons.viz import show_source
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06_planning")
 
@@ -74,10 +75,10 @@ full = load_results("ch06_planning")  # the committed full-budget run, or None
 # start of each model's greedy policy (computed exactly on the real
 # transition probabilities), against the best possible, $V^\star(s_0)$.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "True value of the greedy policy against episode in a slippery Dyna maze, for a model that keeps only the last outcome (Dyna-Q) and one that keeps outcome counts, with the optimal value as a dotted line."}}
 noisy = exp.stochastic_world(slip=0.2, n=50, n_seeds=budget(fast=3, full=10),
                              n_episodes=budget(fast=30, full=50))
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 for kind, label in (("deterministic", "last outcome (Dyna-Q)"),
                     ("stochastic", "outcome counts")):
     ax.plot(noisy["episodes"], noisy[kind]["greedy_value"], "o-", label=label)
@@ -115,8 +116,8 @@ for kind in ("deterministic", "stochastic"):
 # rewards of pairs not tried for $\tau$ steps, so the planner sends the agent
 # back to check on them.
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels, one per changing maze: cumulative reward against time steps for Dyna-Q and Dyna-Q+, with a dotted line where the maze changes; Dyna-Q+ finds the new path and pulls ahead."}}
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8))
 for ax, maze_name in zip(axes, ("blocking", "shortcut"), strict=True):
     q, qp, cfg = exp.changing_maze(maze_name, n_seeds=budget(fast=3, full=20))
     ax.plot(q, label="Dyna-Q")
@@ -175,11 +176,11 @@ plt.show()
 # %%
 show_source(PrioritizedSweeping.sweep)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels, one per step size: backups needed to reach a near-optimal policy against the number of free cells in the maze, for Dyna-Q and for prioritized sweeping, which needs far fewer backups."}}
 ex84_res = budget(fast=(1, 2), full=(1, 2, 3, 4, 5))
 ex84 = {alpha: exp.example8_4(ex84_res, n_seeds=budget(fast=2, full=5), alpha=alpha)
         for alpha in (0.5, 1.0)}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.8), sharey=True)
 for ax, (alpha, res) in zip(axes, ex84.items(), strict=True):
     ax.plot(res["states"], res["dyna_q"], "o-", label="Dyna-Q (n = 5)")
     ax.plot(res["states"], res["prioritized"], "s-", label="prioritized sweeping")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -65,6 +65,18 @@ if "google.colab" in sys.modules:
     # already satisfy the package's version ranges and are left as they are
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mbrl-lessons @ git+https://github.com/mbrl-lessons/mbrl-lessons@v0.1.0"], check=True)
+
+# %% [markdown]
+# ## Four questions
+#
+# Every method that plans with a learned model and learns from real data must
+# answer four questions. The diagram puts them on the loop of this chapter;
+# sections 6.1 to 6.4 take them one at a time.
+
+# %% mystnb={"image": {"alt": "Diagram of the loop between the real environment, the experience it produces, the learned model fitted to it, planning with the model, and the policy or value that acts; labels mark the four questions: which state to start planning from, how much to plan per real step, which planning algorithm, and how the planning output feeds back into the policy or value."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import planning_questions
+
+planning_questions();
 
 # %% [markdown]
 # ## The full-budget numbers

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,8 +50,19 @@ import torch
 from mbrl_lessons import budget
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# How World Models is put together. The diagram follows the book's colours:
+# the real environment in orange, learned model parts in blue, planning or
+# imagination in green, the policy or controller in purple.
+
+# %% mystnb={"image": {"alt": "Architecture diagram of World Models: the real environment gives frames to the VAE, which encodes them as latent codes z for the MDN-RNN; the RNN's imagined latents drive the dream, where the controller acts; CMA-ES reads the dream returns and sets new controller weights; after training the controller acts in the real environment."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import architecture
+
+architecture("world_models");
 
 # %% [markdown]
 # Chapter 4's scheme v2.0 trained a policy against a learned model, and
@@ -213,11 +224,11 @@ print(f"{cfg.n_random_episodes * cfg.episode_len} random transitions; "
       f"V's loss (recon + KL) {wm.vae_log[-20:, 0].mean():.1f}, M's NLL "
       f"{wm.mdn_log[-20:, 0].mean():.2f}")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two rows of pendulum frames: real frames from the pixel pendulum on top and, below each, the VAE's reconstruction from its short latent code."}}
 frames = wm.data.frames[0, :60:10]
 with torch.no_grad():
     recon = wm.vae.decode(wm.vae.code(frames))
-fig, axes = plt.subplots(2, len(frames), figsize=(1.3 * len(frames), 2.8))
+fig, axes = plt.subplots(2, len(frames), figsize=fig_size(2.8))
 for i in range(len(frames)):
     axes[0, i].imshow(frames[i], cmap="gray", vmin=0, vmax=1)
     axes[1, i].imshow(recon[i], cmap="gray", vmin=0, vmax=1)
@@ -236,7 +247,7 @@ rand = random_returns(cfg.task(task), eval_starts(cfg), torch_generator(6),
 print(f"CMA-ES mean after {cfg.generations} generations: dream {trace.dream[-1]:.0f}, "
       f"real {trace.real[-1]:.0f}; random torques {rand:.0f}")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "First figure: two rows of decoded pendulum frames every five steps, the real episode of the controller on top and the dream of the same controller from the same first frame below. Second figure: left, the angle read from each frame over the steps, real against dreamed; right, returns against CMA-ES generation: the best candidate in the dream, the CMA-ES mean in the dream and in reality, and random torques as a dotted line."}}
 th = torch.as_tensor(theta, dtype=torch.float32)[None]
 start = eval_starts(cfg)[:1]
 real_world = Reality(wm.vae, cfg.task(task), start, torch_generator(4))
@@ -247,7 +258,7 @@ steps = range(0, 40, 5)
 with torch.no_grad():
     real_img = wm.vae.decode(real_codes[0, list(steps)])
     dream_img = wm.vae.decode(dream_codes[0, list(steps)])
-fig, axes = plt.subplots(2, len(steps), figsize=(1.3 * len(steps), 2.8))
+fig, axes = plt.subplots(2, len(steps), figsize=fig_size(2.4))
 for i, t in enumerate(steps):
     axes[0, i].imshow(real_img[i], cmap="gray", vmin=0, vmax=1)
     axes[1, i].imshow(dream_img[i], cmap="gray", vmin=0, vmax=1)
@@ -259,7 +270,7 @@ axes[0, 0].set_ylabel("real")
 axes[1, 0].set_ylabel("dream")
 plt.suptitle("The same controller from the same first frame: real vs dreamed (decoded)")
 plt.show()
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=fig_size(3.2), layout="constrained")
 ax1.plot(np.degrees(frame_angle(real_img).numpy()), "o-", label="real")
 ax1.plot(np.degrees(frame_angle(dream_img).numpy()), "s--", label="dream (τ = 1)")
 ax1.set_xticks(range(len(steps)), [str(t) for t in steps])
@@ -295,7 +306,7 @@ plt.show()
 # paper's (64 × 64 colour frames, a 32-number code, 256 LSTM units) so that
 # all five seeds need well under an hour of one core.
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: return against CMA-ES generation for each dream temperature, dashed in the dream and solid in reality, mean over seeds, with random torques as a dotted line."}}
 full = load_results("ch07_world_models")
 if full is None or "in_reality_final" not in full["extra"]:
     print("No full-budget result of the pixel version yet: run "
@@ -308,7 +319,7 @@ else:
               f"(95% CI {lo:.1f} to {hi:.1f}) {t['op']} {t['threshold']:.1f}")
     print(f"random torques {np.mean(ex['random_return']):.0f}; C trained in "
           f"reality (diagnostic) {np.mean(ex['in_reality_final']):.0f}")
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=fig_size(3.4))
     for i, tau in enumerate(full["config"]["taus"]):
         runs = ex["traces"][str(tau)]
         g = np.array(runs[0]["generation"])

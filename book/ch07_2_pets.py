@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -53,8 +53,19 @@ from mbrl_lessons import budget
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# How PETS is put together. The diagram follows the book's colours: the real
+# environment in orange, learned model parts in blue, planning or imagination
+# in green, the policy or controller in purple.
+
+# %% mystnb={"image": {"alt": "Architecture diagram of PETS: the real environment's transitions go to a buffer of all real data, on which an ensemble of Gaussian networks is fitted each episode; CEM proposes action sequences, trajectory sampling pushes particles through the ensemble members and returns the mean predicted return; the first action of the best plan is executed and the plan is remade at every step."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import architecture
+
+architecture("pets");
 
 # %% [markdown]
 # Scheme v1.5 of chapter 4 already plans well on the pendulum: a single
@@ -271,7 +282,7 @@ live = train("Pendulum-v1", cfg)
 print("live run, return per episode:", np.round(live.returns, 1))
 print(f"planning time per action: {1000 * live.seconds_per_action:.0f} ms")
 
-# %%
+# %% mystnb={"image": {"alt": "Episode return against real environment steps for PETS and its baselines on the pendulum, mean over seeds with a shaded min-max band."}}
 full = load_results("ch07_pets")
 ch04 = load_results("ch04_schemes")
 
@@ -284,7 +295,7 @@ def spread_plot(ax, curves, label, color):
         ax.fill_between(steps, curves.min(0), curves.max(0), color=color, alpha=0.2)
 
 
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=fig_size(4))
 if full is not None:
     spread_plot(ax, full["extra"]["returns"]["ts_inf"],
                 "PETS TS-$\\infty$ (full budget, 3 seeds)", "C0")
@@ -329,9 +340,9 @@ plt.show()
 # ensemble-mean propagation. The same starts and the same random first
 # episode make the three directly comparable:
 
-# %%
+# %% mystnb={"image": {"alt": "Episode return against real steps for three ways of propagating the ensemble's uncertainty in PETS: TS-infinity, TS-1 and the ensemble mean, seed 0."}}
 if full is not None:
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=fig_size(3.6))
     names = {"ts_inf": "TS-$\\infty$", "ts1": "TS-1", "mean": "ensemble mean"}
     for i, (key, name) in enumerate(names.items()):
         spread_plot(ax, full["extra"]["returns"][key][:1], f"{name} (seed 0)", f"C{i}")
@@ -414,7 +425,7 @@ else:
 # over members of the predicted change of $\dot\theta$, averaged over the
 # transitions of an episode that none of the ensembles was trained on.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels of predicted pendulum angles over the planning horizon: a fan of particle trajectories from the ensemble, with the real pendulum's angle as a dashed black line; the fan is wide with little data and narrow with more."}}
 k_plentiful = cfg.n_episodes - 1
 fans = fans_by_data(live, cfg, [1, k_plentiful], horizon=50,
                     train_cfg=EnsembleTrainConfig(steps=budget(fast=300, full=1500)))
@@ -428,7 +439,7 @@ def draw_fan(ax, angles, true_angles, title):
     ax.set_title(title, fontsize=9)
 
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), sharey=True)
 for ax, k, a in zip(axes, fans.episodes, fans.angles, strict=True):
     draw_fan(ax, a, fans.true_angles, f"ensemble fit on {k} episode(s) of data")
 axes[0].set_ylabel("angle (rad, unwrapped)")
@@ -450,7 +461,7 @@ print("one-step disagreement on the held-out episode:",
 # reason given above. If the benchmark has not been run, the widget shows
 # this page's live ensembles.
 
-# %%
+# %% mystnb={"image": {"alt": "Left: the ensemble's fan of predicted angle trajectories after the chosen number of episodes of data, with the real trajectory. Right: the ensemble's one-step disagreement against episodes of data, falling as data accumulate."}}
 if full is not None:
     fan_data = full["extra"]["fans"]
     fan_k = fan_data["episodes"]
@@ -464,7 +475,7 @@ else:
 
 def draw_fan_slider(episodes=1):
     i = int(np.argmin(np.abs(np.asarray(fan_k) - episodes)))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4),
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4),
                              gridspec_kw={"width_ratios": [2, 1]})
     draw_fan(axes[0], fan_angles[i], fan_true,
              f"ensemble fit on {fan_k[i]} episode(s) of data")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -51,8 +51,19 @@ import torch
 from mbrl_lessons import budget
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# How MBPO is put together. The diagram follows the book's colours: the real
+# environment in orange, learned model parts in blue, planning or imagination
+# in green, the policy or controller in purple.
+
+# %% mystnb={"image": {"alt": "Architecture diagram of MBPO: real transitions fill a real buffer, on which an ensemble model is fitted; short k-step branches start from real states, are simulated by the model with the current policy, and fill a model buffer; SAC makes several updates per real step from it and acts in the real environment."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import architecture
+
+architecture("mbpo");
 
 # %% [markdown]
 # PETS ({doc}`§7.2 <ch07_2_pets>`) never learns a policy: it plans through its model at every real
@@ -274,7 +285,7 @@ show_source(mbpo.mixed_batch)
 # scores below $-1{,}000$. The live run below uses one seed; the full
 # benchmark three.
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels of evaluation return against real steps: left, this run of MBPO and of SAC alone; right, the full benchmark's mean and min-max over seeds; MBPO reaches high returns with fewer real steps."}}
 env = gym.make("Pendulum-v1")
 learner = sac.SACConfig(hidden=64, lr=3e-4, eval_every=250, eval_episodes=5)
 live = {"mbpo_steps": budget(fast=500, full=3000), "sac_steps": budget(fast=500,
@@ -288,7 +299,7 @@ print(f"trained MBPO and SAC in {time.time() - t0:.0f} s")
 print("MBPO returns:", np.round(mbpo_run.eval_returns).astype(int).tolist())
 print("SAC returns: ", np.round(sac_run.eval_returns).astype(int).tolist())
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), layout="constrained", sharey=True)
 axes[0].plot(mbpo_run.eval_steps, mbpo_run.eval_returns, "o-", label="MBPO, k=5, G=5")
 axes[0].plot(sac_run.eval_steps, sac_run.eval_returns, "s-", label="SAC alone, G=1")
 axes[0].set_title("this run (one seed)")
@@ -346,13 +357,13 @@ if full_mbpo is not None:
 # $G = 5$ instead of the paper's 20. The intervals are 95 % Student-t
 # intervals over the seeds.
 
-# %%
+# %% mystnb={"image": {"alt": "Evaluation return against real steps on a MuJoCo task for MBPO and SAC, mean and min-max over seeds."}}
 mujoco_mbpo = load_results("ch07_mbpo_mujoco")
 if mujoco_mbpo is None:
     print("benchmarks/ch07_mbpo_mujoco.py has not been run yet")
 else:
     curves = mujoco_mbpo["extra"]["curves"]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=fig_size(3.6))
     for arm, label, marker in (("mbpo", "MBPO, k=1, G=5", "o-"),
                                ("sac_g", "SAC, G=5 (MBPO's learner, real data)",
                                 "s-"),
@@ -456,7 +467,7 @@ print("model-vs-truth distance after 1, 5, 10, 20 steps:",
 # curves of MBPO with $k = 1$, $5$ and $20$ over the first 1,500 real steps,
 # the chosen one in bold (the two seeds the ablation ran, for every $k$).
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels. Left: the distance between model and true state along a branched rollout against model steps, with the chosen rollout length marked. Right: MBPO's evaluation return against real steps for each rollout length k from the benchmark."}}
 ablation = {}
 if full_mbpo is not None:  # the ablation's seeds only, for k = 5 as well
     n_seeds = full_mbpo["config"]["ablation_seeds"]
@@ -467,7 +478,7 @@ if full_mbpo is not None:  # the ablation's seeds only, for k = 5 as well
 
 
 def draw_k(k=5):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), layout="constrained")
     h = np.arange(1, len(drift) + 1)
     axes[0].plot(h, drift, "k-", label="this run's model")
     if full_mbpo is not None:

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -54,8 +54,19 @@ from mbrl_lessons import budget
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# How Dreamer is put together. The diagram follows the book's colours: the
+# real environment in orange, learned model parts in blue, planning or
+# imagination in green, the policy or controller in purple.
+
+# %% mystnb={"image": {"alt": "Architecture diagram of Dreamer: frames from the real environment are stored as sequences of observations, actions and rewards, from which an RSSM world model with encoder, latent transition, reward head and decoder is learned; imagined latent rollouts of H steps are generated with the actor, whose lambda-returns train the actor and critic by backpropagation; the actor acts in the real environment on the encoder's filtered state."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import architecture
+
+architecture("dreamer");
 
 # %% [markdown]
 # Scheme v2.0 of chapter 4 trained a policy by differentiating the model's
@@ -205,7 +216,7 @@ show_source(imagination_losses)
 # (`benchmarks/ch07_dreamer.py`) repeats all of it with three seeds and adds
 # $H = 15$ without a critic.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Episode return against real environment steps for this run of Dreamer at several imagination horizons, with and without the critic."}}
 n_episodes = budget(fast=6, full=15)
 updates = budget(fast=120, full=300)
 live = {}
@@ -218,7 +229,7 @@ for h, critic in ((15, True), (5, True), (5, False)):
           f"noise-free final {live[(h, critic)].final_return:.0f} "
           f"({live[(h, critic)].seconds:.0f} s)")
 
-fig, ax = plt.subplots(figsize=(7, 3.6))
+fig, ax = plt.subplots(figsize=fig_size(3.6))
 for (h, critic), res in live.items():
     ax.plot(res.steps, res.returns, "o-", ms=3,
             label=f"H = {h}, {'critic' if critic else 'no critic'}")
@@ -234,14 +245,14 @@ plt.show()
 # the worst and the best seed, next to chapter 4's v2.0 (horizon 25, no
 # critic; its curves come from chapter 4's committed benchmark, same seeds):
 
-# %%
+# %% mystnb={"image": {"alt": "Episode return against real steps from the full benchmark, mean over seeds, for Dreamer's horizon and critic settings and for chapter 4's v2.0 without a critic."}}
 full = load_results("ch07_dreamer")
 if full is None:
     print("results/ch07_dreamer.json not found: run benchmarks/ch07_dreamer.py")
 else:
     ex = full["extra"]
     steps = np.array(ex["steps"])
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=fig_size(4))
     for name, style in (("H15_critic", "C0-"), ("H5_critic", "C1-"),
                         ("H15_no_critic", "C2--"), ("H5_no_critic", "C3--")):
         c = np.array(ex["curves"][name])
@@ -304,9 +315,9 @@ else:
 # The slider below redraws the committed curves for any horizon, with and
 # without the critic (nothing is retrained).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Episode return against real steps for each seed of one Dreamer setting, with their mean as a thick black line."}}
 def draw_curves(horizon=5, critic=True):
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=fig_size(3.6))
     if full is None:
         ax.text(0.5, 0.5, "run benchmarks/ch07_dreamer.py first", ha="center")
         return
@@ -339,7 +350,7 @@ live_figure(draw_curves, caption="H = 5 with the critic.",
 # matches gymnasium step for step), and compare the angles over 50 steps.
 # The grey band marks the imagination horizon the agent trained with.
 
-# %%
+# %% mystnb={"image": {"alt": "Four panels, one per start angle: the real pendulum angle and the angle imagined by Dreamer's learned model over the same actions."}}
 agent = live[(15, True)]
 th0 = torch.tensor([np.pi, 2.0, -1.0, 0.3])
 s_model = s_true = torch.stack([th0.cos(), th0.sin(), torch.zeros(4)], -1)
@@ -357,7 +368,7 @@ with torch.no_grad():
 # unwrap: a full turn is a continuous curve, not a jump from 180° to -180°
 ang_true = np.unwrap(torch.stack(ang_true, 1).numpy(), axis=1)
 ang_model = np.unwrap(torch.stack(ang_model, 1).numpy(), axis=1)
-fig, axes = plt.subplots(1, 4, figsize=(13, 3), sharey=True)
+fig, axes = plt.subplots(1, 4, figsize=fig_size(3), sharey=True)
 for k, ax in enumerate(axes):
     ax.axvspan(0, 15, color="grey", alpha=0.15)
     ax.plot(np.degrees(ang_true[k]), label="real")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -58,8 +58,20 @@ from mbrl_lessons import budget
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
+
+# %% [markdown]
+# How MuZero is put together; AlphaZero is the same loop with the known rules
+# of the game in place of the learned dynamics g. The diagram follows the
+# book's colours: the real environment in orange, learned model parts in blue,
+# planning or imagination in green, the policy or controller in purple.
+
+# %% mystnb={"image": {"alt": "Architecture diagram of MuZero: observations of the real environment or game are encoded by the representation function h into a latent state, from which MCTS searches using the dynamics function g and the prediction function f; the agent acts by the search's visit counts; trajectories with visit counts, rewards and returns go to a replay buffer, from which h, g and f are trained on K-step unrolls."}} tags=["hide-input"]
+from mbrl_lessons.viz.diagrams import architecture
+
+architecture("muzero");
 
 # %% [markdown]
 # Chapter 6 searched a game tree with MCTS because the rules of tic-tac-toe
@@ -160,13 +172,13 @@ show_source(az.alphazero_loss)
 # checkpoint the greedy player meets a uniformly random one, as first and as
 # second player:
 
-# %%
+# %% mystnb={"image": {"alt": "Fractions of games won and lost by AlphaZero against a random player, moving first and second, against the number of self-play games."}}
 az_cfg = az.AlphaZeroConfig(n_games=budget(fast=60, full=1500),
                             n_simulations=budget(fast=24, full=64),
                             eval_every=budget(fast=20, full=150),
                             eval_games=budget(fast=10, full=20))
 az_run = az.train(None, az_cfg)
-fig, ax = plt.subplots(figsize=(7, 3.2))
+fig, ax = plt.subplots(figsize=fig_size(3.2))
 for side, name in enumerate(["moving first", "moving second"]):
     ax.plot(az_run.checkpoint_games, az_run.vs_random[:, side, 0], marker="o",
             label=f"wins {name}")
@@ -197,7 +209,7 @@ from mbrl_lessons.analysis import games  # noqa: E402
 
 show_source(games.refereed_game)
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: the fraction of games AlphaZero loses to a perfect solver moving first and second, and its win rate against random, against self-play games, mean over seeds."}}
 az_res = load_results("ch07_alphazero")
 if az_res is None:
     print("run benchmarks/ch07_alphazero.py to produce results/ch07_alphazero.json")
@@ -209,7 +221,7 @@ else:
     g = np.array(seeds[0]["checkpoint_games"])
     lost = np.array([np.array(r["curve_vs_solver"])[:, :, 2] for r in seeds])
     n = az_res["config"]["curve_games_per_side"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     for side, name in enumerate(["first", "second"]):
         ax.plot(g, lost[:, :, side].mean(0) / n, marker="o",
                 label=f"lost to the solver, moving {name}")
@@ -458,7 +470,7 @@ show_source(muzero_losses)
 # batches of 64 positions. Dyna-Q and Q-learning run with chapter 6's
 # settings ($\alpha = 0.1$, $\varepsilon = 0.1$).
 
-# %%
+# %% mystnb={"image": {"alt": "Steps per episode against episode in the Dyna maze for MuZero, Dyna-Q with 50 planning steps and Q-learning."}}
 n_seeds = budget(fast=1, full=3)
 mz_cfg = MuZeroConfig(n_episodes=budget(fast=8, full=40),
                       updates_per_episode=budget(fast=100, full=200),
@@ -475,7 +487,7 @@ for s, r in enumerate(runs):
 
 episodes = np.arange(1, mz_cfg.n_episodes + 1)
 mz_steps = np.array([r.steps_per_episode for r in runs])
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 ax.plot(episodes, mz_steps.mean(0), label=f"MuZero ({n_seeds} seeds)", color="C3")
 if n_seeds > 1:
     ax.fill_between(episodes, mz_steps.min(0), mz_steps.max(0), color="C3",
@@ -518,9 +530,9 @@ plt.show()
 # search at all. An evaluation that has not reached the goal after 50 steps
 # counts as a failure (drawn at the top of the plot).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Length of MuZero's greedy path from start to goal against real steps, acting with search and with the raw policy head, one line per seed, with the shortest path as a dotted line."}}
 fail = mz_cfg.eval_max_steps + 1
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 for s, r in enumerate(runs):
     kw = {"alpha": 0.8, "marker": "o", "ms": 3}
     ax.plot(r.eval_real_steps, np.nan_to_num(r.search_path, nan=fail), color="C3",
@@ -564,7 +576,7 @@ plt.show()
 # value of every cell and draw it over the maze, next to the true value
 # $\gamma^{d - 1}$ of a cell $d$ steps from the goal.
 
-# %%
+# %% mystnb={"image": {"alt": "Two heat maps of the Dyna maze: the value MuZero learned for each cell and the true discounted value; both are highest near the goal."}}
 maze = DynaMaze()
 true_v = np.full(maze.n_states, np.nan)
 for s in range(maze.n_states):
@@ -590,7 +602,7 @@ def draw_values(ax, v, title):
     return im
 
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(2.6), layout="constrained")
 draw_values(axes[0], runs[0].value_maps[-1], "learned value f(h(o)), seed 0")
 im = draw_values(axes[1], true_v, "true value γ^(d-1)")
 fig.colorbar(im, ax=axes, shrink=0.8)
@@ -607,13 +619,13 @@ plt.show()
 # The slider steps through the checkpoints of seed 0: the value map at that
 # point of training, with the greedy paths' lengths in the title.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Heat map of the value MuZero has learned for each cell of the Dyna maze at the chosen checkpoint of training."}}
 run0 = runs[0]
 last = len(run0.eval_episode) - 1
 
 
 def draw_checkpoint(checkpoint=last):
-    fig, ax = plt.subplots(figsize=(5, 2.8))
+    fig, ax = plt.subplots(figsize=fig_size(2.8, 5))
     im = draw_values(ax, run0.value_maps[checkpoint], "")
 
     def shown(x):
@@ -679,7 +691,7 @@ from mbrl_lessons.algorithms import muzero_games  # noqa: E402
 
 show_source(muzero_games.search)
 
-# %%
+# %% mystnb={"image": {"alt": "Fraction of games lost to a perfect solver while moving second against self-play games, for AlphaZero and MuZero."}}
 mzg_res = load_results("ch07_muzero_games")
 if mzg_res is None or az_res is None:
     print("run benchmarks/ch07_alphazero.py and benchmarks/ch07_muzero_games.py")
@@ -687,7 +699,7 @@ else:
     for t in mzg_res["targets"]:
         print(f"{'MET ' if t['met'] else 'MISS'} MuZero: {t['description']}: "
               f"{t['measured']} {t['op']} {t['threshold']}")
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     for res_, name, colour in ((az_res, "AlphaZero", "C0"),
                                (mzg_res, "MuZero", "C3")):
         seeds_ = res_["extra"]["per_seed"]

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -80,6 +80,7 @@ from mbrl_lessons.models.probabilistic import RegressionConfig
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig
 from mbrl_lessons.planning import shooting as shooting_module
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 ch03, ch04 = load_results("ch03_categories"), load_results("ch04_schemes")
@@ -125,12 +126,12 @@ display(Markdown(
 # The chapter-3 learning curves, redrawn from the committed results file
 # (nothing is recomputed here):
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Value of the greedy policy against real steps for learners with and without a model on chapter 3's grid, with the optimal value dotted."}}
 if ch03 is None or "curves_mean" not in ch03.get("extra", {}):
     print("Chapter 3's results are not yet available: run `make reproduce`.")
 else:
     ex = ch03["extra"]
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    fig, ax = plt.subplots(figsize=fig_size(3.4, 6.5))
     for name, curve in ex["curves_mean"].items():
         ax.plot(ex["curve_steps"], curve, label=name)
     ax.axhline(ex["v_star"], color="k", ls=":", lw=1, label="optimal value")
@@ -250,7 +251,7 @@ display(Markdown(
 show_source(bf.target_angle_reward)
 show_source(bf.transfer_experiment)
 
-# %%
+# %% mystnb={"image": {"alt": "Grouped bars of normalised score on three pendulum tasks that share one learned model, one bar per method, with random torques at zero; planning with the model carries over to the new rewards."}}
 transfer_cfg = bf.TransferConfig(
     n_traj=budget(fast=60, full=200),
     train=TrainConfig(max_epochs=budget(fast=40, full=200)),
@@ -266,7 +267,7 @@ transfer = bf.transfer_experiment(transfer_cfg, seed=0)
 print(f"one model from {transfer.n_transitions} random transitions; "
       + ", ".join(f"{k}: {v:.1f} s" for k, v in transfer.train_seconds.items()))
 
-fig, ax = plt.subplots(figsize=(9, 3.6))
+fig, ax = plt.subplots(figsize=fig_size(3.6))
 # random torques score 0 and true-model MPC 1 by definition of the score, so
 # random is drawn as the zero line rather than as invisible bars
 shown = [m for m in bf.TRANSFER_METHODS if m != "random"]
@@ -297,9 +298,9 @@ plt.show()
 # and a plan at every step (§8.8). The trajectories show what each agent
 # actually did:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Pendulum angle over one episode for each agent on the chosen task, with the task's set point as a dotted line."}}
 def draw_transfer(task="horizontal", show="all"):
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2, 6.5))
     for method, obs in transfer.trajectories[task].items():
         if show != "all" and method != show:
             continue
@@ -392,9 +393,9 @@ for pen in safety.penalties:
     print(f"penalty {pen:5.1f}: return {np.mean(safety.returns[pen]):7.1f}, "
           f"steps outside the data {100 * np.mean(safety.violations[pen]):5.1f}%")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels for several safety penalties: the speed over an episode, with a green band where the training data lie, and the trajectories in the angle-speed plane; a larger penalty keeps the pendulum within the data."}}
 def draw_safety(penalty=safety.penalties[-1]):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.3))
     for pen, obs in safety.trajectories.items():
         style = dict(lw=2.0, alpha=1.0) if pen == penalty else dict(lw=0.8, alpha=0.35)
         th = np.arctan2(obs[:, 1], obs[:, 0])
@@ -462,11 +463,11 @@ else:
 # believe it. The planner's predicted trajectory is a second, equally cheap
 # explanation: before acting, an MPC agent can show what it expects to happen.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two phase portraits of the pendulum at the chosen torque, arrows showing the one-step change of angle and speed: the true dynamics on the left and the learned ensemble's mean on the right, shaded by the ensemble's disagreement, with the speeds covered by the data as a green band."}}
 def draw_field(torque=0.0):
     vf = bf.vector_field(safety.ensemble, n=21, m=17, torque=torque)
     T, W = np.meshgrid(np.degrees(vf.th), vf.thdot)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), sharey=True)
     for ax, field, title in ((axes[0], vf.true, "true dynamics"),
                              (axes[1], vf.predicted, "learned ensemble (mean)")):
         if field is vf.predicted:

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -57,6 +57,7 @@ from IPython.display import Markdown, display
 
 from mbrl_lessons.analysis.report import all_results, targets_markdown
 from mbrl_lessons.viz import live_figure
+from mbrl_lessons.viz.style import fig_size
 
 # %% [markdown]
 # ## 9.1 What the course showed
@@ -93,7 +94,7 @@ from mbrl_lessons.viz import live_figure
 # the benchmark you pick (missed ones in red); the results appendix ({doc}`appendix_results`)
 # lists them all.
 
-# %%
+# %% mystnb={"image": {"alt": "Horizontal bars of met and missed full-budget targets for each benchmark, beside a table of the highlighted benchmark's targets."}}
 payloads = all_results()
 if not payloads:
     print("No committed results yet: run `make reproduce`.")
@@ -106,7 +107,7 @@ else:
     worst = max(names, key=lambda n: missed[names.index(n)])
 
     def draw_summary(highlight=worst):
-        fig, (ax, tab) = plt.subplots(1, 2, figsize=(12, 0.45 * len(names) + 1.6),
+        fig, (ax, tab) = plt.subplots(1, 2, figsize=fig_size(0.45 * len(names) + 1.6),
                                       gridspec_kw={"width_ratios": [2, 3]})
         ax.barh(names, met, color="tab:green", label="met")
         ax.barh(names, missed, left=met, color="tab:red", label="missed")

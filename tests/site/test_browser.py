@@ -180,6 +180,27 @@ def test_page_fits_a_phone(doc, site, browser):
 
 
 @pytest.mark.parametrize("doc", _toc_files())
+def test_figures_at_natural_size(doc, site, browser):
+    """At 1280 px no figure is scaled below the width it was drawn at (the
+    house width, ``mbrl_lessons.viz.style``, fits the column), and every image
+    has alt text."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", _router(site, []))
+    page.goto(f"{site}/{doc}.html")
+    page.wait_for_load_state("networkidle")
+    images = page.evaluate("""() => Array.from(
+        document.querySelectorAll('article.bd-article img')).map(i => ({
+            src: i.src.split('/').pop(), natural: i.naturalWidth,
+            shown: i.getBoundingClientRect().width, alt: i.alt}))""")
+    shrunk = [f"{i['src']}: {i['shown']:.0f} of {i['natural']} px" for i in images
+              if i["shown"] > 0 and i["shown"] < i["natural"] - 1]
+    assert not shrunk, f"{doc}: figures scaled below their natural width: {shrunk}"
+    no_alt = [i["src"] for i in images if not i["alt"].strip() or "/" in i["alt"]]
+    assert not no_alt, f"{doc}: images without alt text: {no_alt}"
+    page.close()
+
+
+@pytest.mark.parametrize("doc", _toc_files())
 def test_tables_fit_the_column(doc, site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.route("**/*", _router(site, []))

@@ -81,3 +81,41 @@ def test_syllabus_anchors_exist_in_the_site():
         if f'id="{anchor}"' not in html:
             missing.append(f"{entry['page']}#{anchor}")
     assert not missing, f"syllabus anchors missing from the site: {missing}"
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_ALT = re.compile(r'\balt="([^"]*)"')
+
+
+@pytest.mark.parametrize("doc", _toc_files())
+def test_every_image_has_alt_text(doc):
+    """Each image says in words what it shows: myst-nb writes a figure cell's
+    ``mystnb.image.alt`` into ``alt``; without it, ``alt`` is the file's path."""
+    text = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    bad = []
+    for tag in _IMG.findall(text):
+        alt = _ALT.search(tag)
+        words = alt.group(1).strip() if alt else ""
+        if not words or re.search(r"[\\/]|\.(png|jpe?g|svg|gif)\b", words):
+            bad.append(tag[:120])
+    assert not bad, f"{doc}: images without alt text: {bad}"
+
+
+def test_no_answer_key_text_on_the_site():
+    """The prose exercises' keys (instructors/answer_keys) are for course
+    staff: no sentence of theirs may appear in a built page."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import answer_keys
+
+    def plain(text):
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+
+    site = " ".join(plain(p.read_text(encoding="utf-8")) for p in HTML.rglob("*.html"))
+    sentences = []
+    for _, key in answer_keys.answer_keys().values():
+        for s in re.split(r"(?<=[.;:])\s+", re.sub(r"\s+", " ", key)):
+            if len(s.split()) >= 10 and not re.search(r"[$`*\\\[\]]", s):
+                sentences.append(s)
+    assert len(sentences) > 40
+    leaked = [s for s in sentences if s in site]
+    assert not leaked, f"answer-key text on the website: {leaked[:3]}"
