@@ -295,6 +295,8 @@ def draw_window(w=window):
     axes[1].plot(windows, errs[:, 1:].mean(1), "s-", label="after the switch")
     axes[1].axvline(w, color="C1", lw=2, alpha=0.5)
     axes[1].set_xscale("log")
+    axes[1].set_xticks(windows, [str(v) for v in windows])  # no crowded minor labels
+    axes[1].minorticks_off()
     axes[1].set_yscale("log")
     axes[1].set_xlabel("window W (real steps)")
     axes[1].set_ylabel("mean one-step error")

@@ -190,7 +190,7 @@ show_source(gradient_step)
 # plans once, with the true pendulum model and $H = 30$, from a few random
 # start states, and measures each plan's true return and the time it took:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels comparing CEM and gradient-based shooting at 1,500 and 6,000 model calls per plan on the pendulum with the true model: left, the true return of each start state's 30-step plan as points; right, bars of the median milliseconds per plan."}}
 from mbrl_lessons.analysis import trajopt  # noqa: E402
 
 n_starts = budget(fast=3, full=10)
@@ -198,7 +198,7 @@ live = {calls: {name: trajopt.plan_from_starts(cfg, n_starts, seed=0)
                 for name, cfg in zip(("CEM", "gradient"),
                                      trajopt.equal_budget_configs(calls), strict=True)}
         for calls in (1500, 6000)}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4), layout="constrained")
 for j, (name, marker) in enumerate((("CEM", "o"), ("gradient", "s"))):
     for i, calls in enumerate(live):
         res = live[calls][name]

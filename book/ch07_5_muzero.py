@@ -63,10 +63,8 @@ from mbrl_lessons.viz.style import fig_size
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
 # %% [markdown]
-# How MuZero is put together; AlphaZero is the same loop with the known rules
-# of the game in place of the learned dynamics g. The diagram follows the
-# book's colours: the real environment in orange, learned model parts in blue,
-# planning or imagination in green, the policy or controller in purple.
+# How MuZero is put together (AlphaZero: the game's rules replace g);
+# colours as in the other chapter-7 diagrams.
 
 # %% mystnb={"image": {"alt": "Architecture diagram of MuZero: observations of the real environment or game are encoded by the representation function h into a latent state, from which MCTS searches using the dynamics function g and the prediction function f; the agent acts by the search's visit counts; trajectories with visit counts, rewards and returns go to a replay buffer, from which h, g and f are trained on K-step unrolls."}} tags=["hide-input"]
 from mbrl_lessons.viz.diagrams import architecture
@@ -763,13 +761,13 @@ record = games.refereed_match(
 print(f"after {c4_cfg.n_games} self-play games, [win, draw, loss] against the bot "
       f"moving first {record[0].tolist()}, moving second {record[1].tolist()}")
 
-# %%
+# %% mystnb={"image": {"alt": "Win rate against OpenSpiel's MCTS bot in Connect Four on a 4-by-5 board against self-play games, for AlphaZero and MuZero, mean over seeds with a shaded min-max band and the target of 0.6 as a dotted line."}}
 c4_res = load_results("ch07_connect_four")
 if c4_res is None:
     print("run benchmarks/ch07_connect_four.py to produce results/ch07_connect_four.json")
 else:
     display(Markdown(targets_markdown(c4_res)))
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     n_c = c4_res["config"]["curve_games_per_side"]
     for name, colour in (("alphazero", "C0"), ("muzero", "C3")):
         seeds_ = c4_res["extra"]["per_seed"][name]
@@ -814,7 +812,7 @@ else:
 # network) trained on as many real frames, and a random policy. Shrunk: a
 # few thousand frames instead of millions, MLPs, 16 simulations.
 
-# %%
+# %% mystnb={"image": {"alt": "Return per training episode against real frames in MinAtar Breakout for MuZero and for DQN trained on the same frames, with a random policy's return as a dotted line."}}
 mm_res = load_results("ch07_muzero_minatar")
 if mm_res is None:
     print("run benchmarks/ch07_muzero_minatar.py to produce "
@@ -822,7 +820,7 @@ if mm_res is None:
 else:
     display(Markdown(targets_markdown(mm_res)))
     seeds_ = mm_res["extra"]["per_seed"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     for key, name, colour in (("muzero_curve", "MuZero", "C3"),
                               ("dqn_curve", "DQN", "C0")):
         frac = np.linspace(0, 1, len(seeds_[0][key]) + 1)
