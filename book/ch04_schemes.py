@@ -323,13 +323,13 @@ for err, label in ((err_train, "training data"), (err_plan, "v0.5's states"),
 # The cell below runs v0.5, v1.0 and v1.5 on the sled with one seed
 # (`analysis.ice.ice_schemes`), with the same data budget for each.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels on the sled task. Left: position against step for v0.5's open-loop plans in red, with the region the random data covered, the icy band in cyan and the goal dotted. Right: return of each real data-collection episode for each scheme, with v0.5's evaluation as a dashed line."}}
 from mbrl_lessons.analysis import ice  # noqa: E402
 from mbrl_lessons.envs.ice import GOAL, ICE_START, WALL_HIGH  # noqa: E402
 
 ice_run = ice.ice_schemes(ice.ice_config(n_episodes=budget(fast=4, full=10),
                                          seed=0, fast=budget(fast=True, full=False)))
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
 err05 = ice_run["v0.5"]["model_error"]
 axes[0].axhspan(-0.2, err05["train_max_x"], color="tab:gray", alpha=0.3,
                 label="where the random data went")

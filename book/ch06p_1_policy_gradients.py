@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -55,6 +55,7 @@ from mbrl_lessons.algorithms import policy_gradient as pg
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 full = load_results("ch06p_primer")
@@ -125,7 +126,7 @@ show_source(pg.returns_to_go)
 # $\phi = 0$. Move the baseline $b$ and the reward offset $c$: the mean stays
 # at the true gradient, the spread does not.
 
-# %%
+# %% mystnb={"image": {"alt": "Histogram of one-sample REINFORCE gradient estimates for a reward offset c and baseline b, with the true gradient 0.25 as a dashed line; the spread of the estimates shrinks when the baseline matches the offset."}}
 def gradient_samples(offset, baseline, n=20_000, seed=0):
     """One-sample score-function estimates of dJ/dphi at phi = 0."""
     rng = np.random.default_rng(seed)
@@ -138,7 +139,7 @@ def gradient_samples(offset, baseline, n=20_000, seed=0):
 
 def draw_baseline(offset=10.0, baseline=0.0):
     g = gradient_samples(offset, baseline)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     ax.hist(g, bins=120, range=(-12, 12), color="tab:blue", alpha=0.8)
     ax.axvline(0.25, color="k", ls="--", label="true gradient 0.25")
     ax.set_xlabel("one-sample gradient estimate")
@@ -228,7 +229,7 @@ show_source(pg.gae_advantages)
 # for the same number of real steps and score the greedy policy on five
 # fixed start states.
 
-# %%
+# %% mystnb={"image": {"alt": "Greedy return on CartPole against real steps for the policy-gradient variants of this page, one seed."}}
 steps = budget(fast=6_000, full=30_000)
 runs = {
     "REINFORCE + baseline": pg.train_reinforce(
@@ -240,7 +241,7 @@ runs = {
         "CartPole-v1", pg.ActorCriticConfig(total_steps=steps,
                                             eval_every=steps // 6)),
 }
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=fig_size(3.5))
 for name, res in runs.items():
     ax.plot(res.eval_steps, res.eval_returns, "o-", label=name)
 ax.set_xlabel("real steps")
@@ -259,7 +260,7 @@ for name, res in runs.items():
 # rest on the full-budget benchmark `benchmarks/ch06p_primer.py`, five seeds
 # per learner with 95% bootstrap intervals over seeds.
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for each policy-gradient variant, mean over seeds."}}
 def plot_full(names, payload, ax):
     for name in names:
         c = payload["curves"][name]
@@ -276,7 +277,7 @@ def plot_full(names, payload, ax):
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=fig_size(3.5))
     plot_full(["REINFORCE + baseline", "REINFORCE, no baseline", "actor-critic"],
               full, ax)
     ax.set_title(f"Full budget: mean over {full['config']['n_seeds']} seeds "

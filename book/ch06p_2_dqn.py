@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -55,6 +55,7 @@ from mbrl_lessons.algorithms import dqn
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 full = load_results("ch06p_primer")
@@ -134,7 +135,7 @@ show_source(dqn.DQNAgent.update)
 # - **min of two maxes**: the pessimism of SAC's twin critics (§P.3), each
 #   critic's value at the same action, whichever is smaller.
 
-# %%
+# %% mystnb={"image": {"alt": "Histograms of bootstrap targets built from noisy value estimates when every true value is 0: the maximum used by DQN is biased upwards, the double estimator is nearly unbiased and the minimum of twin estimates is biased downwards; each legend gives the mean."}}
 def target_samples(n_actions, sigma, n=20_000, seed=0):
     rng = np.random.default_rng(seed)
     q_a = rng.normal(0.0, sigma, size=(n, n_actions))   # first estimate set
@@ -148,7 +149,7 @@ def target_samples(n_actions, sigma, n=20_000, seed=0):
 
 def draw_bias(n_actions=4, sigma=1.0):
     samples = target_samples(n_actions, sigma)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     for name, x in samples.items():
         ax.hist(x, bins=100, range=(-4 * sigma, 4 * sigma), histtype="step", lw=1.5,
                 label=f"{name}: mean {x.mean():+.2f}")
@@ -199,7 +200,7 @@ except TypeError as err:
 # network copied every 500 steps, once with `target_update_every=1`, so that
 # the target is always the network being trained.
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels against real steps on CartPole, one line per DQN variant: left, the greedy return; right, the mean Huber TD loss."}}
 steps = budget(fast=4_000, full=20_000)
 base = dqn.DQNConfig(total_steps=steps, start_steps=500, eps_decay_steps=steps // 2,
                      eval_every=steps // 8, hidden=64)
@@ -207,7 +208,7 @@ runs = {"target network (every 500 steps)": dqn.train("CartPole-v1", base),
         "no target network": dqn.train(
             "CartPole-v1", dqn.DQNConfig(**{**base.__dict__,
                                             "target_update_every": 1}))}
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.5))
 for name, res in runs.items():
     axes[0].plot(res.eval_steps, res.eval_returns, "o-", label=name)
     axes[1].plot(res.eval_steps, res.losses, "o-", label=name)
@@ -257,13 +258,13 @@ else:
 # The full-budget benchmark of the primer runs the standard configuration,
 # with the target network, on five seeds for 20,000 steps:
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: greedy return of DQN on CartPole against real steps, each seed as a thin line and their mean as a thick blue line."}}
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
     c = full["curves"]["DQN"]
     ret = np.asarray(c["returns"], float)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=fig_size(3.5))
     ax.plot(c["x"], ret.T, color="tab:blue", alpha=0.35, lw=1)
     ax.plot(c["x"], ret.mean(0), color="tab:blue", lw=2.5, label="mean of seeds")
     ax.set_xlabel("real steps")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -53,6 +53,7 @@ from mbrl_lessons import budget
 from mbrl_lessons.algorithms import sac
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 mbpo_full = load_results("ch07_mbpo")  # its SAC arm: SAC alone on the pendulum
@@ -90,7 +91,7 @@ mbpo_full = load_results("ch07_mbpo")  # its SAC arm: SAC alone on the pendulum
 # instead of committing to the single best one. The widget shows it for a
 # one-dimensional action with two good regions, the better one narrow.
 
-# %%
+# %% mystnb={"image": {"alt": "A bumpy action-value curve Q(s, a) over actions from -1 to 1, dashed, and the maximum-entropy policy proportional to exp(Q / alpha), scaled to peak 1; the title gives the policy's entropy at the chosen temperature."}}
 A = np.linspace(-1, 1, 801)
 Q_BUMPS = 1.0 * np.exp(-((A - 0.6) / 0.08) ** 2) + 0.8 * np.exp(-((A + 0.4) / 0.3) ** 2)
 
@@ -100,7 +101,7 @@ def draw_boltzmann(alpha=0.1):
     p = np.exp(logits - logits.max())
     p /= np.trapezoid(p, A)
     entropy = -np.trapezoid(p * np.log(np.maximum(p, 1e-300)), A)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=fig_size(3.2))
     ax.plot(A, Q_BUMPS, "k--", label="Q(s, a)")
     ax.plot(A, p / p.max(), label="pi*(a|s) (scaled to peak 1)")
     ax.set_xlabel("action a")
@@ -199,12 +200,12 @@ show_source(sac.SACAgent.update)
 # entropy. The first 250 steps are uniformly random and no update happens;
 # the curves start with learning.
 
-# %%
+# %% mystnb={"image": {"alt": "Three panels against real steps for SAC on the pendulum: the greedy return, the learned temperature alpha, and the policy's entropy with the target entropy as a dashed line."}}
 steps = budget(fast=1_500, full=10_000)
 res = sac.train("Pendulum-v1", sac.SACConfig(total_steps=steps, hidden=64,
                                              batch_size=128, eval_every=250,
                                              eval_episodes=2))
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
+fig, axes = plt.subplots(1, 3, figsize=fig_size(3.3))
 axes[0].plot(res.eval_steps, res.eval_returns, "o-")
 axes[0].set_ylabel("greedy return (2 episodes)")
 axes[1].plot(res.eval_steps, res.alphas, "o-")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -56,6 +56,7 @@ from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import torch_generator, torch_seeded
 from mbrl_lessons.models.vae import vae_loss
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at once
 
@@ -116,7 +117,7 @@ show_source(vae_loss)
 # bright blob on a circle, at an angle $\vartheta$ that varies from frame to
 # frame, like a pendulum seen from the front.
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels for a VAE on small images of a rotating blob. Left: reconstruction term and KL rate in nats per frame against Adam steps. Right: the encoder means in the two-dimensional latent space, coloured by the blob's angle, forming a ring."}}
 SIDE = 12
 
 
@@ -169,7 +170,7 @@ for step in range(budget(fast=1500, full=4000)):
 rec_h, kl_h = np.array(history).T
 with torch.no_grad():
     mu, _ = vae.encode(x_all)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
 axes[0].plot(rec_h, label="reconstruction: -E log p(x|z)")
 axes[0].plot(kl_h, label="rate: KL(q(z|x) || p(z))")
 axes[0].set_xlabel("Adam step")
@@ -197,11 +198,11 @@ print(f"final ELBO {-np.mean(rec_h[-100:] + kl_h[-100:]):.1f} nats per frame "
 # decoder has never been asked for anything, and outside the prior's bulk
 # its frames degrade.
 
-# %%
+# %% mystnb={"image": {"alt": "Left: the data's latent codes coloured by angle, with the chosen code as a star. Right: the frame the decoder produces from that code."}}
 def draw_decoder(z1=0.0, z2=1.0):
     with torch.no_grad():
         frame = vae.decode(torch.tensor([[z1, z2]], dtype=torch.float32))
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.2))
     axes[0].scatter(mu[:, 0], mu[:, 1], c=angles, cmap="twilight", s=3)
     axes[0].plot([z1], [z2], "k*", ms=14)
     axes[0].set_title("code z (star) among the data's codes")
@@ -256,7 +257,7 @@ live_figure(draw_decoder, caption="Decoding a chosen code.",
 # the current observation and torque, and a GRU that sees the whole history
 # of them. Both are scored on held-out episodes.
 
-# %%
+# %% mystnb={"image": {"alt": "Held-out mean-squared error of the next (cos, sin) of the pendulum against Adam steps, one line per recurrent model."}}
 def pendulum_sequences(n_episodes, length, seed):
     """Random-torque pendulum episodes: inputs [N, T, 3] (cos, sin, torque),
     targets [N, T, 2] (the next cos, sin); the velocity is never shown."""
@@ -308,7 +309,7 @@ for name, net in models.items():
             with torch.no_grad():
                 curves[name].append(((net(x_te) - y_te) ** 2).mean().item())
 
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=fig_size(3.4))
 for name, c in curves.items():
     ax.plot(np.arange(len(c)) * 20, c, label=name)
 ax.set_yscale("log")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -54,6 +54,7 @@ from mbrl_lessons.algorithms import cma_es
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import live_figure, show_source
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06p_primer")
 
@@ -102,7 +103,7 @@ full = load_results("ch06p_primer")
 # one-standard-deviation ellipse of $\sigma^2 C$ first stretch along the
 # valley, then shrink onto the minimum at $(1, 1)$.
 
-# %%
+# %% mystnb={"image": {"alt": "One CMA-ES generation on a tilted two-dimensional valley: contours of the objective, the sampled candidates in orange, the distribution mean as a black cross and its covariance ellipse, and the minimum as a red star."}}
 def valley(theta):
     t = np.asarray(theta)
     return (t[0] + t[1] - 2) ** 2 + 25 * (t[0] - t[1]) ** 2
@@ -129,7 +130,7 @@ def draw_generation(generation=0):
     mean, cov, xs = FRAMES[generation]
     g1, g2 = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-5, 5, 200))
     f = (g1 + g2 - 2) ** 2 + 25 * (g1 - g2) ** 2
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    fig, ax = plt.subplots(figsize=fig_size(4.6, 5.2))
     ax.contour(g1, g2, np.log10(f + 1e-3), levels=15, cmap="Greys", linewidths=0.7)
     vals, vecs = np.linalg.eigh(cov)
     t = np.linspace(0, 2 * np.pi, 100)
@@ -166,11 +167,11 @@ live_figure(draw_generation, caption="CMA-ES on a tilted valley.",
 # %%
 show_source(cma_es.train)
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels against CMA-ES generation for a controller on CartPole: the return of the distribution mean and of the best candidate, and the step size sigma."}}
 cfg = cma_es.CMAESConfig(generations=budget(fast=8, full=20), popsize=16,
                          episodes_per_eval=3)
 res = cma_es.train("CartPole-v1", cfg)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4))
 axes[0].plot(res.generations, res.mean_returns, "o-", label="distribution mean")
 axes[0].plot(res.generations, res.best_returns, "s--", label="best candidate")
 axes[0].set_ylabel("return")
@@ -194,13 +195,13 @@ print(f"{res.episodes} fitness episodes in {res.seconds:.0f} s; final mean's "
 # That is why World Models runs it inside the learned model, where episodes
 # cost no real interaction. The full-budget benchmark runs five seeds:
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: return of the CMA-ES distribution mean against generation, each seed thin and their mean as a thick green line."}}
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
     c = full["curves"]["CMA-ES"]
     ret = np.asarray(c["returns"], float)
-    fig, ax = plt.subplots(figsize=(7, 3.3))
+    fig, ax = plt.subplots(figsize=fig_size(3.3))
     ax.plot(c["x"], ret.T, color="tab:green", alpha=0.4, lw=1)
     ax.plot(c["x"], ret.mean(0), color="tab:green", lw=2.5, label="mean of seeds")
     ax.set_xlabel("generation")

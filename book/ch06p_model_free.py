@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -50,6 +50,7 @@ from IPython.display import Markdown, display
 
 from mbrl_lessons.analysis.report import targets_markdown
 from mbrl_lessons.core.results import load_results
+from mbrl_lessons.viz.style import fig_size
 
 full = load_results("ch06p_primer")
 
@@ -86,11 +87,11 @@ full = load_results("ch06p_primer")
 # the seeds; the table gives each claim with its 95% bootstrap interval over
 # seeds, met only if the whole interval clears the threshold.
 
-# %%
+# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for each model-free learner of the primer, mean over seeds with a min-max band, and the 195 bar as a dotted line."}}
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=fig_size(3.8))
     for name in ("REINFORCE + baseline", "REINFORCE, no baseline", "actor-critic",
                  "DQN"):
         c = full["curves"][name]

@@ -540,7 +540,7 @@ show_source(behaviour_losses)
 # committed full-budget run further down shows the rest. The loss curves
 # have one point per update.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Three panels of pixel Dreamer's training losses against update, one per loss term, with the free-nats floor of the KL term as a dotted line."}}
 pix_cfg = DreamerPixelsConfig(n_seed_episodes=budget(fast=2, full=5),
                               n_episodes=budget(fast=5, full=30),
                               updates_per_episode=budget(fast=100, full=60),
@@ -549,7 +549,7 @@ pix = train_pixels("Pendulum-v1", pix_cfg)
 print(f"{pix.updates} updates, {pix.seconds:.0f} s; returns of the collected "
       f"episodes {pix.returns.round().astype(int).tolist()}, noise-free final "
       f"{pix.final_return:.0f}")
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=fig_size(3.2))
 for ax, k, name in zip(axes, (0, 1, 3), ("frame: ½ squared error, summed pixels",
                                            "reward: ½ squared error (scaled)",
                                            "KL(q || p) per step (nats)"), strict=True):
@@ -569,7 +569,7 @@ plt.show()
 # top row is the camera, the bottom row the model; frames with a red border
 # are dreamed.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two rows of pendulum frames at several time steps of the last episode: the real frames on top and the world model's reconstructions below."}}
 ep = pix.replay.episodes[-1]
 frames_t, acts_t = torch.as_tensor(ep.frames), torch.as_tensor(ep.actions)
 context, shown = 10, 30
@@ -577,7 +577,7 @@ recon, dreamed = dream_frames(pix.model, frames_t[:shown], acts_t[:shown], conte
                               torch_generator(0))
 model_row = torch.cat([recon, dreamed]).clamp(0, 1)
 cols = list(range(0, shown, 2))
-fig, axes = plt.subplots(2, len(cols), figsize=(len(cols) * 0.85, 2.1))
+fig, axes = plt.subplots(2, len(cols), figsize=fig_size(2.1))
 for j, t in enumerate(cols):
     for i, img in enumerate((frames_t[t], model_row[t])):
         axes[i, j].imshow(img, cmap="gray", vmin=0, vmax=1)
@@ -630,14 +630,14 @@ print(f"mean absolute pixel error: reconstructions {err_recon:.3f}; dreamed, "
 # (true state, known reward) is drawn from its own committed results. Lines
 # are means over seeds, bands span the worst and the best seed.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Full benchmark: episode return against real environment steps for pixel Dreamer, mean over seeds, with the target threshold as a dotted line."}}
 pixres = load_results("ch07_dreamer_pixels")
 if pixres is None:
     print("results/ch07_dreamer_pixels.json not found: run "
           "benchmarks/ch07_dreamer_pixels.py")
 else:
     ex = pixres["extra"]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=fig_size(4))
     curves = [(ex["steps"], ex["curves"]["pixels"], "C0", "-", "pixels: RSSM"),
               (ex["steps"], ex["curves"]["pixels_no_deter"], "C3", "--",
                "pixels: no deterministic path"),
