@@ -133,8 +133,8 @@ rec = {noise: recurrent_experiment(noise=noise, n_train=budget(fast=60, full=200
                                    steps=budget(fast=150, full=1500))
        for noise in (0.0, 0.02)}  # ~1 min at FAST
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels, clean observations and observations with sensor noise: forecast error to the true position against forecast step, log scale, for models reading a window of one or two observations and for a GRU."}}
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4), sharey=True)
 for ax, (noise, r) in zip(axes, rec.items(), strict=True):
     for name, color in (("window 1", "tab:red"), ("window 2", "tab:green"),
                         ("GRU", "tab:blue")):

@@ -135,7 +135,7 @@ show_source(dqn.DQNAgent.update)
 # - **min of two maxes**: the pessimism of SAC's twin critics (§P.3), each
 #   critic's value at the same action, whichever is smaller.
 
-# %% mystnb={"image": {"alt": "Histograms of bootstrap targets built from noisy value estimates when every true value is 0: the maximum used by DQN is biased upwards, the double estimator is nearly unbiased and the minimum of twin estimates is biased downwards; each legend gives the mean."}}
+# %% mystnb={"image": {"alt": "Histograms of bootstrap targets built from noisy value estimates when every true value is 0: the maximum of the estimates is biased upwards, the double estimator much less; each legend gives the mean."}}
 def target_samples(n_actions, sigma, n=20_000, seed=0):
     rng = np.random.default_rng(seed)
     q_a = rng.normal(0.0, sigma, size=(n, n_actions))   # first estimate set
@@ -235,12 +235,12 @@ for name, res in runs.items():
 # proves little, so `benchmarks/ch06p_dqn_target.py` repeats the
 # comparison on five seeds at 10,000 steps:
 
-# %%
+# %% mystnb={"image": {"alt": "Greedy return on CartPole against real steps for DQN with and without a target network, each seed as a thin line and the mean of seeds as a thick line."}}
 ablation = load_results("ch06p_dqn_target")
 if ablation is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_dqn_target.py`.")
 else:
-    fig, ax = plt.subplots(figsize=(7, 3.3))
+    fig, ax = plt.subplots(figsize=fig_size(3.3))
     for name, color in (("target network", "tab:blue"),
                         ("no target network", "tab:red")):
         c = ablation["curves"][name]
