@@ -215,7 +215,7 @@ show_source(pomdp.belief_update)
 # reaches 0.9), one on the last observation only (listen once, open the
 # other door).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels on the tiger problem. Left: the belief that the tiger is behind the left door after each growl of a sequence, each step labelled L or R, with the opening thresholds 0.9 and 0.1 dotted. Right: bars of the mean reward per step of an agent acting on the belief and of one acting on the last observation only."}}
 import numpy as np  # noqa: E402
 
 tiger = pomdp.Tiger()
@@ -228,7 +228,7 @@ n_steps = budget(fast=3_000, full=20_000)
 agents = {"belief (open at 0.9)": pomdp.belief_policy(0.9),
           "last observation only": pomdp.last_observation_policy}
 scores = {name: pomdp.run_tiger(pol, n_steps, seed=0) for name, pol in agents.items()}
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4))
 axes[0].step(range(len(beliefs)), beliefs, where="post")
 for t, o in enumerate(growls, start=1):
     axes[0].annotate("L" if o == 0 else "R", (t, beliefs[t]),
