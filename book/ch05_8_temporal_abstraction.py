@@ -360,13 +360,13 @@ from mbrl_lessons.mdp import subgoals  # noqa: E402
 
 show_source(subgoals.bottleneck_counts)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Three heat maps of the slip-free four-rooms grid: the goal-conditioned value V(s, g) for a goal in the top-left room and for one in the bottom-right room, and the number of random shortest paths through each cell, with the four discovered subgoals as red stars on or beside the hallways."}}
 rooms = four_rooms(slip=0.0, goal=(1, 11))  # the goal cell only changes the drawing
 D = subgoals.goal_distances(rooms)
 Vg = subgoals.goal_values(D, 0.9)
 counts = subgoals.bottleneck_counts(rooms, 200, np.random.default_rng(0), D)
 found = subgoals.discover_subgoals(counts, D, 4)
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+fig, axes = plt.subplots(1, 3, figsize=fig_size(2.8))
 for ax, cell in zip(axes[:2], ((1, 1), (9, 9)), strict=True):
     g = rooms.state_of(*cell)
     plot_grid_values(rooms, Vg[:, g], ax=ax, annotate=False,
