@@ -26,6 +26,7 @@ def test_a_missing_key_is_reported(tmp_path):
     (keys / "ch98_y.md").write_text("## ex-ch98-old\n\nshort\n", encoding="utf-8")
     found = answer_keys.problems(book, keys)
     assert "no key for ex-ch99-new (ch99_x)" in found
+    assert any("instructors/answer_keys/<page>.md" in f for f in found)
     assert "key ex-ch98-old matches no exercise" in found
 
 

@@ -56,7 +56,9 @@ def test_every_figure_asks_for_the_house_size(path):
     text = path.read_text(encoding="utf-8")
     pattern = r"figsize\s*=\s*(?!fig_size\()[^,)\n]+"
     bad = [m.group(0) for m in re.finditer(pattern, text)]
-    assert not bad, f"{path.name}: figsize not from fig_size(): {bad}"
+    assert not bad, (f"{path.name}: figsize not from fig_size(): {bad}; write "
+                     "figsize=fig_size(height) (from mbrl_lessons.viz.style) so the "
+                     "website shows the figure at its natural size")
 
 
 def test_matplotlibrc_of_the_book_matches_the_house_style():
@@ -81,4 +83,8 @@ def test_every_figure_cell_has_alt_text(path):
         alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
         if len(alt.split()) < 5:
             missing.append(f"cell {i}: {src.splitlines()[0][:60]!r}")
-    assert not missing, f"{path.name}: figure cells without alt text: {missing}"
+    assert not missing, (
+        f"{path.name}: figure cells without alt text: {missing}; say what the "
+        "figure shows in the .py twin's cell header, e.g. "
+        '# %% mystnb={"image": {"alt": "Return against real steps for ..."}}, '
+        "then jupytext --sync")

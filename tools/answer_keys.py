@@ -60,6 +60,9 @@ def problems(book: Path = ROOT / "book", keys: Path = KEYS) -> list[str]:
     keys filed under another page, keys too short to grade with."""
     ex, ks = prose_exercises(book), answer_keys(keys)
     out = [f"no key for {lab} ({page})" for lab, page in ex.items() if lab not in ks]
+    if any(lab not in ks for lab in ex):
+        out.append("write each missing key under '## <label>' in "
+                   "instructors/answer_keys/<page>.md (never on the website)")
     out += [f"key {lab} matches no exercise" for lab in ks if lab not in ex]
     out += [f"key {lab} is in {ks[lab][0]}.md, the exercise on {page}"
             for lab, page in ex.items() if lab in ks and ks[lab][0] != page]
