@@ -30,10 +30,11 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 N_SEEDS = n_seeds(full=5, fast=2)
 cfg = {
-    "seeds": N_SEEDS, "mbpo_steps": budget(fast=1000, full=3000),
-    "sac_steps": budget(fast=1500, full=5000), "updates_per_step": 5,
+    "seeds": N_SEEDS, "mbpo_steps": budget(fast=500, full=3000),
+    "sac_steps": budget(fast=750, full=5000), "updates_per_step": 5,
     "main_k": 5, "ablation_ks": [1, 20], "ablation_seeds": N_SEEDS,
-    "ablation_steps": budget(fast=500, full=1500), "eval_every": 500,
+    "ablation_steps": budget(fast=500, full=1500),
+    "eval_every": budget(fast=250, full=500),
     "eval_episodes": 5, "sac_hidden": 64, "sac_lr": 3e-4, "real_ratio": 0.05,
     "model_train_every": 250, "error_horizon": 20, "error_starts": 500,
 }
