@@ -199,7 +199,7 @@ print(f"{res.episodes} fitness episodes in {res.seconds:.0f} s; final mean's "
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
-    c = full["curves"]["CMA-ES"]
+    c = full["extra"]["curves"]["CMA-ES"]
     ret = np.asarray(c["returns"], float)
     fig, ax = plt.subplots(figsize=fig_size(3.3))
     ax.plot(c["x"], ret.T, color="tab:green", alpha=0.4, lw=1)
@@ -209,7 +209,7 @@ else:
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()
-    print("fitness episodes per seed:", full["episodes"]["CMA-ES"])
+    print("fitness episodes per seed:", full["extra"]["episodes"]["CMA-ES"])
     display(Markdown(targets_markdown(
         {**full, "targets": [t for t in full["targets"]
                              if t["id"].startswith("cma_es")]})))
