@@ -808,9 +808,9 @@ else:
 # paddle moves left, right or stays, each brick pays $+1$, and a missed ball
 # ends the game; actions are sticky (probability 0.1). The maze's MuZero
 # (`algorithms/muzero.py`) plays the flattened frame unchanged, against the
-# primer's DQN (`algorithms/dqn.py`, the MinAtar paper's small convolutional
-# network) trained on as many real frames, and a random policy. Shrunk: a
-# few thousand frames instead of millions, MLPs, 16 simulations.
+# primer's DQN (`algorithms/dqn.py`, the MinAtar paper's convolutional
+# network) on as many real frames, and a random policy. Shrunk: thousands
+# of frames, not millions; MLPs; 16 simulations.
 
 # %% mystnb={"image": {"alt": "Return per training episode against real frames in MinAtar Breakout for MuZero and for DQN trained on the same frames, with a random policy's return as a dotted line."}}
 mm_res = load_results("ch07_muzero_minatar")
@@ -838,6 +838,13 @@ else:
         print(f"{k}: greedy evaluation return per seed {np.round(v, 2).tolist()}")
 
 # %% [markdown]
+# After about 6,500 frames (500 episodes, 4,218–8,642 per seed) MuZero's
+# greedy return was 0.72 per episode, 1.6 times the random policy's 0.46
+# (interval 0.9–2.4; target 3). DQN, on the same frames, reached 3.48:
+# MuZero is 2.76 behind (2.23–3.37). Only two seeds beat random clearly
+# (0.93, 1.27).
+
+# %% [markdown]
 # ## Summary
 #
 # AlphaZero learns a game from its rules by self-play: a search guided by
@@ -859,7 +866,8 @@ else:
 # and stay rough where it never goes.
 #
 # On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 40%
-# of games at equal simulations (target 60%) and MuZero in 9%.
+# of games at equal simulations (target 60%), MuZero in 9%; on MinAtar
+# Breakout MuZero trailed DQN at equal frames.
 
 # %% [markdown]
 # ## Exercises
