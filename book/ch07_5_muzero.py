@@ -754,7 +754,7 @@ c4_cfg = az.AlphaZeroConfig(n_games=budget(fast=20, full=400),
                             eval_every=budget(fast=20, full=100),
                             eval_games=budget(fast=2, full=5))
 c4_run = az.train(c4.game(), c4_cfg)
-os_c4 = games.load_game(c4.openspiel_name())  # needs OpenSpiel (benchmark dependency)
+os_c4 = games.load_game(c4.openspiel_name())
 record = games.refereed_match(
     os_c4, c4.game(), az.AlphaZeroPlayer(c4.game(), c4_run.checkpoints[-1], c4_cfg),
     games.mcts_bot(os_c4, c4_cfg.n_simulations, seed=0), n_games=1)
@@ -791,14 +791,12 @@ else:
 
 # %% [markdown]
 # Neither learner reached the target. Over five seeds of 400 self-play
-# games (under 90 s of training each) AlphaZero won 40.4% of its games
-# against the bot (interval 36.8–44.0%): 101 wins, 79 draws, 70 losses in
-# 250. It beats the bot more often than it loses, but far from 60% of the
-# time; its checkpoint mean went from 28% untrained to 46% at 300 games and
-# 38% at 400. MuZero, with the same games and simulations, won 8.8%
-# (3.2–14.8%) and lost 210 of 250: 31.6 points behind AlphaZero (interval
-# 24–40), and it lost 25 of 100 games to a random player. As on
-# tic-tac-toe, only the searched model differs.
+# games AlphaZero won 40.4% of its games against the bot (interval
+# 36.8–44.0%): 101 wins, 79 draws, 70 losses in 250, more wins than
+# losses but far from 60%; its checkpoint mean went from 28% untrained to
+# 46% at 300 games and 38% at 400. MuZero, with the same games and
+# simulations, won 8.8% (3.2–14.8%) and lost 210 of 250: 31.6 points behind
+# AlphaZero (interval 24–40); it lost 25 of 100 games to a random player.
 
 # %% [markdown]
 # ## A miniature Atari: MinAtar Breakout
