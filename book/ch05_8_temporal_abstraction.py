@@ -370,9 +370,9 @@ fig, axes = plt.subplots(1, 3, figsize=fig_size(2.8))
 for ax, cell in zip(axes[:2], ((1, 1), (9, 9)), strict=True):
     g = rooms.state_of(*cell)
     plot_grid_values(rooms, Vg[:, g], ax=ax, annotate=False,
-                     title=f"$V(s, g)$ for the goal $g$ = {cell}")
+                     title=f"$V(s, g)$, goal {cell}")
 plot_grid_values(rooms, counts, ax=axes[2], annotate=False,
-                 title="shortest paths through each cell (200 pairs)")
+                 title="shortest paths through\neach cell (200 pairs)")
 for s in found:
     r, c = rooms.cell_of(s)
     axes[2].plot(c, r, "r*", ms=16)
