@@ -148,10 +148,10 @@ from mbrl_lessons.viz import show_source  # noqa: E402
 
 show_source(fit_affine)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Log-log plot of one-step error against the distance of the query from a swing-up trajectory for a local affine model fitted around the trajectory, a global linear model and a global MLP; the local model is far more accurate near the trajectory and worse than the MLP far from it."}}
 loc = local_vs_global(seed=0, n_local=30, n_train=budget(fast=1000, full=3000),
                       n_test=budget(fast=8, full=20), epochs=budget(fast=60, full=200))
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=fig_size(3.6, 6.5))
 for name in ("local", "global linear", "global MLP"):
     ax.plot(loc["deltas"], loc[name], "o-", label=name)
 ax.set_xscale("log")
