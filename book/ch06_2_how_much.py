@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 6.2 How much to plan, and when?
 #
-# *About 13 minutes: 12 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
+# *About 16 minutes: 15 to read, 1 to run at FAST.* Section 6.2 of {doc}`ch06_integration`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -23,6 +23,7 @@
 # - reproduce Figure 8.2 of Sutton and Barto and read it;
 # - explain why a Dyna-Q run can settle on a route that is not the shortest, however much it plans;
 # - compare planning after every real step (Dyna) with planning once per episode (PILCO) at equal backups;
+# - let the model's confidence set the planning budget, and measure what it saves in a stochastic world;
 # - compare planning budgets across families, from Dyna's $n$ to AlphaZero's hundreds of network evaluations per move.
 # ```
 
@@ -267,6 +268,77 @@ live_figure(draw_budget, caption="n = 5 planning steps per real step.",
             n=widgets.IntSlider(value=5, min=0, max=50, step=5, description="n"))
 
 # %% [markdown]
+# ## Planning as much as the model deserves
+#
+# A fixed $n$ plans as hard with a model built from two samples as with one
+# built from two thousand. In a stochastic world that is a mistake: a pair
+# seen once has a one-sample model, and fifty backups through it teach $Q$
+# that one outcome as if it were the rule. Kalweit and Boedecker
+# {cite}`kalweit2017uncertainty` let the model's uncertainty decide how much
+# imagined experience to use. A tabular version: with a count model, measure
+# the model's *confidence* as
+#
+# $$
+# c_t = \frac{1}{|\mathcal M|} \sum_{(s,a) \in \mathcal M}
+#       \min\!\Big(1, \frac{N(s,a)}{k}\Big),
+# $$
+#
+# the average over the remembered pairs of how close each is to $k$ visits,
+# and plan $n_t = \operatorname{round}(n_{\max}\, c_t)$ backups after real
+# step $t$. Early on, when every pair rests on a sample or two, the agent
+# plans little; as the counts grow, it plans more.
+
+# %%
+from mbrl_lessons.analysis.adaptive_budget import (  # noqa: E402
+    adaptive_dyna,
+    model_confidence,
+)
+
+show_source(model_confidence)
+
+# %% [markdown]
+# On the slippery maze of {doc}`§6.5 <ch06_5_noisy_changing>` (every move slips
+# with probability 0.2), with $n_{\max} = 50$ and $k = 20$, against a fixed
+# $n = 50$ (the dashed line is the optimal value from the start):
+
+# %% tags=["hide-input"]
+n_runs = budget(fast=3, full=20)
+episodes = budget(fast=10, full=30)
+runs = {name: [adaptive_dyna(s, 50, k, n_episodes=episodes) for s in range(n_runs)]
+        for name, k in (("fixed n = 50", None), ("confidence-driven, k = 20", 20))}
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for (name, rs), marker in zip(runs.items(), ("o", "s"), strict=True):
+    ax.scatter([r["planning_backups"] for r in rs], [r["value"] for r in rs],
+               marker=marker, label=name)
+ax.axhline(runs["fixed n = 50"][0]["v_star"], color="k", ls="--", lw=1)
+ax.set_xlabel("planning backups made")
+ax.set_ylabel("value of the final greedy policy")
+ax.set_title(f"slippery Dyna maze, {episodes} episodes, {n_runs} seeds")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The full-budget run (`benchmarks/ch06_adaptive.py`, 20 seeds of 30
+# episodes):
+
+# %% tags=["hide-input"]
+adaptive_full = load_results("ch06_adaptive")
+if adaptive_full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    display(Markdown(targets_markdown(adaptive_full)))
+
+# %% [markdown]
+# Planning a quarter as much, the confidence-driven agent ends with a
+# slightly *better* policy. The backups it skips are the early ones, made
+# through one- and two-sample models of a slippery world; the fixed budget
+# spends them anyway and writes those samples' accidents into $Q$ fifty
+# times over, and later real experience has to undo them. Computation is
+# best spent where the model has earned it. (With a deterministic maze and
+# a last-outcome model, one sample *is* the truth, and the gate would only
+# delay useful planning.)
+
+# %% [markdown]
 # ## How large are real planning budgets?
 #
 # Dyna's $n$ counts one-step backups, each a single look-up in a table
@@ -339,7 +411,9 @@ if r06 is not None:
 # valued during the second episode, where plain Q-learning needs many. Planning
 # cannot find what the model does not contain, though: runs whose model never
 # saw the bottom route keep the 16-step route, which is why near-optimal is not
-# always optimal. Across families, planning budgets per real decision range
+# always optimal. In a slippery world, planning in proportion to the
+# model's confidence saves three quarters of the backups and ends slightly
+# better. Across families, planning budgets per real decision range
 # from a few dozen table look-ups (Dyna) through tens of thousands of model
 # steps (CEM) to AlphaZero's 800 network evaluations per move.
 
