@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.seeding import make_rng, stream_seed
 from mbrl_lessons.dyna import (
     DynaConfig,
     DynaQ,
@@ -322,7 +322,8 @@ def mcts_match(opponent: str, n_simulations: int, n_games: int, seed: int = 0,
 
     tally = {"win": 0, "draw": 0, "loss": 0}
     for i in range(n_games):
-        me = MCTSPlayer(game, n_simulations, seed=seed * 100_000 + i, **search)
+        me = MCTSPlayer(game, n_simulations, seed=stream_seed(seed, "mcts_match", i),
+                        **search)
         r = play_match(game, me, other) if i % 2 == 0 else -play_match(game, other, me)
         tally["win" if r > 0 else "draw" if r == 0 else "loss"] += 1
     return tally
@@ -340,8 +341,9 @@ def mcts_perfect_reply_rate(opening: tuple[int, ...], sims=(50, 200, 400, 1000),
     game = tictactoe_game()
     rate = []
     for k in sims:
-        hits = sum(MCTSPlayer(game, k, seed=seed * 100_000 + i, **search)(state)
-                   in good
+        # the same search seeds at every budget k (common random numbers)
+        hits = sum(MCTSPlayer(game, k, seed=stream_seed(seed, "reply", i),
+                              **search)(state) in good
                    for i in range(n_searches))
         rate.append(hits / n_searches)
     return {"opening": list(opening), "perfect_replies": sorted(good),
