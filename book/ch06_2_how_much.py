@@ -301,12 +301,12 @@ show_source(model_confidence)
 # with probability 0.2), with $n_{\max} = 50$ and $k = 20$, against a fixed
 # $n = 50$ (the dashed line is the optimal value from the start):
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Scatter, one point per seed, of the value of the final greedy policy against the number of planning backups made, for Dyna with a fixed 50 planning steps and for the confidence-driven planning budget, on the slippery Dyna maze, with the optimal value as a dashed line."}}
 n_runs = budget(fast=3, full=20)
 episodes = budget(fast=10, full=30)
 runs = {name: [adaptive_dyna(s, 50, k, n_episodes=episodes) for s in range(n_runs)]
         for name, k in (("fixed n = 50", None), ("confidence-driven, k = 20", 20))}
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=fig_size(3.6, 6.5))
 for (name, rs), marker in zip(runs.items(), ("o", "s"), strict=True):
     ax.scatter([r["planning_backups"] for r in rs], [r["value"] for r in rs],
                marker=marker, label=name)
