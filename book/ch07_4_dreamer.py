@@ -445,8 +445,12 @@ print(f"summed reward over 50 steps, real vs imagined: "
 # $$
 #
 # The first three terms ask the latent state to explain the frame, the
-# reward and the flag. With unit-variance Gaussian likelihoods the frame and
-# reward terms are half squared errors. The KL term asks the posterior not to
+# reward and the flag. The likelihoods are Gaussian: the reward's has unit
+# variance, so its term is half a squared error; the frame's has a standard
+# deviation $\sigma = 0.1$ per pixel, so its term is
+# $\sum_\text{pixels} (\hat o - o)^2 / (2\sigma^2)$, fifty times the summed
+# squared error (with $\sigma = 1$ a 16 x 16 frame could not pay for the KL
+# term and the model learned only the average frame). The KL term asks the posterior not to
 # know much more than the prior. This is what trains the prior to predict,
 # and the prior is the only part that imagination uses.
 #
@@ -535,7 +539,8 @@ show_source(behaviour_losses)
 #
 # The cell below trains the pixel agent. The FAST build collects five
 # episodes, two of them with random actions, and takes a hundred updates
-# after each of the last three. That is enough to watch the world model
+# after the second random episode and after each of the next two (the last
+# episode is collected after the last update). That is enough to watch the world model
 # learn, but not the actor: its returns stay at the random level. The
 # committed full-budget run further down shows the rest. The loss curves
 # have one point per update.
@@ -550,7 +555,7 @@ print(f"{pix.updates} updates, {pix.seconds:.0f} s; returns of the collected "
       f"episodes {pix.returns.round().astype(int).tolist()}, noise-free final "
       f"{pix.final_return:.0f}")
 fig, axes = plt.subplots(1, 3, figsize=fig_size(3.2))
-for ax, k, name in zip(axes, (0, 1, 3), ("frame: ½ squared error, summed pixels",
+for ax, k, name in zip(axes, (0, 1, 3), ("frame: Σ (ô−o)² / (2σ²), σ = 0.1",
                                            "reward: ½ squared error (scaled)",
                                            "KL(q || p) per step (nats)"), strict=True):
     ax.plot(pix.model_losses[:, k], lw=1)

@@ -39,7 +39,7 @@ from torch import nn
 from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs.pixel_pendulum import render_pendulum
 from mbrl_lessons.models.rssm import RSSM, State, world_model_loss
 
@@ -451,7 +451,7 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     for ep in bar:
         agent.reset()
         policy = random_act if ep < cfg.n_seed_episodes else explore
-        ret, episode = run_pixel_episode(env, policy, seed * 1000 + ep,
+        ret, episode = run_pixel_episode(env, policy, stream_seed(seed, "episode", ep),
                                          cfg.action_repeat, act_dim)
         replay.add(episode)
         returns.append(ret)
@@ -494,7 +494,7 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     finals = []
     for k in range(cfg.n_eval):
         agent.reset()
-        finals.append(run_pixel_episode(env, agent.act, seed * 1000 + 900 + k,
+        finals.append(run_pixel_episode(env, agent.act, stream_seed(seed, "eval", k),
                                         cfg.action_repeat, act_dim)[0])
     return DreamerPixelsResult(
         np.array(returns), np.array(steps), float(np.mean(finals)), np.array(finals),

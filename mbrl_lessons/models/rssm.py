@@ -114,7 +114,7 @@ class ConvEncoder(nn.Module):
 class ConvDecoder(nn.Module):
     """``[..., feat]`` -> ``[..., S, S]`` mean frame (a linear layer, then two
     stride-2 transposed convolutions); the frame's likelihood is a Gaussian
-    with unit variance around it."""
+    around it with std ``frame_std`` per pixel (see :func:`world_model_loss`)."""
 
     def __init__(self, feat: int, size: int, channels: int = 16,
                  seed: int = 0) -> None:
