@@ -381,8 +381,12 @@ plt.show()
 print("discovered subgoals (red stars):", [rooms.cell_of(s) for s in found])
 
 # %% [markdown]
-# The two value maps are two columns of one table; the greedy move towards
-# any goal is the neighbour with the largest $V(\cdot, g)$. The counts light
+# The two value maps are two columns of one table. The greedy move towards
+# any goal $g$ is the neighbour $s'$ with the largest
+# $r(s \to s') + \gamma V(s', g)$, where $r = 1$ on arriving in $g$ and 0
+# otherwise: the goal cell itself has $V(g, g) = 0$ (nothing is left to
+# collect there), so ranking neighbours by $V(\cdot, g)$ alone would step
+# away from a goal one move off. The counts light
 # up the four doorways, and the four subgoals land on the hallways or on
 # their doorsteps, the targets the hallway options of this section were
 # given by hand. The full-budget run (`benchmarks/ch05_subgoals.py`, five

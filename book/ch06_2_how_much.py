@@ -329,14 +329,16 @@ else:
     display(Markdown(targets_markdown(adaptive_full)))
 
 # %% [markdown]
-# Planning a quarter as much, the confidence-driven agent ends with a
-# slightly *better* policy. The backups it skips are the early ones, made
-# through one- and two-sample models of a slippery world; the fixed budget
-# spends them anyway and writes those samples' accidents into $Q$ fifty
-# times over, and later real experience has to undo them. Computation is
-# best spent where the model has earned it. (With a deterministic maze and
-# a last-outcome model, one sample *is* the truth, and the gate would only
-# delay useful planning.)
+# Planning about a quarter as much, the confidence-driven agent ends with a
+# slightly *better* policy. The run measures those two numbers, not why.
+# A likely reason, which we have not tested separately: by the formula for
+# $c_t$ the backups the gate skips are mostly the early ones, made through
+# one- and two-sample models of a slippery world, and a fixed budget that
+# spends them anyway may write those samples' accidents into $Q$ many times
+# over, for later real experience to undo. Either way, on this maze the
+# three quarters of the backups that the gate skipped bought nothing. (With
+# a deterministic maze and a last-outcome model, one sample *is* the truth,
+# and the gate would only delay useful planning.)
 
 # %% [markdown]
 # ## How large are real planning budgets?
@@ -351,9 +353,11 @@ else:
 # 1,600 MCTS simulations per move {cite}`silver2017alphagozero`, AlphaZero
 # 800 during self-play {cite}`silver2018alphazero`, and MuZero 800 in board
 # games and 50 in Atari {cite}`schrittwieser2020muzero`. A simulation
-# descends the tree and calls the network once, at the new leaf (MuZero
-# also calls its dynamics network once per step of the descent, so its
-# calls per simulation grow with the depth of the tree).
+# descends the tree and calls the network once, at the new leaf. MuZero is
+# no exception: each node stores the hidden state it was expanded with, so
+# the descent re-uses stored states and a simulation makes one call of the
+# dynamics and prediction networks, from the leaf's parent
+# (`mbrl_lessons/search/puct.py`), whatever the depth of the tree.
 
 # %% tags=["hide-input"]
 r06, r04, r07 = (load_results(n) for n in ("ch06_planning", "ch04_schemes",
@@ -374,8 +378,8 @@ if r07 is not None:
                  "network evaluations"))
 rows += [("AlphaZero, chess/shogi/Go (self-play)", 800, "network evaluations"),
          ("AlphaGo Zero, Go", 1600, "network evaluations"),
-         ("MuZero, board games", 800, "simulations"),
-         ("MuZero, Atari", 50, "simulations")]
+         ("MuZero, board games", 800, "simulations, each one dynamics + prediction call"),
+         ("MuZero, Atari", 50, "simulations, each one dynamics + prediction call")]
 display(Markdown("| planner | model calls per real decision | made of |\n"
                  "|---|---:|---|\n" + "\n".join(
                      f"| {name} | {calls:,} | {what} |" for name, calls, what in rows)))
