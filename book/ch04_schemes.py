@@ -307,8 +307,9 @@ for err, label in ((err_train, "training data"), (err_plan, "v0.5's states"),
 # $$
 #
 # with walls at $x = -1$ and $x = 4$. The reward is
-# $-(x - 2)^2 - 0.01\,a^2$ per step, and hitting the far wall faster than
-# 1 unit per step costs 10 more (a *crash*). Episodes last 80 steps.
+# $-(x - 2)^2 - 0.01\,a^2$ per step, and hitting the far wall at a speed
+# $v > 1$ costs 10 more (a *crash*). (A speed $v$ moves the sled $0.1\,v$
+# per step.) Episodes last 80 steps.
 #
 # The task is built so that random data miss exactly what matters. On the
 # ground, random pushes cancel out and friction damps what is left, so in
@@ -369,13 +370,13 @@ for name in ("v0.5", "v1.0", "v1.5"):
 #
 # v1.0 is the cure the lecture prescribes: execute the plan, *add the data
 # it collected*, refit, replan. Its plans come from the same kind of model,
-# and some of them slide into the wall as v0.5's do, while others stop short
-# of the ice; but every one of them takes the sled further than random
-# pushes did, and those states are now in the data. The refitted model
-# learns that speed persists beyond $x = 1$, and v1.0's return passes
-# v0.5's on the same data budget. The data a plan collects are, by
-# construction, data from where the plans go, so each refit improves the
-# model where the planner needs it. (Open-loop plans over 80 steps remain
+# and some of them slide into the wall as v0.5's do, while others stop
+# before the ice or slide past the goal; but every one of them takes the
+# sled further than random pushes did, and those states are now in the
+# data. The refitted model learns that speed persists beyond $x = 1$, and
+# v1.0's return passes v0.5's on the same data budget. The data a plan
+# collects are, by construction, data from where the plans go, so each
+# refit improves the model where the planner needs it. (Open-loop plans over 80 steps remain
 # hard to get right, as the next section shows, so v1.0 still lands well
 # below MPC.)
 #
@@ -388,14 +389,12 @@ for name in ("v0.5", "v1.0", "v1.5"):
 # starts from that faster state and brakes. Each individual plan is still
 # made with a model that has never seen ice, but the closed loop corrects
 # the worst of it before it becomes a crash. MPC is not timid: it drives
-# onto the ice in every episode, at peak speeds around 1.2 per step, while
-# v1.0's plans either crawl at about 0.3 or slide into the wall at up to
-# 2.3 (the full run's peak speeds and farthest positions are in
-# `results/ch04_ice.json`). Its first episode usually overshoots the goal,
-# by up to 0.8, and still stops well before the wall. The model then learns about the
-# ice from visits that end well. On a real robot that difference decides
-# whether a training procedure can be run at all: closed-loop control is
-# what makes collecting data with an imperfect model safe enough to do.
+# onto the ice in every episode it plans, and its first such episode may
+# overshoot the goal yet stops before the wall (the full run's numbers are
+# printed below). The model then learns about the ice from visits that end
+# well. On a real robot that difference decides whether a training
+# procedure can be run at all: closed-loop control is what makes collecting
+# data with an imperfect model safe enough to do.
 #
 # The full-budget run (`benchmarks/ch04_ice.py`, five seeds, ten episodes
 # each):
@@ -406,6 +405,39 @@ if ice_full is None:
     print("No full-budget result yet: run `make reproduce`.")
 else:
     display(Markdown(targets_markdown(ice_full)))
+    # episode 1 of v1.0 and v1.5 is random; the rest are planned
+    ex = ice_full["extra"]
+    for name in ("v1.0", "v1.5"):
+        peak = np.array(ex["peak_speed"][name])[:, 1:]
+        far = np.array(ex["farthest"][name])[:, 1:]
+        hit = np.array(ex["crashes"][name])[:, 1:] > 0
+        ok = ~hit
+        print(f"{name}, {peak.size} planned episodes over {peak.shape[0]} seeds: "
+              f"{hit.sum()} crashed"
+              + (f" (peak speed {peak[hit].min():.2f} to {peak[hit].max():.2f})"
+                 if hit.any() else ""))
+        print(f"  {'the other' if hit.any() else 'all'} {ok.sum()}: peak speed "
+              f"{peak[ok].min():.2f} to {peak[ok].max():.2f} (median {np.median(peak[ok]):.2f}); farthest x "
+              f"{far[ok].min():.2f} to {far[ok].max():.2f}; "
+              f"{(far[ok] < ICE_START).sum()} stopped before the ice, "
+              f"{((far[ok] >= ICE_START) & (far[ok] < GOAL)).sum()} short of the "
+              f"goal, {(far[ok] >= GOAL).sum()} at or past it")
+    far = np.array(ex["farthest"]["v1.5"])[:, 1:]
+    peak = np.array(ex["peak_speed"]["v1.5"])[:, 2:]
+    print("v1.5's first planned episode, farthest x minus the goal, per seed: "
+          + ", ".join(f"{d:+.2f}" for d in far[:, 0] - GOAL))
+    print(f"  its later episodes: peak speed {peak.min():.2f} to {peak.max():.2f}, "
+          f"farthest x {far[:, 1:].min():.2f} to {far[:, 1:].max():.2f}")
+
+# %% [markdown]
+# v1.0's plans are scattered. The ones that crash are its fastest; most of
+# the others crawl, with a median peak speed far below the crash speed of 1,
+# and stop before the ice or on it short of the goal; the rest reach the
+# goal and slide on past it, some almost to the wall, without hitting it.
+# MPC's planned episodes never crash. Its peak speeds are higher than those
+# of v1.0's crawling plans, just above 1 once the model has seen the ice,
+# and after its first planned episode (the one that may overshoot) it
+# barely passes the goal.
 
 # %% [markdown]
 # ## Why v1.0 is not enough: open-loop drift
