@@ -72,7 +72,8 @@ PENDULUM_ROWS = [
      "v1_5_mean_return_episodes_6_10", lambda c: 2000),
     ("v2.0: policy through the model", "4", "policy net", "ch04_schemes",
      "v2_0_final_return", lambda c: 200 * c["v2"]["n_episodes"]),
-    ("World Models (tau = 1)", "7.1", "81-weight controller", "ch07_world_models",
+    ("World Models (tau = 1, pixels, kicks)", "7.1", "37-weight linear C",
+     "ch07_world_models",
      "real_return_tau1", lambda c: c["world_models"]["n_random_episodes"]
      * c["world_models"]["episode_len"]),
     ("PETS (TS-inf)", "7.2", "CEM planner", "ch07_pets",
