@@ -85,9 +85,13 @@ full = load_results("ch06p_primer")
 # continuous actions and is measured on the pendulum in §P.3.) CMA-ES counts
 # generations, not steps, and is shown in its own section. The bands span
 # the seeds; the table gives each claim with its 95% bootstrap interval over
-# seeds, met only if the whole interval clears the threshold.
+# seeds, met only if the whole interval clears the threshold. The threshold,
+# a return of 195, is the score at which the older CartPole-v0 (episodes
+# capped at 200 steps) counted as solved; CartPole-v1 caps episodes at 500
+# steps and sets its own "solved" bar at 475, so 195 asks for a policy that
+# balances well, not one that has mastered the task.
 
-# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for each model-free learner of the primer, mean over seeds with a min-max band, and the 195 bar as a dotted line."}}
+# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for each model-free learner of the primer, mean over seeds with a min-max band, and the 195 bar (CartPole-v0's solved threshold) as a dotted line."}}
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:
@@ -98,7 +102,7 @@ else:
         ret = np.asarray(c["returns"], float)
         ax.plot(c["x"], ret.mean(0), label=name)
         ax.fill_between(c["x"], ret.min(0), ret.max(0), alpha=0.12)
-    ax.axhline(195, color="k", ls=":", lw=1, label="195")
+    ax.axhline(195, color="k", ls=":", lw=1, label="195 (v0 'solved')")
     ax.set_xlabel("real steps")
     ax.set_ylabel("greedy return (CartPole-v1)")
     ax.set_title(f"Mean over {full['config']['n_seeds']} seeds; band: min to max")
@@ -109,11 +113,26 @@ else:
                      + targets_markdown(full)))
 
 # %% [markdown]
-# Every learner but DQN balances the pole for most of the 500 steps by the
-# end of its budget; DQN peaks early and sags, and misses the target
-# (§P.2 discusses why and what to try). REINFORCE with and without a learned
-# baseline end up level on this task (§P.1 explains why that is less
-# surprising than it looks).
+# Each learner's final score per seed, out of a possible 500:
+
+# %%
+if full is not None:
+    for t in full["targets"]:
+        if not t["id"].endswith("_final_at_least_195"):
+            continue
+        name = t["description"].split(":")[0]
+        seeds = ", ".join(f"{v:.0f}" for v in t["per_seed"])
+        print(f"{name:24s} mean {t['measured']:5.0f} "
+              f"[{t['ci'][0]:.0f}, {t['ci'][1]:.0f}]   seeds: {seeds}")
+
+# %% [markdown]
+# Both REINFORCE variants and CMA-ES end close to the 500-step limit, with
+# every seed far above the bar. Actor-critic clears the 195 bar, but only
+# just: the lower end of its interval sits at the bar, and while one seed
+# balances the whole episode, another ends well below the bar. DQN peaks early and sags, and misses the
+# target (§P.2 discusses why and what to try). REINFORCE with and without a
+# learned baseline end up level on this task (§P.1 explains why that is
+# less surprising than it looks).
 #
 # ## The package's learners
 #
