@@ -236,11 +236,16 @@ live_figure(draw_decoder, caption="Decoding a chosen code.",
 # \begin{aligned}
 # z_t &= \sigma(W_z x_t + U_z h_{t-1}), \qquad r_t = \sigma(W_r x_t + U_r h_{t-1}),\\
 # \tilde h_t &= \tanh\big(W x_t + U (r_t \odot h_{t-1})\big), \qquad
-# h_t = (1 - z_t)\odot h_{t-1} + z_t \odot \tilde h_t .
+# h_t = z_t \odot h_{t-1} + (1 - z_t)\odot \tilde h_t .
 # \end{aligned}
 # $$
 #
-# Where $z_t \approx 0$ the state is copied unchanged, and so is its gradient.
+# Where $z_t \approx 1$ the state is copied unchanged, and so is its gradient.
+# This is Cho et al.'s convention and that of torch's `nn.GRU` and
+# `nn.GRUCell`, which the experiment below uses; some texts swap the roles
+# of $z_t$ and $1 - z_t$. Torch also applies the reset gate after the
+# recurrent matrix and its bias,
+# $\tilde h_t = \tanh\big(W x_t + b + r_t \odot (U h_{t-1} + b_U)\big)$.
 # The **LSTM** {cite}`hochreiter1997lstm` (World Models' choice) keeps a
 # separate cell $c_t$ with input, forget and output gates $i_t, f_t, o_t$:
 # $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ and
