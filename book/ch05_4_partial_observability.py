@@ -164,13 +164,16 @@ else:
               f"(95% CI {lo:.3f} to {hi:.3f}) {t['op']} {t['threshold']}")
 
 # %% [markdown]
-# In our runs the GRU's forecasts stayed closer to the truth than the
-# window's, even without noise, and the gap grew with noise: feeding its
-# own predictions back, a window model sees only the last two (already wrong)
-# positions, while the GRU's state still carries the speed it estimated from
-# the whole burn-in. The printout above states the measured intervals; where a
-# claim missed, it says so. World Models and Dreamer (chapter 7) build on such
-# recurrent states, there over codes of images.
+# At the full budget all three claims held on five seeds. Ten steps into the
+# forecast the GRU's mean error was about 0.17 against the two-frame window's
+# 0.63 on clean observations, and 0.10 against 0.56 with sensor noise; the
+# difference, about 0.46 in both cases, has a bootstrap interval well above
+# zero. The window's forecasts also blew up further out on clean data (a mean
+# error of 15 after 21 steps, far off the unit circle), while the GRU's stayed
+# near 2. Feeding its own predictions back, a window model sees only its last
+# two, already wrong, positions; the GRU's state still carries the speed it
+# estimated from the whole burn-in. World Models and Dreamer (chapter 7)
+# build on such recurrent states, there over codes of images.
 
 # %% [markdown]
 # ## Belief states: a Bayes filter on a discrete POMDP
@@ -279,8 +282,8 @@ else:
 # observations, a filter's belief, a recurrent state or an external memory. On
 # the pendulum without its speed, a window of two observations cuts the error
 # by about an order of magnitude and a third adds little. A GRU's hidden state,
-# a learned belief, keeps forecasting well further ahead than the window,
-# especially when the sensor is noisy; dependencies that reach further back
+# a learned belief, forecasts ten steps ahead several times more accurately than
+# the window, with and without sensor noise; dependencies that reach further back
 # need a recurrent state or memory. When the observation model is known, a
 # Bayes filter keeps the exact belief; on the tiger problem, acting on it
 # instead of on the last observation turns a loss per step into a gain.
