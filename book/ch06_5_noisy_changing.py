@@ -147,18 +147,18 @@ plt.show()
 # error under the model,
 #
 # $$
-# P(s,a) = ig|\,\hat r(s,a) + \gamma \max_{a'} Q(\hat s', a') - Q(s,a)\,ig|,
-# \qquad (\hat r, \hat s') = 	ext{Model}(s,a),
+# P(s,a) = \big|\,\hat r(s,a) + \gamma \max_{a'} Q(\hat s', a') - Q(s,a)\,\big|,
+# \qquad (\hat r, \hat s') = \text{Model}(s,a),
 # $$
 #
 # (with no $\gamma \max Q$ term when the model says the step ends the
 # episode). After a real step, the pair just tried enters a priority queue
-# if $P > 	heta$ (a small threshold, $10^{-4}$ here). Each planning step
+# if $P > \theta$ (a small threshold, $10^{-4}$ here). Each planning step
 # pops the pair with the largest priority and backs it up. That changes
-# $\max_{a'} Q(s, a')$, so every *predecessor* $(ar s, ar a)$ that the
+# $\max_{a'} Q(s, a')$, so every *predecessor* $(\bar s, \bar a)$ that the
 # model says leads into $s$ gets its own priority
-# $|ar r + \gamma \max_a Q(s, a) - Q(ar s, ar a)|$ recomputed and, if
-# it exceeds $	heta$, is queued (or raised in the queue). Value news thus
+# $|\bar r + \gamma \max_a Q(s, a) - Q(\bar s, \bar a)|$ recomputed and, if
+# it exceeds $\theta$, is queued (or raised in the queue). Value news thus
 # flows backwards from where it arose, along the predecessors, instead of
 # waiting to be found by random sampling: a backward search with a reverse
 # model.
