@@ -754,12 +754,18 @@ c4_cfg = az.AlphaZeroConfig(n_games=budget(fast=20, full=400),
                             eval_every=budget(fast=20, full=100),
                             eval_games=budget(fast=2, full=5))
 c4_run = az.train(c4.game(), c4_cfg)
-os_c4 = games.load_game(c4.openspiel_name())
-record = games.refereed_match(
-    os_c4, c4.game(), az.AlphaZeroPlayer(c4.game(), c4_run.checkpoints[-1], c4_cfg),
-    games.mcts_bot(os_c4, c4_cfg.n_simulations, seed=0), n_games=1)
-print(f"after {c4_cfg.n_games} self-play games, [win, draw, loss] against the bot "
-      f"moving first {record[0].tolist()}, moving second {record[1].tolist()}")
+try:  # OpenSpiel is a test/benchmark dependency; Colab does not ship it
+    os_c4 = games.load_game(c4.openspiel_name())
+except ImportError as err:
+    print(f"No refereed game here: {err}.")
+else:
+    record = games.refereed_match(
+        os_c4, c4.game(),
+        az.AlphaZeroPlayer(c4.game(), c4_run.checkpoints[-1], c4_cfg),
+        games.mcts_bot(os_c4, c4_cfg.n_simulations, seed=0), n_games=1)
+    print(f"after {c4_cfg.n_games} self-play games, [win, draw, loss] against the "
+          f"bot moving first {record[0].tolist()}, moving second "
+          f"{record[1].tolist()}")
 
 # %% mystnb={"image": {"alt": "Win rate against OpenSpiel's MCTS bot in Connect Four on a 4-by-5 board against self-play games, for AlphaZero and MuZero, mean over seeds with a shaded min-max band and the target of 0.6 as a dotted line."}}
 c4_res = load_results("ch07_connect_four")
