@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.5 AlphaZero and MuZero: search with the rules, then with a learned model
 #
-# *About 32 minutes: 30 to read, 2 to run at FAST.* Section 7.5 of {doc}`ch07_modern`.
+# *About 31 minutes: 29 to read, 2 to run at FAST.* Section 7.5 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -234,24 +234,19 @@ else:
           [np.array(r["vs_mcts"]).sum(0).tolist() for r in seeds])
 
 # %% [markdown]
-# In the full benchmark (five seeds, each 1,500 self-play games at 64
-# simulations per move, three to seven minutes of training per seed on this
-# shared two-core machine) no seed lost any of its 200 games against the
-# solver: all were draws, 100 as each side. The curve shows how it got
-# there. With an untrained network the greedy search already avoids most
-# losses as first player (7 of 50 checkpoint games lost over the five
-# seeds) but loses 35 of 50 as second player; as second player the losses
-# fall to 13 after 150 games and 3 after 450, and there are none from 900
-# games on. Against the random player no seed lost a game in 1,000. It won
-# 96.2% of its games as first player (95% bootstrap interval 94.6–97.6%),
-# which misses the 95% target because the whole interval must clear it,
-# and 82–92% as second player; over both sides it won 90.7%, short of 95%.
-# That bar is higher than perfect play reaches: a minimax player that picks
-# at random among its best moves, measured the same way, wins 97.2% moving
-# first and 87.2% over both sides. Against OpenSpiel's MCTS bot with the
-# same 64 simulations (random rollouts instead of a network) AlphaZero lost
-# none of 200 games, and won 90 of 100 as first player and 25 of 100 as
-# second.
+# In the full benchmark (five seeds, 1,500 self-play games each at 64
+# simulations per move) no seed lost any of its 200 games against the
+# solver: all were draws. Untrained, the greedy search loses 7 of 50
+# checkpoint games as first player but 35 of 50 as second; as second player
+# the losses fall to 13 after 150 games, 3 after 450 and none from 900 on.
+# Against the random player no seed lost any of 1,000 games. It won 96.2%
+# as first player (95% bootstrap interval 94.6–97.6%, so the 95% target is
+# missed: the whole interval must clear it) and 90.7% over both sides. That
+# bar is above what perfect play reaches: a minimax player choosing at
+# random among its best moves wins 97.2% moving first and 87.2% over both
+# sides. Against OpenSpiel's MCTS bot with the same 64 simulations (random
+# rollouts instead of a network) AlphaZero lost none of 200 games and won
+# 90 of 100 as first player and 25 of 100 as second.
 #
 # ## MuZero: a value-equivalent model
 #
@@ -306,19 +301,14 @@ else:
 # Rewards in a general task have no fixed scale, while the bonus term does.
 # MuZero therefore rescales Q values with the smallest and largest seen so
 # far in the current search, $\bar Q = (Q - Q_{\min}) / (Q_{\max} - Q_{\min})$.
-# A child that has never been visited has no $Q$ yet. We score it
-# $\bar Q = 0$, the bottom of the range, as the paper's pseudocode does and
-# as DeepMind's `mctx` library does by default (its
-# `qtransform_by_parent_and_siblings` fills a missing $Q$ with the minimum);
-# among untried moves the prior alone then decides which comes first.
-# Filling the gap with the parent's value instead is the choice of Gumbel
-# MuZero {cite}`danihelka2022gumbel`, a different search. One more detail
-# decides what the very first simulation does. If the root started with
-# $N = 0$, the bonus term $P\sqrt{N}$ would be 0 for every child, all scores
-# would tie, and the first visit would go to action 0 whatever the prior
-# said. As in `mctx`, the network's own evaluation of a node counts as its
-# first visit ($N = 1$, $W = v$), so the first simulation already follows
-# the prior.
+# An unvisited child has no $Q$ yet; we score it $\bar Q = 0$, the bottom of
+# the range, as the paper's pseudocode and `mctx`'s default do, so among
+# untried moves the prior alone decides. (Gumbel MuZero
+# {cite}`danihelka2022gumbel` fills the gap with the parent's value.) If the
+# root started with $N = 0$, the bonus $P\sqrt{N}$ would be 0 for every
+# child and the first visit would go to action 0 whatever the prior said; as
+# in `mctx`, the network's own evaluation counts as a node's first visit
+# ($N = 1$, $W = v$).
 #
 # After the simulations, the root's visit counts $N(a)$ form the *search
 # policy* $\pi(a) \propto N(a)^{1/T}$. While collecting data, the agent mixes
@@ -410,10 +400,9 @@ show_source(run_mcts)
 # distribution of the search that chose the move, run with the network of
 # that time; the first episodes, hundreds or thousands of steps long, were
 # searched with a model that knew nothing, and their nearly uniform visit
-# counts would be replayed as targets for the rest of training. Reanalyse's other half
-# searches stored positions again. After every episode we draw $M = 200$
-# stored positions $t$ (a uniform episode, then a uniform step in it) and
-# replace their targets by
+# counts would be replayed as targets for the rest of training.
+# Reanalyse's other half searches stored positions again: after every
+# episode we draw $M = 200$ stored positions $t$ and replace their targets by
 #
 # $$
 # \boldsymbol\pi_t \leftarrow
@@ -421,12 +410,10 @@ show_source(run_mcts)
 # $$
 #
 # the visit counts of a fresh 30-simulation search from $o_t$ with the
-# current parameters $\theta$ and no root noise (`reanalyse_positions=200`;
-# 0 keeps the targets stored while acting). The loss does not change, only
-# the targets it reads. The price is 200 searches per episode, as many as
-# ten or so late training episodes; in return the prior $\mathbf p$ learns
-# what the current model believes, and the prior is what steers the next
-# search.
+# current parameters $\theta$ and no root noise (`reanalyse_positions=200`).
+# It costs as much as ten or so late episodes; in return the prior
+# $\mathbf p$, which steers the next search, learns what the current model
+# believes.
 #
 # ```{prf:algorithm} MuZero (as implemented here)
 # :label: alg-muzero
@@ -505,20 +492,14 @@ plt.show()
 # MuZero's values and priors are flat and its search is no better than a
 # random walk. Dyna-Q turns its first success into a route within two or
 # three episodes, because fifty planning backups per step spread the single
-# reward through its table at once. MuZero has to learn the same thing
-# through gradient steps on a network, and its episodes stay long and
-# irregular for much longer. In the full benchmark (five seeds) one seed's
-# training episodes settle at 16 steps over its last six episodes, another's
-# at 16 to 38 steps, two still have episodes cut at 2,000 steps near the
-# end, and the fifth runs into the 2,000-step cap in nearly every one of its
-# last fifteen episodes. Its 40 episodes cost 9,489 to 73,984 real steps
-# depending on the seed: two to fifteen times Q-learning's 4,864 and six to
-# forty-nine times Dyna-Q's 1,502 (the numbers are printed at the end of the
-# section). During
-# training MuZero samples its moves from the visit counts with noise at the
-# root, just as Dyna-Q explores with $\varepsilon$-greedy. In wall-clock time MuZero is
-# far behind: every move costs 30 steps of the network model, every update an
-# unroll of five.
+# reward through its table at once; MuZero has to learn the same thing
+# through gradient steps on a network. In the full benchmark (five seeds)
+# its 40 episodes cost 9,489 to 73,984 real steps depending on the seed:
+# two to fifteen times Q-learning's 4,864 and six to forty-nine times
+# Dyna-Q's 1,502 (printed at the end of the section). One seed's episodes
+# settle at 16 steps; another still runs into the 2,000-step cap in nearly
+# every one of its last fifteen. In wall-clock time MuZero is further
+# behind: every move costs 30 steps of the network model.
 #
 # ## Does search help?
 #
