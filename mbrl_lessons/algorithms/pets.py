@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.rewards import RewardFn, TerminationFn, resolve_task
 from mbrl_lessons.models.ensemble import (
@@ -247,26 +247,30 @@ def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     low, high = env.action_space.low, env.action_space.high
     # 1. one episode of uniformly random actions seeds the data set
-    ret, obs, acts = run_episode(env, lambda o: rng.uniform(low, high), seed * 1000)
+    ret, obs, acts = run_episode(env, lambda o: rng.uniform(low, high),
+                                  stream_seed(seed, "episode", 0))
     steps = [(obs[:-1], acts, obs[1:])]
     returns, times = [ret], []
-    model = make_ensemble(obs_dim, act_dim, cfg, seed)
+    model = make_ensemble(obs_dim, act_dim, cfg, stream_seed(seed, "model", 0))
     for ep in tqdm(range(1, cfg.n_episodes), desc=f"PETS {cfg.propagation}",
                    disable=not progress, leave=False):
         # 2. refit the ensemble on ALL data so far (by default warm-started:
         # the previous weights already fit the older data, so the step budget
         # goes to the new episode)
         if not cfg.warm_start:
-            model = make_ensemble(obs_dim, act_dim, cfg, seed + ep)
+            model = make_ensemble(obs_dim, act_dim, cfg, stream_seed(seed, "model", ep))
         data = [np.concatenate(part) for part in zip(*steps, strict=True)]
-        fit_ensemble(model, *dynamics_data(*data), cfg.train, seed=seed + ep)
+        fit_ensemble(model, *dynamics_data(*data), cfg.train,
+                     seed=stream_seed(seed, "fit", ep))
         # 3. plan at every real step: CEM over action sequences, each scored
         # by the mean return of its particles through the ensemble; execute
         # only the first action (MPC)
         particles = ParticleModelEnv(model, reward_fn, cfg.n_particles,
-                                     cfg.propagation, seed=seed * 1000 + ep,
+                                     cfg.propagation,
+                                     seed=stream_seed(seed, "propagation", ep),
                                      termination_fn=termination_fn)
-        agent = MPCAgent(CEMPlanner(particles, low, high, cfg.planner, seed=seed + ep))
+        agent = MPCAgent(CEMPlanner(particles, low, high, cfg.planner,
+                                              seed=stream_seed(seed, "planner", ep)))
 
         def act(o, agent=agent):
             t0 = time.perf_counter()
@@ -275,7 +279,7 @@ def train(env, cfg: PETSConfig = PETSConfig(), *, progress: bool = False,
             return a
 
         # 4. the episode's transitions join the data set
-        ret, obs, acts = run_episode(env, act, seed * 1000 + ep)
+        ret, obs, acts = run_episode(env, act, stream_seed(seed, "episode", ep))
         steps.append((obs[:-1], acts, obs[1:]))
         returns.append(ret)
     data = tuple(np.concatenate(part) for part in zip(*steps, strict=True))

@@ -32,7 +32,7 @@ import torch
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.envs.rewards import RewardFn, resolve_task
@@ -153,7 +153,7 @@ def random_policy(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
     """The baseline: uniformly random actions."""
     env = as_env(env)
     rng, seed = make_rng(cfg.seed), cfg.seed
-    returns = [_random_episode(env, rng, seed * 1000 + ep)[0]
+    returns = [_random_episode(env, rng, stream_seed(seed, "episode", ep))[0]
                for ep in tqdm(range(cfg.n_episodes), desc="random", leave=False,
                               disable=not progress)]
     return SchemeResult(np.array(returns), float(np.mean(returns)), 0.0, None)
@@ -166,19 +166,20 @@ def v0_5(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
     data, returns = _Data(), []
     for ep in tqdm(range(cfg.n_episodes), desc="v0.5", leave=False,
                    disable=not progress):
-        ret, obs, acts = _random_episode(env, rng, seed * 1000 + ep)
+        ret, obs, acts = _random_episode(env, rng, stream_seed(seed, "episode", ep))
         data.add(obs, acts)
         returns.append(ret)
-    model = _fit(data, cfg, env, seed)
+    model = _fit(data, cfg, env, stream_seed(seed, "model", 0))
     planner = CEMPlanner(ModelEnv(model, reward_fn), env.action_space.low,
-                         env.action_space.high, cfg.open_loop_planner, seed=seed)
+                         env.action_space.high, cfg.open_loop_planner,
+                         seed=stream_seed(seed, "planner", 0))
     finals, times, visited, executed = [], [], [], []
     for k in range(n_eval):
-        s0, _ = env.reset(seed=seed * 1000 + 500 + k)
+        s0, _ = env.reset(seed=stream_seed(seed, "eval", k))
         t0 = time.perf_counter()
         plan = planner.plan(s0)
         times.append((time.perf_counter() - t0) / len(plan))
-        ret, obs, acts = run_episode(env, open_loop(plan), seed * 1000 + 500 + k,
+        ret, obs, acts = run_episode(env, open_loop(plan), stream_seed(seed, "eval", k),
                                      cfg.action_noise, rng)
         finals.append(ret)
         visited.append(obs)
@@ -195,16 +196,16 @@ def _iterate(env, cfg: SchemeConfig, make_act_fn: Callable, progress: bool,
     the model, build an ``act_fn`` from it, run it for real, add the data."""
     rng, seed = make_rng(cfg.seed), cfg.seed
     data, returns = _Data(), []
-    ret, obs, acts = _random_episode(env, rng, seed * 1000)
+    ret, obs, acts = _random_episode(env, rng, stream_seed(seed, "episode", 0))
     data.add(obs, acts)
     returns.append(ret)
     model = None
     for ep in tqdm(range(1, cfg.n_episodes), desc=name, leave=False,
                    disable=not progress):
-        model = _fit(data, cfg, env, seed + ep)
+        model = _fit(data, cfg, env, stream_seed(seed, "model", ep))
         act_fn = make_act_fn(model, env, ep)
-        ret, obs, acts = run_episode(env, act_fn, seed * 1000 + ep, cfg.action_noise,
-                                     rng)
+        ret, obs, acts = run_episode(env, act_fn, stream_seed(seed, "episode", ep),
+                                     cfg.action_noise, rng)
         data.add(obs, acts)
         returns.append(ret)
     tail = returns[len(returns) // 2:]
@@ -220,8 +221,9 @@ def v1_0(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
     def plan_whole_episode(model, env, ep):
         planner = CEMPlanner(ModelEnv(model, reward_fn), env.action_space.low,
                              env.action_space.high, cfg.open_loop_planner,
-                             seed=seed + ep)
-        s0, _ = env.reset(seed=seed * 1000 + ep)  # the episode will start here
+                             seed=stream_seed(seed, "planner", ep))
+        # the episode will start here
+        s0, _ = env.reset(seed=stream_seed(seed, "episode", ep))
         t0 = time.perf_counter()
         plan = planner.plan(s0)
         times.append((time.perf_counter() - t0) / len(plan))
@@ -240,7 +242,7 @@ def v1_5_mpc(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = False,
     def mpc(model, env, ep):
         agent = MPCAgent(CEMPlanner(ModelEnv(model, reward_fn),
                                     env.action_space.low, env.action_space.high,
-                                    cfg.planner, seed=seed + ep))
+                                    cfg.planner, seed=stream_seed(seed, "planner", ep)))
         return _timed(agent.act, times)
 
     returns, final, model = _iterate(env, cfg, mpc, progress, "v1.5")
@@ -267,11 +269,12 @@ def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
     """Train a policy only in the model by backprop through time; act with it."""
     env, rng, seed, reward_fn = _setup(env, cfg, reward_fn)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    policy = mlp(obs_dim, act_dim, hidden=64, layers=2, seed=seed)
+    policy = mlp(obs_dim, act_dim, hidden=64, layers=2,
+                 seed=stream_seed(seed, "policy"))
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.policy_lr)
-    gen = torch_generator(seed)
+    gen = torch_generator(stream_seed(seed, "policy batches"))
     data, returns, grad_norms = _Data(), [], []
-    ret, obs, acts = _random_episode(env, rng, seed * 1000)
+    ret, obs, acts = _random_episode(env, rng, stream_seed(seed, "episode", 0))
     data.add(obs, acts)
     returns.append(ret)
     # the policy squashes with max_a * tanh: symmetric, equal bounds only
@@ -289,7 +292,7 @@ def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
     model = None
     for ep in tqdm(range(1, cfg.n_episodes), desc="v2.0", leave=False,
                    disable=not progress):
-        model = _fit(data, cfg, env, seed + ep)
+        model = _fit(data, cfg, env, stream_seed(seed, "model", ep))
         for p in model.parameters():
             p.requires_grad_(False)
         all_obs = torch.as_tensor(data.arrays()[0], dtype=torch.float32)
@@ -303,11 +306,12 @@ def v2_0_backprop(env, cfg: SchemeConfig = SchemeConfig(), *, progress: bool = F
                 policy.parameters(), cfg.grad_clip)))
             opt.step()
         ret, obs, acts = run_episode(env, lambda o: act_fn(o, cfg.exploration_std),
-                                     seed * 1000 + ep, cfg.action_noise, rng)
+                                     stream_seed(seed, "episode", ep),
+                                     cfg.action_noise, rng)
         data.add(obs, acts)
         returns.append(ret)
     times: list[float] = []
-    finals = [run_episode(env, _timed(act_fn, times), seed * 1000 + 900 + k)[0]
+    finals = [run_episode(env, _timed(act_fn, times), stream_seed(seed, "eval", k))[0]
               for k in range(3)]
     return SchemeResult(np.array(returns), float(np.mean(finals)),
                         float(np.mean(times)), model,

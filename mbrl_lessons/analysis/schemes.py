@@ -10,7 +10,7 @@ import torch
 
 from mbrl_lessons.algorithms.schemes import model_return_loss
 from mbrl_lessons.core.nets import mlp
-from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.seeding import make_rng, stream_seed
 from mbrl_lessons.core.types import BatchedModelEnv
 from mbrl_lessons.envs.pendulum import pendulum_reward, pendulum_step
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrueModel
@@ -31,11 +31,13 @@ def mpc_returns(planner_cls, cfg: PlannerConfig, n_episodes: int, seed: int = 0,
                 ) -> list[float]:
     """Real returns of MPC with a given planner (TRUE model by default)."""
     env, rng = gym.make("Pendulum-v1"), make_rng(seed)
-    agent = MPCAgent(planner_cls(model_env, -2.0, 2.0, cfg, seed=seed))
+    agent = MPCAgent(planner_cls(model_env, -2.0, 2.0, cfg,
+                                 seed=stream_seed(seed, "planner")))
     out = []
     for ep in range(n_episodes):
         agent.reset()
-        out.append(run_episode(env, agent.act, seed * 1000 + ep, action_noise, rng)[0])
+        out.append(run_episode(env, agent.act, stream_seed(seed, "episode", ep),
+                               action_noise, rng)[0])
     return out
 
 
@@ -69,13 +71,16 @@ def open_vs_closed_loop(noise_levels=(0.0, 0.2, 0.5, 1.0), n_episodes=2, seed=0,
     for sigma in noise_levels:
         ol, mp = [], []
         for ep in range(n_episodes):
-            s0, _ = env.reset(seed=seed * 1000 + ep)
-            plan = CEMPlanner(TRUE_ENV, -2.0, 2.0, ol_cfg, seed=ep).plan(s0)
-            r, obs_ol, _ = run_episode(env, open_loop(plan), seed * 1000 + ep, sigma,
-                                       rng)
+            s0, _ = env.reset(seed=stream_seed(seed, "episode", ep))
+            plan = CEMPlanner(TRUE_ENV, -2.0, 2.0, ol_cfg,
+                              seed=stream_seed(seed, "open-loop planner", ep)).plan(s0)
+            r, obs_ol, _ = run_episode(env, open_loop(plan),
+                                       stream_seed(seed, "episode", ep), sigma, rng)
             ol.append(r)
-            agent = MPCAgent(CEMPlanner(TRUE_ENV, -2.0, 2.0, mpc_cfg, seed=ep))
-            r, obs_mpc, _ = run_episode(env, agent.act, seed * 1000 + ep, sigma, rng)
+            agent = MPCAgent(CEMPlanner(TRUE_ENV, -2.0, 2.0, mpc_cfg,
+                                        seed=stream_seed(seed, "planner", ep)))
+            r, obs_mpc, _ = run_episode(env, agent.act,
+                                        stream_seed(seed, "episode", ep), sigma, rng)
             mp.append(r)
             if ep == 0:  # the first episode's angle at every noise level
                 out["open_loop_theta"][sigma] = np.arctan2(obs_ol[:, 1], obs_ol[:, 0])
