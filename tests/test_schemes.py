@@ -1,9 +1,11 @@
-"""Smoke runs of every scheme with tiny settings (each well under 30 s), plus
-the v2.0 loss pointing the right way."""
+"""Smoke runs of every scheme with tiny settings (each well under 30 s), the
+v2.0 loss pointing the right way, and a behaviour test of MPC that a broken
+planner fails (test_mpc_swings_up_and_a_sign_flipped_objective_does_not)."""
 
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -35,7 +37,14 @@ def test_scheme_smoke(scheme):
     torch.set_num_threads(1)
     t0 = time.time()
     res = scheme("Pendulum-v1", TINY)
-    assert len(res.returns) == 2 and res.returns.max() <= 0
+    # one return per real episode, each inside what 200 pendulum steps can
+    # score (a per-step cost between 0 and pi^2 + 0.1 * 8^2 + 0.001 * 2^2)
+    worst = -200 * (np.pi ** 2 + 0.1 * 8 ** 2 + 0.001 * 2 ** 2)
+    assert len(res.returns) == 2
+    assert np.all((res.returns >= worst) & (res.returns <= 0)), res.returns
+    assert worst <= res.final_return <= 0
+    # a learned scheme returns the model it fitted last; the baseline has none
+    assert (res.model is None) == (scheme is random_policy)
     assert time.time() - t0 < 30
 
 
