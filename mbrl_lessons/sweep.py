@@ -10,7 +10,11 @@ Each job ``fn(cfg, seed)`` runs as one Ray task with one CPU and one torch
 thread.  ``ray.init()`` starts a local Ray on this machine's cores unless
 ``RAY_ADDRESS`` names an existing cluster (``ray start --head`` prints it);
 then the same command runs there, and the package itself is shipped to the
-workers with the job.
+workers with the job.  If a local Ray cannot start (on a heavily loaded
+machine its raylet gives up waiting for its agent), the sweep says so in one
+line and runs the jobs one after another in this process instead, as
+``MBRL_LESSONS_SWEEP_INPROCESS=1`` asks for explicitly; a cluster named by
+``RAY_ADDRESS`` that cannot be reached stays an error.
 
 Every finished job's result is written to a cache folder
 (``MBRL_LESSONS_SWEEP_CACHE``, default ``.sweep_cache/`` at the repository
@@ -203,7 +207,16 @@ def _task_env() -> dict[str, str]:
 def ensure_ray(num_cpus: int | None = None) -> None:
     """Connect to Ray once per process: the cluster at ``RAY_ADDRESS`` if set,
     else a fresh local Ray with ``num_cpus`` (default: ``MBRL_LESSONS_NUM_CPUS``
-    or every core of this machine)."""
+    or every core of this machine).
+
+    A local Ray starts without its dashboard (``include_dashboard=False``: no
+    dashboard process, no web server) and without usage statistics.  Its
+    raylet still starts a dashboard *agent* and waits a fixed 15 s for the
+    agent's port files whatever ``ray.init`` is told (ray-project/ray#65983;
+    ``_system_config`` has no key for that wait in Ray 2.x), so on a loaded
+    machine the start can still fail: :func:`run_sweep` then runs the jobs in
+    its own process.
+    """
     import ray
 
     if ray.is_initialized():
@@ -211,6 +224,8 @@ def ensure_ray(num_cpus: int | None = None) -> None:
     runtime_env: dict[str, Any] = {"env_vars": _task_env()}
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
                               "logging_level": "WARNING"}
+    # no usage-stats reporting thread, prompt or network call at start
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if os.environ.get("RAY_ADDRESS"):
         # a cluster's workers may not have this checkout: ship the package
         import mbrl_lessons
@@ -251,18 +266,61 @@ def _run_job(fn: Callable[[Any, int], Any], cfg: Any, seed: int) -> dict[str, An
     return {"ok": True, "result": result, "cpu_seconds": time.process_time() - t0}
 
 
-def _replies(fn: Callable[[Any, int], Any], todo: list, num_cpus: int | None):
+# why a local Ray failed to start in this process ("" if it did not fail):
+# later sweeps of the same benchmark go straight to the in-process runner
+_LOCAL_RAY_FAILED = ""
+
+
+def _in_process(fn: Callable[[Any, int], Any], todo: list):
+    for variant, cfg, seed, path in todo:  # _run_job: one torch thread
+        yield variant, cfg, seed, path, _run_job(fn, cfg, seed)
+
+
+def _start_ray_or_fall_back(name: str, n_jobs: int, num_cpus: int | None,
+                            warn: Callable[[str], None]) -> bool:
+    """Start (or join) Ray; ``False`` if a *local* Ray failed to start, after
+    one line through ``warn`` saying the jobs run in this process instead.  A
+    cluster at ``RAY_ADDRESS`` that cannot be joined raises."""
+    global _LOCAL_RAY_FAILED
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    if _LOCAL_RAY_FAILED and not address:
+        warn(f"WARNING: sweep {name}: a local Ray did not start earlier in this "
+             f"process ({_LOCAL_RAY_FAILED}); running its {n_jobs} jobs here")
+        return False
+    try:
+        ensure_ray(num_cpus)
+    except Exception as err:  # noqa: BLE001 - whatever stopped the raylet
+        if address:
+            raise RuntimeError(
+                f"sweep {name!r}: cannot connect to the Ray cluster at "
+                f"RAY_ADDRESS={address} ({type(err).__name__}: {err}); start it "
+                f"with `ray start --head` or unset RAY_ADDRESS to run locally"
+            ) from err
+        reason = " ".join(str(err).split())[:160]
+        _LOCAL_RAY_FAILED = f"{type(err).__name__}: {reason[:60]}"
+        warn(f"WARNING: sweep {name}: a local Ray did not start "
+             f"({type(err).__name__}: {reason}); running its {n_jobs} jobs in "
+             f"this process, one after another ({INPROCESS_ENV_VAR}=1 skips "
+             f"the attempt)")
+        return False
+    return True
+
+
+def _replies(fn: Callable[[Any, int], Any], todo: list, num_cpus: int | None,
+             name: str = "", warn: Callable[[str], None] = print):
     """Run the jobs ``todo`` and yield ``(variant, cfg, seed, path, reply)`` as
     each ends: as Ray tasks, or one after another in this process when
-    ``MBRL_LESSONS_SWEEP_INPROCESS=1`` (the same jobs, cache and results, for a
-    machine where a local Ray cannot start, e.g. under a heavy load)."""
+    ``MBRL_LESSONS_SWEEP_INPROCESS=1`` or when a local Ray fails to start (the
+    same jobs, cache and results, for a machine where a local Ray cannot
+    start, e.g. under a heavy load)."""
     if os.environ.get(INPROCESS_ENV_VAR, "").strip() == "1":
-        for variant, cfg, seed, path in todo:  # _run_job: one torch thread
-            yield variant, cfg, seed, path, _run_job(fn, cfg, seed)
+        yield from _in_process(fn, todo)
+        return
+    if not _start_ray_or_fall_back(name, len(todo), num_cpus, warn):
+        yield from _in_process(fn, todo)
         return
     import ray
 
-    ensure_ray(num_cpus)
     remote = ray.remote(num_cpus=1, max_retries=0)(_run_job)
     if _needs_pickle_by_value(fn):
         # a test module or a script's helper: workers cannot import it by
@@ -340,7 +398,9 @@ def run_sweep(
     bar = tqdm(total=total, initial=out.cached, desc=f"sweep {name}",
                unit="job", disable=not progress, file=sys.stdout)
     if todo:
-        for variant, cfg, seed, path, reply in _replies(fn, todo, num_cpus):
+        for variant, cfg, seed, path, reply in _replies(
+                fn, todo, num_cpus, name,
+                warn=lambda msg: bar.write(msg, file=sys.stderr)):
             if reply["ok"]:
                 _write_atomic(path, {"name": name, "variant": variant,
                                      "seed": seed, "config": to_plain(cfg),

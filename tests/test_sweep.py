@@ -205,3 +205,68 @@ def test_in_process_mode_runs_the_same_jobs_without_ray(tmp_path, monkeypatch):
     with pytest.raises(SweepError, match="seed 1 is broken"):
         run_sweep(fails_on_seed_one, {"v": {"ok_flag": str(flag)}}, seeds=[0, 1],
                   name="t_inproc_fail", cache_dir=tmp_path, progress=False)
+
+
+def _broken_ray(monkeypatch, error):
+    """A Ray whose ``ray.init`` raises ``error``; returns the kwargs it got."""
+    ray = pytest.importorskip("ray")
+    import mbrl_lessons.sweep as sweep
+
+    calls = []
+
+    def init(*args, **kwargs):
+        calls.append(kwargs)
+        raise error
+
+    monkeypatch.delenv("MBRL_LESSONS_SWEEP_INPROCESS", raising=False)
+    monkeypatch.setattr(sweep, "_LOCAL_RAY_FAILED", "")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", init)
+    return calls
+
+
+def test_local_ray_that_fails_to_start_falls_back_to_in_process(
+        tmp_path, monkeypatch, capsys):
+    """No RAY_ADDRESS and a local Ray that does not start (the raylet timing
+    out on a loaded machine): one warning line, then the jobs run here."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    calls = _broken_ray(monkeypatch, Exception(
+        "The current node timed out during startup. This could happen because "
+        "some of the raylet failed to startup or the GCS has become overloaded."))
+    variants = {"a": {"x": 2}, "b": {"x": 3}}
+    res = run_sweep(square_plus_seed, variants, seeds=[0, 1], name="t_fallback",
+                    cache_dir=tmp_path, progress=False)
+    assert res.computed == 4 and {r["pid"] for r in res.values()} == {os.getpid()}
+    for (v, s), r in res.items():
+        assert r == to_plain(square_plus_seed(variants[v], s))
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "WARNING" in ln]
+    assert len(warnings) == 1
+    line = warnings[0]
+    assert "t_fallback" in line and "local Ray did not start" in line
+    assert "timed out during startup" in line and "in this process" in line
+    # a private local Ray without its dashboard was what failed
+    assert len(calls) == 1 and calls[0]["address"] == "local"
+    assert calls[0]["include_dashboard"] is False
+    # the cache is the one Ray would have filled; a later sweep of the same
+    # process does not wait for another failed start
+    again = run_sweep(square_plus_seed, {**variants, "c": {"x": 4}}, seeds=[0, 1],
+                      name="t_fallback", cache_dir=tmp_path, progress=False)
+    assert again.cached == 4 and again.computed == 2 and len(calls) == 1
+    assert again["c", 1]["value"] == 17
+    # a failing job is still reported with its seed
+    with pytest.raises(SweepError, match="seed 1 is broken"):
+        run_sweep(fails_on_seed_one, {"v": {"ok_flag": str(tmp_path / "no")}},
+                  seeds=[0, 1], name="t_fallback_fail", cache_dir=tmp_path,
+                  progress=False)
+
+
+def test_unreachable_ray_cluster_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    """With RAY_ADDRESS set, a cluster that cannot be joined stops the sweep
+    (running a cluster's sweep on this machine instead would be a surprise)."""
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    calls = _broken_ray(monkeypatch, ConnectionError("could not reach the GCS"))
+    with pytest.raises(RuntimeError, match=r"RAY_ADDRESS=127\.0\.0\.1:1") as err:
+        run_sweep(square_plus_seed, {"a": {"x": 2}}, seeds=[0, 1], name="t_cluster",
+                  cache_dir=tmp_path, progress=False)
+    assert "could not reach the GCS" in str(err.value) and len(calls) == 1
+    assert not list(tmp_path.rglob("*.json"))  # no job ran

@@ -1,5 +1,12 @@
-"""Confidence intervals over seeds (Student t), for benchmarks that compare
-algorithms on a handful of seeds."""
+"""Confidence intervals over seeds for the tables that list one method's mean
+(chapter 7's MuJoCo comparisons).
+
+There is one interval in the package: the percentile bootstrap of
+:func:`mbrl_lessons.core.results.bootstrap_ci` (``scipy.stats.bootstrap``),
+which :meth:`~mbrl_lessons.core.results.Target.over_seeds` also stores with
+every target, so a table's interval and a target's interval over the same
+seeds are the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +14,23 @@ import math
 
 import numpy as np
 
-# two-sided 95% Student-t critical values t_{0.975, df}, df = 1..30
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-         2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-         2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+from mbrl_lessons.core.results import bootstrap_ci
 
 
-def t975(df: int) -> float:
-    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (table
-    to 30; beyond it the normal 1.96 plus the first-order correction)."""
-    if df < 1:
-        raise ValueError(f"need df >= 1 (at least two values), got {df}")
-    return _T975[df - 1] if df <= 30 else 1.96 + 2.4 / df
+def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean of ``x`` (one value per seed) and its
+    ``confidence`` percentile-bootstrap interval over seeds.
 
-
-def mean_ci(x) -> tuple[float, float, float]:
-    """``(mean, low, high)``: the mean of ``x`` (one value per seed) and its 95%
-    t-interval ``mean -+ t975(n - 1) sd / sqrt(n)``.  One value gives an
-    unbounded interval (``-inf, inf``): a single seed supports no claim."""
+    One value gives an unbounded interval (``-inf, inf``): a single seed
+    supports no claim.  With five seeds the percentile bootstrap is narrower
+    than a Student-t interval (it cannot reach past the seeds' own range), so
+    read it as the spread the seeds showed, not as a guarantee.
+    """
     x = np.asarray(x, dtype=float).ravel()
     if len(x) == 0 or not np.isfinite(x).all():
-        raise ValueError(f"mean_ci needs finite values, got {x}")
+        raise ValueError(f"mean_ci needs finite values, one per seed, got {x}")
     m = float(x.mean())
     if len(x) == 1:
         return m, -math.inf, math.inf
-    half = t975(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return m, m - half, m + half
+    lo, hi = bootstrap_ci([x], "mean", confidence)
+    return m, lo, hi
