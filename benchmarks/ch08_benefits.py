@@ -4,8 +4,10 @@ Transfer: one pendulum model learned from random-torque data; MPC with it on
 two NEW tasks (as close to horizontal as the motor allows; hang tilted),
 scored against MPC on the true dynamics (1) and random torques (0).  Safety:
 an ensemble trained on slow states only; MPC with and without a disagreement
-penalty; share of real steps outside the data's speed range.  Also times an
-MPC action against a policy action.  Writes results/ch08_benefits.json.
+penalty; share of real steps outside the data's speed range.  Five seeds of
+each (every (experiment, seed) one job of an ``mbrl_lessons.sweep`` sweep;
+``MBRL_LESSONS_SEEDS`` raises the count).  Also times an MPC action against a
+policy action.  Writes results/ch08_benefits.json.
 """
 
 import time
@@ -21,8 +23,10 @@ from mbrl_lessons.analysis import benefits as bf  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.models import TrainConfig  # noqa: E402
 from mbrl_lessons.planning import PlannerConfig  # noqa: E402
+from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 torch.set_num_threads(1)
+N_SEEDS = n_seeds(full=5, fast=2)
 transfer_cfg = bf.TransferConfig(
     n_traj=budget(fast=60, full=200),
     train=TrainConfig(max_epochs=budget(fast=40, full=200)),
@@ -41,9 +45,28 @@ safety_cfg = bf.SafetyConfig(
     steps=budget(fast=100, full=200),
     n_episodes=budget(fast=1, full=2),
 )
+
+
+def transfer_seed(c: bf.TransferConfig, seed: int) -> dict:
+    """One transfer experiment: returns and normalised scores per task."""
+    tr = bf.transfer_experiment(c, seed=seed)
+    return {"tasks": tr.tasks, "returns": tr.returns, "score": tr.score,
+            "train_seconds": tr.train_seconds, "n_transitions": tr.n_transitions}
+
+
+def safety_seed(c: bf.SafetyConfig, seed: int) -> dict:
+    """One safety experiment: returns and violations per penalty."""
+    sa = bf.safety_experiment(c, seed=seed)
+    return {"returns": {str(k): v for k, v in sa.returns.items()},
+            "violations": {str(k): v for k, v in sa.violations.items()},
+            "u_ref": sa.u_ref}
+
+
 t0 = time.time()
-tr = bf.transfer_experiment(transfer_cfg, seed=0)
-sa = bf.safety_experiment(safety_cfg, seed=0)
+transfer = run_sweep(transfer_seed, {"transfer": transfer_cfg}, range(N_SEEDS),
+                     name="ch08_benefits_transfer").per_seed("transfer")
+safety = run_sweep(safety_seed, {"safety": safety_cfg}, range(N_SEEDS),
+                   name="ch08_benefits_safety").per_seed("safety")
 
 # compute per action: the transfer's MPC agent against the old-task policy
 model, starts = bf.learn_pendulum_model(40, 20, train=TrainConfig(max_epochs=5))
@@ -55,27 +78,38 @@ ms = {"mpc": 1e3 * bf.seconds_per_action(mpc, obs),
       "policy": 1e3 * bf.seconds_per_action(policy, obs, n_calls=200)}
 seconds = time.time() - t0
 
-new_tasks = tr.tasks[1:]
+new_tasks = transfer[0]["tasks"][1:]
 strongest = max(safety_cfg.penalties)
+
+
+def violations(pen: float) -> np.ndarray:
+    """Each seed's share of real steps outside the data's speed range."""
+    return np.array([np.mean(r["violations"][str(pen)]) for r in safety])
+
+
 targets = [
-    Target(f"transfer_score_{task.replace(' ', '_')}",
-           f"new task '{task}', zero new data: MPC with the learned model, normalised "
-           f"score (0 = random torques, 1 = MPC with the true dynamics)",
-           tr.score[task]["MPC, learned model"], ">=", 0.8)
+    Target.over_seeds(
+        f"transfer_score_{task.replace(' ', '_')}",
+        f"new task '{task}', zero new data: MPC with the learned model, normalised "
+        f"score (0 = random torques, 1 = MPC with the true dynamics)",
+        [r["score"][task]["MPC, learned model"] for r in transfer], ">=", 0.8)
     for task in new_tasks
 ] + [
-    Target(f"old_policy_score_{task.replace(' ', '_')}",
-           f"new task '{task}': the swing-up policy used unchanged, normalised score",
-           tr.score[task]["old-task policy"], "<=", 0.5)
+    Target.over_seeds(
+        f"old_policy_score_{task.replace(' ', '_')}",
+        f"new task '{task}': the swing-up policy used unchanged, normalised score",
+        [r["score"][task]["old-task policy"] for r in transfer], "<=", 0.5)
     for task in new_tasks
 ] + [
-    Target("safety_plain_violations",
-           "plain mean-model MPC (no penalty): share of real steps with |speed| "
-           f"above the data's limit of {safety_cfg.speed_limit} rad/s",
-           float(np.mean(sa.violations[0.0])), ">=", 0.05),
-    Target("safety_pessimistic_violations",
-           f"the same with the disagreement penalty {strongest:g}",
-           float(np.mean(sa.violations[strongest])), "<=", 0.01),
+    Target.over_seeds(
+        "safety_plain_violations",
+        "plain mean-model MPC (no penalty): share of real steps with |speed| "
+        f"above the data's limit of {safety_cfg.speed_limit} rad/s",
+        violations(0.0), ">=", 0.05),
+    Target.over_seeds(
+        "safety_pessimistic_violations",
+        f"the same with the disagreement penalty {strongest:g}",
+        violations(strongest), "<=", 0.01),
     Target("mpc_vs_policy_ms_ratio",
            "milliseconds per action: the transfer's MPC agent / a policy network",
            ms["mpc"] / ms["policy"], ">=", 10),
@@ -84,12 +118,14 @@ write_results(
     "ch08_benefits", config={"transfer": transfer_cfg, "safety": safety_cfg},
     targets=targets, seconds=seconds, results_dir=out_dir,
     extra={
-        "transfer_returns": tr.returns, "transfer_scores": tr.score,
-        "transfer_train_seconds": tr.train_seconds,
-        "transfer_n_transitions": tr.n_transitions,
-        "safety_returns": {str(k): v for k, v in sa.returns.items()},
-        "safety_violations": {str(k): v for k, v in sa.violations.items()},
-        "safety_u_ref": sa.u_ref,
+        "seeds": N_SEEDS,
+        "transfer_returns": [r["returns"] for r in transfer],
+        "transfer_scores": [r["score"] for r in transfer],
+        "transfer_train_seconds": [r["train_seconds"] for r in transfer],
+        "transfer_n_transitions": transfer[0]["n_transitions"],
+        "safety_returns": [r["returns"] for r in safety],
+        "safety_violations": [r["violations"] for r in safety],
+        "safety_u_ref": [r["u_ref"] for r in safety],
         "ms_per_action": ms,
     },
 )

@@ -329,11 +329,19 @@ if ch08 is None:
           "`make reproduce`.")
 else:
     shown = ("MPC, learned model", "policy retrained in model", "old-task policy")
-    lines = ["| task | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
-    for key, s in ch08["extra"]["transfer_scores"].items():
+    scores = ch08["extra"]["transfer_scores"]  # one dict per seed
+    scores = [scores] if isinstance(scores, dict) else scores  # a one-seed file
+    lines = [f"Mean over {len(scores)} seeds (lowest and highest seed in brackets).",
+             "", "| task | " + " | ".join(shown) + " |",
+             "|---" * (len(shown) + 1) + "|"]
+    for key in scores[0]:
         if key == ch08["config"]["transfer"]["tasks"][0]:
             continue
-        lines.append(f"| {key} | " + " | ".join(f"{s[m]:.2f}" for m in shown) + " |")
+        cells = []
+        for m in shown:
+            x = [sc[key][m] for sc in scores]
+            cells.append(f"{np.mean(x):.2f} [{min(x):.2f}, {max(x):.2f}]")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
     display(Markdown("\n".join(lines)))
 
 # %% [markdown]
@@ -444,11 +452,15 @@ if ch08 is None:
     print("Chapter 8's full-budget results are not yet available: run "
           "`make reproduce`.")
 else:
-    v = ch08["extra"]["safety_violations"]
+    v = ch08["extra"]["safety_violations"]  # one dict per seed
     r = ch08["extra"]["safety_returns"]
-    display(Markdown("| λ | steps outside the data | swing-up return |\n|---|---|---|\n"
-                     + "\n".join(f"| {k} | {100 * np.mean(v[k]):.1f}% | "
-                                 f"{np.mean(r[k]):.0f} |" for k in v)))
+    if isinstance(v, dict):  # a one-seed file
+        v, r = [v], [r]
+    display(Markdown(
+        f"Mean over {len(v)} seeds.\n\n"
+        "| λ | steps outside the data | swing-up return |\n|---|---|---|\n"
+        + "\n".join(f"| {k} | {100 * np.mean([np.mean(x[k]) for x in v]):.1f}% | "
+                     f"{np.mean([np.mean(x[k]) for x in r]):.0f} |" for k in v[0])))
 
 # %% [markdown]
 # ## 8.6 Explainability: look inside the model

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mbrl_lessons.analysis import benefits as bf
+from mbrl_lessons.core.seeding import stream_seed
 from mbrl_lessons.envs.pendulum import pendulum_reward, pendulum_step
 from mbrl_lessons.models import TrainConfig, TrueModel
 from mbrl_lessons.planning import PlannerConfig
@@ -103,6 +104,23 @@ def test_episode_return_matches_the_reward_sum():
                                                                         rel=1e-5)
     with pytest.raises(ValueError, match="one more row"):
         bf.episode_return(pendulum_reward, obs, act[:3])
+
+
+def test_episode_starts_are_named_streams_of_the_run_seed():
+    """Same seed: the same starts for every method; episode ``ep`` of run
+    ``seed`` starts from the stream ``stream_seed(seed, "start", ep)`` (not an
+    offset such as ``seed * 1000 + ep``, which collides across runs)."""
+    def starts(seed, n=3):
+        _, trajs = bf.real_returns(lambda: (lambda o: np.zeros(1)), pendulum_reward,
+                                   n, seed, steps=1)
+        return np.array([t[0] for t in trajs])
+    s0, s1 = starts(0), starts(1)
+    np.testing.assert_array_equal(s0, starts(0))
+    assert len({tuple(r) for r in s0}) == 3  # episodes differ within a run
+    assert not np.isin(s0[:, 2], s1[:, 2]).any()  # and no start is shared across runs
+    expect, _ = bf.hanging_episode(lambda o: np.zeros(1), 1,
+                                   stream_seed(1, "start", 2))
+    np.testing.assert_array_equal(s1[2], expect[0])
 
 
 @pytest.fixture(scope="module")

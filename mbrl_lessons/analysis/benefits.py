@@ -37,7 +37,7 @@ from mbrl_lessons.algorithms.schemes import model_return_loss
 from mbrl_lessons.analysis.model_learning import pendulum_trajectories, transitions
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs.pendulum import (
     MAX_SPEED,
     MAX_TORQUE,
@@ -47,10 +47,10 @@ from mbrl_lessons.envs.pendulum import (
 )
 from mbrl_lessons.envs.rewards import RewardFn
 from mbrl_lessons.models import MLPDynamics, ModelEnv, TrainConfig, TrueModel, fit_model
-from mbrl_lessons.models.probabilistic import (
-    GaussianMLP,
-    RegressionConfig,
-    fit_members,
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
 )
 from mbrl_lessons.planning import CEMPlanner, MPCAgent, PlannerConfig
 
@@ -148,14 +148,17 @@ def real_returns(act_fn_factory: Callable[[], Callable], reward_fn: RewardFn,
                  ) -> tuple[list[float], list[np.ndarray]]:
     """Run ``n_episodes`` real episodes (see :func:`hanging_episode`) and score
     them with ``reward_fn``.  ``act_fn_factory()`` is called once per episode
-    (so an MPC agent starts each episode afresh).  Returns the returns and the
-    observation trajectories."""
+    (so an MPC agent starts each episode afresh).  Episode ``ep`` starts from
+    the named stream ``stream_seed(seed, "start", ep)``, so every method run
+    with the same ``seed`` faces the same starts, and different seeds share
+    none.  Returns the returns and the observation trajectories."""
     if n_episodes < 1 or steps < 1:
         raise ValueError(f"n_episodes and steps must be >= 1, got {n_episodes}, "
                          f"{steps}")
     rets, trajs = [], []
     for ep in range(n_episodes):
-        obs, act = hanging_episode(act_fn_factory(), steps, seed * 1000 + ep)
+        obs, act = hanging_episode(act_fn_factory(), steps,
+                                   stream_seed(seed, "start", ep))
         rets.append(episode_return(reward_fn, obs, act))
         trajs.append(obs)
     return rets, trajs
@@ -196,10 +199,14 @@ def learn_pendulum_model(n_traj: int, length: int, hidden: int = 128,
                          ) -> tuple[MLPDynamics, np.ndarray]:
     """Fit an :class:`MLPDynamics` to random-torque trajectories started
     anywhere in the state space; returns the model and the observations it
-    saw (``[N, 3]``, used as start states for policy training)."""
-    obs, act, nxt = transitions(*pendulum_trajectories(n_traj, length, seed))
-    model = MLPDynamics(3, 1, hidden, seed=seed)
-    fit_model(model, obs, act, nxt, train or TrainConfig(), seed=seed)
+    saw (``[N, 3]``, used as start states for policy training).  The data,
+    the initial weights and the minibatches draw from the named streams
+    ``"data"``, ``"model_init"`` and ``"model_fit"`` of ``seed``."""
+    obs, act, nxt = transitions(*pendulum_trajectories(
+        n_traj, length, stream_seed(seed, "data")))
+    model = MLPDynamics(3, 1, hidden, seed=stream_seed(seed, "model_init"))
+    fit_model(model, obs, act, nxt, train or TrainConfig(),
+              seed=stream_seed(seed, "model_fit"))
     for p in model.parameters():
         p.requires_grad_(False)
     return model, obs
@@ -277,7 +284,10 @@ def normalised_score(ret: float, random_ret: float, ceiling_ret: float) -> float
 def transfer_experiment(cfg: TransferConfig = TransferConfig(), seed: int = 0
                         ) -> TransferResult:
     """Learn one model; solve every task in ``cfg.tasks`` with it (see the
-    module docstring).  The first task is the old one."""
+    module docstring).  The first task is the old one.  Every method is scored
+    on the same real episode starts (``real_returns`` with ``seed``); each
+    policy trained in the model starts from the same initial weights (stream
+    ``"policy"``), and every planner searches with stream ``"planner"``."""
     unknown = [t for t in cfg.tasks if t not in TASKS]
     if unknown or not cfg.tasks:
         raise ValueError(f"tasks must be keys of TASKS {sorted(TASKS)}, got "
@@ -289,8 +299,10 @@ def transfer_experiment(cfg: TransferConfig = TransferConfig(), seed: int = 0
     secs["model"] = time.perf_counter() - t0
     old = cfg.tasks[0]
     t0 = time.perf_counter()
+    policy_seed, plan_seed = stream_seed(seed, "policy"), stream_seed(seed, "planner")
     old_policy = train_policy_in_model(model, TASKS[old], starts, cfg.policy_steps,
-                                       cfg.policy_horizon, cfg.policy_batch, seed=seed)
+                                       cfg.policy_horizon, cfg.policy_batch,
+                                       seed=policy_seed)
     secs[f"policy for {old}"] = time.perf_counter() - t0
     true_model = TrueModel(pendulum_step)
     returns: dict = {}
@@ -303,19 +315,21 @@ def transfer_experiment(cfg: TransferConfig = TransferConfig(), seed: int = 0
             t0 = time.perf_counter()
             new_policy = train_policy_in_model(model, reward_fn, starts,
                                                cfg.policy_steps, cfg.policy_horizon,
-                                               cfg.policy_batch, seed=seed)
+                                               cfg.policy_batch, seed=policy_seed)
             secs[f"policy for {task}"] = time.perf_counter() - t0
         factories = {
-            "random": random_factory(seed),
+            "random": random_factory(stream_seed(seed, "random_torque")),
             "old-task policy": lambda p=old_policy: policy_act_fn(p),
             "policy retrained in model": lambda p=new_policy: policy_act_fn(p),
-            "MPC, learned model": mpc_factory(model, reward_fn, cfg.planner, seed),
-            "MPC, true model": mpc_factory(true_model, reward_fn, cfg.planner, seed),
+            "MPC, learned model": mpc_factory(model, reward_fn, cfg.planner,
+                                              plan_seed),
+            "MPC, true model": mpc_factory(true_model, reward_fn, cfg.planner,
+                                           plan_seed),
         }
         returns[task], trajs[task] = {}, {}
         for name in TRANSFER_METHODS:
             rets, obs = real_returns(factories[name], reward_fn, cfg.n_episodes,
-                                     seed + 1, cfg.steps)
+                                     seed, cfg.steps)
             returns[task][name] = rets
             trajs[task][name] = obs[0]
     score = {task: {name: normalised_score(float(np.mean(r)),
@@ -329,55 +343,42 @@ def transfer_experiment(cfg: TransferConfig = TransferConfig(), seed: int = 0
 
 # -------------------------------------------------------------------- safety
 class EnsembleDynamics:
-    """A bootstrapped ensemble of :class:`GaussianMLP` predicting the change of
-    state, with inputs and outputs normalised by the training data.
+    """The package's :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble`,
+    fitted to the change of state and read as dynamics.
 
     ``predict_members(obs [B, 3], act [B, 1]) -> [E, B, 3]`` next observations,
-    one per member; :meth:`predict` is their mean (a ``DynamicsModel``)."""
+    one per member (each member's mean); :meth:`predict` is their mean (a
+    ``DynamicsModel``).  :func:`~mbrl_lessons.models.ensemble.fit_ensemble`
+    trains every member on its own bootstrap resample of all the rows (no
+    held-out split) for ``epochs * ceil(N / batch_size)`` steps of
+    ``batch_size`` rows, by the plain Gaussian NLL (``beta=0``).  The initial
+    weights and the resamples draw from the streams ``"ensemble_init"`` and
+    ``"ensemble_fit"`` of ``seed``."""
 
     def __init__(self, obs: np.ndarray, act: np.ndarray, next_obs: np.ndarray,
                  n_members: int = 5, hidden: int = 64, epochs: int = 100,
-                 seed: int = 0) -> None:
+                 seed: int = 0, batch_size: int = 128, lr: float = 3e-3) -> None:
         if n_members < 2:
             raise ValueError(f"an ensemble needs n_members >= 2, got {n_members}")
         x = np.hstack([obs, act]).astype(np.float32)
         d = (next_obs - obs).astype(np.float32)
-        self.x_mean, self.x_std = x.mean(0), x.std(0) + 1e-6
-        self.d_mean, self.d_std = d.mean(0), d.std(0) + 1e-6
-        self.members = [GaussianMLP(x.shape[1], d.shape[1], hidden=hidden,
-                                    seed=seed * 100 + i) for i in range(n_members)]
-        fit_members(self.members, (x - self.x_mean) / self.x_std,
-                     (d - self.d_mean) / self.d_std,
-                     RegressionConfig(epochs=epochs), seed=seed)
-        for m in self.members:
-            m.requires_grad_(False)
-        self._xm, self._xs, self._dm, self._ds = (
-            torch.as_tensor(a) for a in (self.x_mean, self.x_std, self.d_mean,
-                                         self.d_std))
-
-        # the members' layers stacked into [E, out, in] tensors, so that one
-        # batched matrix product runs all members at once (the planner calls
-        # this tens of thousands of times per episode)
-        linears = [[mod for mod in m.net if isinstance(mod, torch.nn.Linear)]
-                   for m in self.members]
-        self._weights = [torch.stack([lay[i].weight.detach().t() for lay in linears])
-                         for i in range(len(linears[0]))]
-        self._biases = [torch.stack([lay[i].bias.detach() for lay in linears])
-                        .unsqueeze(1) for i in range(len(linears[0]))]
-        self._act = type(self.members[0].net[1])()
+        self.model = GaussianEnsemble(x.shape[1], d.shape[1], n_members, hidden,
+                                      layers=2,
+                                      seed=stream_seed(seed, "ensemble_init"))
+        steps = epochs * math.ceil(len(x) / batch_size)
+        self.fit = fit_ensemble(self.model, x, d, EnsembleTrainConfig(
+            steps=steps, batch_size=batch_size, lr=lr, beta=0.0),
+            seed=stream_seed(seed, "ensemble_fit"))
+        self.model.requires_grad_(False)
+        self.n_members = n_members
 
     @torch.no_grad()
     def predict_members(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """``obs [B, 3], act [B, 1] -> [E, B, 3]``: each member's next obs."""
         _check_obs_act(obs, act)
-        h = ((torch.cat([obs, act], -1) - self._xm) / self._xs).expand(
-            len(self.members), -1, -1)
-        for i, (w, b) in enumerate(zip(self._weights, self._biases, strict=True)):
-            h = torch.baddbmm(b, h, w)
-            if i < len(self._weights) - 1:
-                h = self._act(h)
-        deltas = h[..., :obs.shape[-1]]  # the means; the variances are not used
-        return obs + deltas * self._ds + self._dm
+        x = torch.cat([obs, act], -1).expand(self.n_members, -1, -1)
+        deltas, _ = self.model.predict(x)  # the means; the variances are not used
+        return obs + deltas
 
     def predict(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         return self.predict_members(obs, act).mean(0)
@@ -440,7 +441,8 @@ class SafetyConfig:
     hidden: int = 64
     """Width of each member's two hidden layers."""
     epochs: int = 100
-    """Training epochs per member."""
+    """Passes over the data (of 128-row minibatches): the most gradient steps
+    per member."""
     planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(
         horizon=15, n_candidates=150, n_iterations=3, n_elites=15))
     """CEM settings."""
@@ -485,13 +487,20 @@ class SafetyResult(NamedTuple):
 def safety_experiment(cfg: SafetyConfig = SafetyConfig(), seed: int = 0
                       ) -> SafetyResult:
     """Swing-up with an ensemble trained on slow states only, for each
-    disagreement penalty; counts the real steps outside the data's region."""
+    disagreement penalty; counts the real steps outside the data's region.
+    The training data, the sample that sets ``u_ref``, the ensemble and the
+    planner draw from the named streams ``"data"``, ``"u_ref_data"``,
+    ``"ensemble"`` and ``"planner"`` of ``seed``; every penalty is scored on the
+    same real episode starts (``real_returns`` with ``seed``)."""
     if not cfg.penalties:
         raise ValueError("penalties must name at least one value")
-    ens = EnsembleDynamics(*safe_region_data(cfg.n_train, cfg.speed_limit, seed),
+    ens = EnsembleDynamics(*safe_region_data(cfg.n_train, cfg.speed_limit,
+                                             stream_seed(seed, "data")),
                            n_members=cfg.n_members, hidden=cfg.hidden,
-                           epochs=cfg.epochs, seed=seed)
-    o, a, _ = safe_region_data(cfg.n_train, cfg.speed_limit, seed + 1)
+                           epochs=cfg.epochs, seed=stream_seed(seed, "ensemble"))
+    o, a, _ = safe_region_data(cfg.n_train, cfg.speed_limit,
+                               stream_seed(seed, "u_ref_data"))
+    plan_seed = stream_seed(seed, "planner")
     u_train = ens.disagreement(torch.as_tensor(o), torch.as_tensor(a)).numpy()
     u_ref = float(np.quantile(u_train, cfg.known_quantile))
     returns, viol, trajs = {}, {}, {}
@@ -499,10 +508,11 @@ def safety_experiment(cfg: SafetyConfig = SafetyConfig(), seed: int = 0
         menv = PessimisticModelEnv(ens, pendulum_reward, pen, u_ref)
 
         def make(menv=menv):
-            planner = CEMPlanner(menv, -MAX_TORQUE, MAX_TORQUE, cfg.planner, seed=seed)
+            planner = CEMPlanner(menv, -MAX_TORQUE, MAX_TORQUE, cfg.planner,
+                                 seed=plan_seed)
             return MPCAgent(planner).act
 
-        rets, obs = real_returns(make, pendulum_reward, cfg.n_episodes, seed + 7,
+        rets, obs = real_returns(make, pendulum_reward, cfg.n_episodes, seed,
                                  cfg.steps)
         returns[pen] = rets
         viol[pen] = [float(np.mean(np.abs(o[1:, 2]) > cfg.speed_limit)) for o in obs]
