@@ -117,18 +117,19 @@ lab: install
 	$(BIN)/jupyter lab book
 
 # Full-budget benchmarks write results/<name>.json (see benchmarks/README.md).
-# Each benchmark runs its (variant x seed) jobs through mbrl_lessons.sweep on
-# Ray: a local Ray on this machine's cores, or the cluster at RAY_ADDRESS.
-# Finished jobs are cached in .sweep_cache/, so an interrupted run resumes.
+# tools/reproduce.py runs them one after another; each runs its (variant x
+# seed) jobs through mbrl_lessons.sweep on Ray: a local Ray on this machine's
+# cores (in process if it cannot start), or the cluster at RAY_ADDRESS.
+# Finished jobs are cached in .sweep_cache/, so an interrupted run resumes; a
+# failing benchmark is reported and the others still run; the end prints the
+# seconds of each and the total against the budget (3 h full, 2 min FAST).
 # SEEDS=10 raises every benchmark's seed count to at least 10.
 SEEDS ?=
 reproduce: install
-	for f in benchmarks/*.py; do echo "== $$f"; \
-	  MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) $$f; done
+	MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) tools/reproduce.py
 
 reproduce-fast: install
-	for f in benchmarks/*.py; do echo "== $$f"; \
-	  MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) $$f --fast; done
+	MBRL_LESSONS_SEEDS=$(SEEDS) $(PY) tools/reproduce.py --fast
 
 exercises: install
 	$(PY) -m mbrl_lessons.grading.generate
