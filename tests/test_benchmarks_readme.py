@@ -81,3 +81,25 @@ def test_make_reproduce_runs_every_benchmark_and_goes_on_after_a_failure(
     assert "A " not in out and "budget 10800 s (3 h 00 min): within" in out
     with pytest.raises(SystemExit):
         reproduce.main(["--benchmarks", str(bench), "--only", "nope"])
+
+
+# not on mbrl_lessons.sweep yet (issue 12: being moved); grader_timing times
+# the grader and has no seeds.  A benchmark that moves passes (xfail is not
+# strict): take it off this list then.
+NOT_ON_THE_SWEEP_YET = {"ch05_models", "ch06_planning", "ch07_dreamer",
+                        "ch07_sac_reference"}
+NO_SEEDS = {"grader_timing"}
+
+
+@pytest.mark.parametrize("script", [
+    pytest.param(p, id=p.stem, marks=pytest.mark.xfail(
+        reason="not moved to mbrl_lessons.sweep yet")
+        if p.stem in NOT_ON_THE_SWEEP_YET else ())
+    for p in sorted((REPO / "benchmarks").glob("*.py")) if p.stem not in NO_SEEDS])
+def test_benchmark_runs_its_seeds_through_the_sweep(script):
+    """Issue 12: every benchmark imports mbrl_lessons.sweep and none keeps a
+    process pool of its own."""
+    text = script.read_text()
+    assert "mbrl_lessons.sweep" in text and "run_sweep" in text
+    for pool in ("ProcessPoolExecutor", "multiprocessing", "concurrent.futures"):
+        assert pool not in text, f"{script.name} has its own pool ({pool})"
