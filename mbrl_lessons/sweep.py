@@ -272,7 +272,10 @@ _LOCAL_RAY_FAILED = ""
 
 
 def _in_process(fn: Callable[[Any, int], Any], todo: list):
-    for variant, cfg, seed, path in todo:  # _run_job: one torch thread
+    # one thread, as in a Ray task: a torch imported by the first job reads
+    # OMP_NUM_THREADS; one imported already is set by _run_job
+    os.environ.update({var: "1" for var in _THREAD_VARS})
+    for variant, cfg, seed, path in todo:
         yield variant, cfg, seed, path, _run_job(fn, cfg, seed)
 
 
