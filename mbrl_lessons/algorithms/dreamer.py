@@ -38,7 +38,7 @@ from torch import nn
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import ReplayBuffer
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.envs.rewards import resolve_task
@@ -243,7 +243,11 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
     on tasks that end only by a time limit."""
     t0 = time.perf_counter()
     env, seed = as_env(env), cfg.seed
-    rng, gen = make_rng(seed), torch_generator(seed)
+    # named streams (stream_seed) instead of offsets like seed * 1000 + ep;
+    # episode starts, the random first episode and the evaluation starts are
+    # the streams chapter 4's schemes use, so seed s of both meets the same
+    # start states
+    rng, gen = make_rng(seed), torch_generator(stream_seed(seed, "imagination"))
     if not (isinstance(env.observation_space, gym.spaces.Box)
             and isinstance(env.action_space, gym.spaces.Box)):
         raise TypeError("Dreamer here needs Box observation and action spaces, got "
@@ -257,12 +261,14 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
         raise ValueError(f"Dreamer here needs symmetric, equal action bounds "
                          f"[-a, a]; got low {low}, high {high}")
     max_a = float(high[0])
-    model = MLPDynamics(obs_dim, act_dim, cfg.model_hidden, seed=seed)
-    actor = TanhGaussianActor(obs_dim, act_dim, max_a, cfg.hidden, seed=seed + 1)
+    model = MLPDynamics(obs_dim, act_dim, cfg.model_hidden,
+                        seed=stream_seed(seed, "model"))
+    actor = TanhGaussianActor(obs_dim, act_dim, max_a, cfg.hidden,
+                              seed=stream_seed(seed, "actor"))
     critic = target = None
     params = {"actor": list(actor.parameters())}
     if cfg.use_critic:
-        critic = mlp(obs_dim, 1, cfg.hidden, 2, seed=seed + 2)
+        critic = mlp(obs_dim, 1, cfg.hidden, 2, seed=stream_seed(seed, "critic"))
         target = _frozen(copy.deepcopy(critic))
         params["critic"] = list(critic.parameters())
     opt_actor = torch.optim.Adam(params["actor"], lr=cfg.actor_lr)
@@ -282,7 +288,7 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
     for ep in tqdm(range(cfg.n_episodes), desc=f"dreamer seed {seed}",
                    leave=False, disable=not progress):
         ret, obs, acts = run_episode(env, random_act if ep == 0 else act_fn,
-                                     seed * 1000 + ep)
+                                     stream_seed(seed, "episode", ep))
         # rewards stored as 0: imagination scores steps with the known
         # reward_fn, so the buffer's rewards are never read (no reward model)
         buffer.add(obs[:-1], acts, np.zeros(len(acts)), obs[1:],
@@ -299,7 +305,7 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
             p.requires_grad_(True)
         fit_model(model, data.obs, data.act, data.next_obs,
                   replace(cfg.train, max_epochs=epochs),
-                  seed=seed * 1000 + ep)
+                  seed=stream_seed(seed, "model fit", ep))
         _frozen(model)  # gradients pass *through* the model, never into it
         starts_all = torch.as_tensor(data.obs)
         for _ in range(cfg.updates_per_episode):
@@ -324,7 +330,7 @@ def train(env, cfg: DreamerConfig = DreamerConfig(), *, progress: bool = False,
         with torch.no_grad():
             return actor.mode(torch.as_tensor(o, dtype=torch.float32)).numpy()
 
-    finals = [run_episode(env, greedy, seed * 1000 + 900 + k)[0]
+    finals = [run_episode(env, greedy, stream_seed(seed, "eval", k))[0]
               for k in range(cfg.n_eval)]
     return DreamerResult(np.array(returns), np.array(steps), float(np.mean(finals)),
                          actor, critic, model, time.perf_counter() - t0)
