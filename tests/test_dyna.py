@@ -212,3 +212,43 @@ def test_ratio_interval_brackets_the_ratio_and_is_exact_without_spread():
     assert ratio_interval(plus, plain) == (lo, hi)  # same seed, same interval
     with pytest.raises(ValueError, match="equal-length"):
         ratio_interval(plus[:3], plain)
+
+
+def test_per_seed_runs_add_up_to_the_figure_and_reject_bad_names():
+    """The benchmark runs one (variant, seed) per job through the sweep; the
+    book's functions average the same per-seed runs."""
+    from mbrl_lessons.analysis import planning as P
+
+    fig = P.fig8_2(n_values=(5,), n_seeds=2, n_episodes=4)
+    runs = [P.fig8_2_run(5, s, 4) for s in range(2)]
+    assert fig.steps[5].tolist() == np.mean([r["steps"] for r in runs], 0).tolist()
+    assert fig.paths[5] == [r["greedy_path"] for r in runs]
+    ex = P.example8_4((1,), n_seeds=2)
+    per = [P.example8_4_run(m, s, (1,)) for m in ("dyna_q", "prioritized")
+           for s in range(2)]
+    assert ex["dyna_q"][0] == np.mean([r["backups"][0] for r in per[:2]])
+    assert ex["ratio"][0] == ex["dyna_q"][0] / ex["prioritized"][0]
+    with pytest.raises(ValueError, match="method"):
+        P.example8_4_run("random", 0, (1,))
+    with pytest.raises(ValueError, match="maze"):
+        P.changing_maze_run("spiral", False, 0)
+    with pytest.raises(ValueError, match="kind"):
+        P.stochastic_world_run("gaussian", 0)
+
+
+def test_cartpole_runs_use_named_streams_and_share_the_start():
+    """Same seed, same episode; MCTS and the random policy of a seed start
+    from the same state (stream ``cartpole_start``), other seeds do not."""
+    import gymnasium as gym
+
+    from mbrl_lessons.analysis.planning import cartpole_mcts_run
+    from mbrl_lessons.core.seeding import stream_seed
+
+    a = cartpole_mcts_run(2, 3, max_steps=30)
+    assert a == cartpole_mcts_run(2, 3, max_steps=30)
+    rnd = cartpole_mcts_run(None, 3, max_steps=30)
+    assert rnd == cartpole_mcts_run(None, 3, max_steps=30)
+    starts = [gym.make("CartPole-v1").reset(seed=stream_seed(s, "cartpole_start"))[0]
+              for s in (3, 3, 4)]
+    assert np.array_equal(starts[0], starts[1]) and not np.array_equal(starts[0],
+                                                                       starts[2])

@@ -45,26 +45,61 @@ class Fig82(NamedTuple):
     first_episode: dict[int, list]  # n -> each run's first-episode length
 
 
+def fig8_2_run(n: int, seed: int, n_episodes: int = 50) -> dict:
+    """One Dyna-Q run of Fig 8.2 (``n`` planning steps, alpha 0.1, epsilon
+    0.1, gamma 0.95): its steps per episode, its final greedy path length,
+    the shortest path its learned model knows about, and the length of its
+    first episode (a random walk, which decides what the model has seen)."""
+    st = run_episodes(DynaMaze(), DynaConfig(n_planning=n), n_episodes, seed=seed)
+    return {"steps": [int(x) for x in st.steps_per_episode],
+            "greedy_path": greedy_path_length(DynaMaze(), st.Q),
+            "model_path": model_path_length(DynaMaze(), st.model),
+            "first_episode": int(st.steps_per_episode[0])}
+
+
 def fig8_2(n_values=(0, 5, 50), n_seeds=30, n_episodes=50, progress=False
            ) -> Fig82:
-    """Mean steps per episode on the Dyna maze (alpha 0.1, epsilon 0.1,
-    gamma 0.95), and for every run: its final greedy path length, the best
-    path its learned model knows about, and the length of its first episode
-    (a random walk, which decides what the model has seen)."""
+    """Mean steps per episode on the Dyna maze over seeds ``0..n_seeds-1``
+    (the same seeds for every ``n``), and every run's :func:`fig8_2_run`
+    path lengths and first episode."""
     steps, paths, model_paths, first = {}, {}, {}, {}
     for n in n_values:
-        runs, lengths, known, firsts = [], [], [], []
-        for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress,
-                         leave=False):
-            st = run_episodes(DynaMaze(), DynaConfig(n_planning=n), n_episodes,
-                              seed=seed)
-            runs.append(st.steps_per_episode)
-            lengths.append(greedy_path_length(DynaMaze(), st.Q))
-            known.append(model_path_length(DynaMaze(), st.model))
-            firsts.append(int(st.steps_per_episode[0]))
-        steps[n] = np.mean(runs, axis=0)
-        paths[n], model_paths[n], first[n] = lengths, known, firsts
+        runs = [fig8_2_run(n, seed, n_episodes)
+                for seed in tqdm(range(n_seeds), desc=f"n={n}", disable=not progress,
+                                 leave=False)]
+        steps[n] = np.mean([r["steps"] for r in runs], axis=0)
+        paths[n] = [r["greedy_path"] for r in runs]
+        model_paths[n] = [r["model_path"] for r in runs]
+        first[n] = [r["first_episode"] for r in runs]
     return Fig82(steps, paths, model_paths, first)
+
+
+def _slippery_setup(slip: float):
+    mdp = TabularMDP.from_env(DynaMaze(slip=slip), 0.95)
+    v_star = value_iteration(mdp, tol=1e-12).V
+    return mdp, v_star, DynaMaze().start_states[0]
+
+
+def stochastic_world_run(kind: str, seed: int, slip=0.2, n=50, n_episodes=50,
+                         eval_every=5, _setup=None) -> dict:
+    """One Dyna-Q run on the slippery Dyna maze with a ``kind`` model
+    (``"deterministic"``: last outcome, ``"stochastic"``: counts): the exact
+    value from the start of its greedy policy every ``eval_every`` episodes,
+    and ``|max_a Q(s0, a) - V*(s0)|`` at the end."""
+    if kind not in ("deterministic", "stochastic"):
+        raise ValueError(f"kind must be 'deterministic' or 'stochastic', got {kind!r}")
+    mdp, v_star, s0 = _setup or _slippery_setup(slip)
+    cfg = DynaConfig(n_planning=n, model=kind)
+    rng = make_rng(seed)
+    env = DynaMaze(slip=slip)
+    agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
+    curve = []
+    for _ in range(eval_every, n_episodes + 1, eval_every):
+        run_episodes(env, cfg, eval_every, seed=rng, agent=agent)
+        greedy = np.eye(4)[agent.Q.argmax(1)]
+        curve.append(float(policy_evaluation_exact(mdp, greedy)[s0]))
+    return {"greedy_value": curve,
+            "q_error": abs(float(agent.Q[s0].max()) - float(v_star[s0]))}
 
 
 def stochastic_world(slip=0.2, n=50, n_seeds=10, n_episodes=50, eval_every=5,
@@ -73,49 +108,50 @@ def stochastic_world(slip=0.2, n=50, n_seeds=10, n_episodes=50, eval_every=5,
     model on a slippery Dyna maze: the exact value of the greedy policy from
     the start, ``V^{pi_Q}(s0)``, every ``eval_every`` episodes, against
     ``V*(s0)`` (both computed on the true model); also ``|max_a Q(s0, a) -
-    V*(s0)|`` at the end."""
-    mdp = TabularMDP.from_env(DynaMaze(slip=slip), 0.95)
-    v_star = value_iteration(mdp, tol=1e-12).V
-    s0 = DynaMaze().start_states[0]
+    V*(s0)|`` at the end (mean over seeds; see :func:`stochastic_world_run`)."""
+    setup = _slippery_setup(slip)
     checkpoints = list(range(eval_every, n_episodes + 1, eval_every))
     out = {"slip": slip, "n": n, "seeds": n_seeds, "episodes": checkpoints,
-           "v_star": float(v_star[s0])}
+           "v_star": float(setup[1][setup[2]])}
     for kind in ("deterministic", "stochastic"):
-        cfg = DynaConfig(n_planning=n, model=kind)
-        values, q_err = [], []
-        for seed in tqdm(range(n_seeds), desc=kind, disable=not progress, leave=False):
-            rng = make_rng(seed)
-            env = DynaMaze(slip=slip)
-            agent = DynaQ(env.observation_space.n, env.action_space.n, cfg, rng)
-            curve = []
-            for _ in checkpoints:
-                run_episodes(env, cfg, eval_every, seed=rng, agent=agent)
-                greedy = np.eye(4)[agent.Q.argmax(1)]
-                curve.append(float(policy_evaluation_exact(mdp, greedy)[s0]))
-            values.append(curve)
-            q_err.append(abs(float(agent.Q[s0].max()) - float(v_star[s0])))
+        runs = [stochastic_world_run(kind, seed, slip, n, n_episodes, eval_every,
+                                     _setup=setup)
+                for seed in tqdm(range(n_seeds), desc=kind, disable=not progress,
+                                 leave=False)]
+        values = [r["greedy_value"] for r in runs]
         out[kind] = {"greedy_value": np.mean(values, 0).tolist(),
                      "final_values": [c[-1] for c in values],
-                     "q_error": float(np.mean(q_err))}
+                     "q_error": float(np.mean([r["q_error"] for r in runs]))}
     return out
 
 
 # ------------------------------------------------------- Figs 8.4 and 8.5
+CHANGING_MAZES = {"blocking": (BlockingMaze, 3000, 10, 1e-4),
+                  "shortcut": (ShortcutMaze, 6000, 50, 1e-3)}
+
+
+def changing_maze_run(maze: str, plus: bool, seed: int) -> np.ndarray:
+    """Cumulative reward of one Dyna-Q (``plus=False``) or Dyna-Q+ run on the
+    blocking or shortcut maze (settings in :func:`changing_maze`)."""
+    if maze not in CHANGING_MAZES:
+        raise ValueError(f"maze must be one of {sorted(CHANGING_MAZES)}, got {maze!r}")
+    env_cls, steps, n, kappa = CHANGING_MAZES[maze]
+    cfg = DynaConfig(n_planning=n, alpha=1.0, kappa=kappa if plus else 0.0)
+    return run_steps(env_cls(), cfg, steps, seed=seed)
+
+
 def changing_maze(maze: str, n_seeds=20, progress=False
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Mean cumulative reward of Dyna-Q and Dyna-Q+ on the blocking or
     shortcut maze.  Settings of the widely used reproduction of Figs 8.4/8.5:
     alpha 1, epsilon 0.1, gamma 0.95; blocking: n 10, kappa 1e-4, 3000 steps;
-    shortcut: n 50, kappa 1e-3, 6000 steps."""
-    env_cls, steps, n, kappa = {
-        "blocking": (BlockingMaze, 3000, 10, 1e-4),
-        "shortcut": (ShortcutMaze, 6000, 50, 1e-3)}[maze]
+    shortcut: n 50, kappa 1e-3, 6000 steps.  Both agents of a seed share it
+    (paired runs)."""
+    env_cls, steps, n, kappa = CHANGING_MAZES[maze]
     q, qp = [], []
     for seed in tqdm(range(n_seeds), desc=maze, disable=not progress, leave=False):
-        q.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0), steps,
-                           seed=seed))
-        qp.append(run_steps(env_cls(), DynaConfig(n_planning=n, alpha=1.0,
-                                                  kappa=kappa), steps, seed=seed))
+        q.append(changing_maze_run(maze, False, seed))
+        qp.append(changing_maze_run(maze, True, seed))
     cfg = {"steps": steps, "n": n, "kappa": kappa, "alpha": 1.0, "seeds": n_seeds,
            "switch_step": env_cls.SWITCH,
            # each seed's final cumulative reward, for the spread of the ratio
@@ -176,20 +212,32 @@ def _backups_and_per_pair(k: int, method: str, seed: int, max_episodes: int = 5_
     return int(agent.backups), agent.backups / max(len(agent.model), 1)
 
 
+def example8_4_run(method: str, seed: int, resolutions=(1, 2, 3, 4, 5),
+                   alpha: float = 0.5) -> dict:
+    """One seed of Example 8.4 for one method (``"dyna_q"`` or
+    ``"prioritized"``): at each resolution, the backups until the greedy path
+    is near-optimal and the backups per known state-action pair."""
+    if method not in ("dyna_q", "prioritized"):
+        raise ValueError(f"method must be 'dyna_q' or 'prioritized', got {method!r}")
+    runs = [_backups_and_per_pair(k, method, seed, alpha=alpha) for k in resolutions]
+    return {"resolution": list(resolutions), "backups": [b for b, _ in runs],
+            "backups_per_pair": [r for _, r in runs]}
+
+
 def example8_4(resolutions=(1, 2, 3, 4, 5), n_seeds=5, progress=False,
                alpha: float = 0.5) -> dict:
     """Mean backups to a near-optimal path for Dyna-Q and prioritized sweeping
     on the Dyna maze at each resolution, and their ratio."""
-    out = {"resolution": [], "states": [], "dyna_q": [], "prioritized": [],
+    out = {"resolution": list(resolutions),
+           "states": [int((~scaled_dyna_maze(k).wall_mask).sum()) for k in resolutions],
            "alpha": alpha}
-    for k in tqdm(resolutions, desc="resolution", disable=not progress, leave=False):
-        out["resolution"].append(k)
-        out["states"].append(int((~scaled_dyna_maze(k).wall_mask).sum()))
-        for m in ("dyna_q", "prioritized"):
-            runs = [_backups_and_per_pair(k, m, s, alpha=alpha) for s in range(n_seeds)]
-            out[m].append(float(np.mean([b for b, _ in runs])))
-            out.setdefault(f"{m}_backups_per_pair", []).append(
-                float(np.mean([r for _, r in runs])))
+    for m in ("dyna_q", "prioritized"):
+        runs = [example8_4_run(m, s, resolutions, alpha)
+                for s in tqdm(range(n_seeds), desc=m, disable=not progress,
+                              leave=False)]
+        out[m] = np.mean([r["backups"] for r in runs], 0).tolist()
+        out[f"{m}_backups_per_pair"] = np.mean([r["backups_per_pair"] for r in runs],
+                                              0).tolist()
     out["ratio"] = [d / p for d, p in zip(out["dyna_q"], out["prioritized"],
                                           strict=True)]
     return out
@@ -360,36 +408,49 @@ def mcts_speed(n_simulations: int = 20_000, seed: int = 0, **search) -> float:
 
 
 # ------------------------------------------- MCTS on a copyable simulator
-def cartpole_mcts(sims=(1, 2, 5, 20), n_seeds=3, max_steps=500, horizon=30,
-                  progress=False) -> dict:
-    """Returns of MCTS-MPC with the true CartPole simulator (random rollouts
-    of ``horizon`` steps, gamma 0.99) for each budget, and of a random
-    policy; also the cart position when an episode ended early."""
+def cartpole_mcts_run(n_simulations: int | None, seed: int, max_steps=500,
+                     horizon=30) -> dict:
+    """One CartPole-v1 episode of MCTS-MPC with the true simulator (random
+    rollouts of ``horizon`` steps, gamma 0.99), or of a uniformly random
+    policy when ``n_simulations`` is None: its return, and the cart position
+    if it ended early.  The episode's start comes from the stream
+    ``stream_seed(seed, "cartpole_start")``, so every budget and the random
+    policy start from the same state for the same seed."""
     import gymnasium as gym
 
     from mbrl_lessons.search.env_mcts import MCTSAgent, run_mcts_episode
 
-    out = {"sims": list(sims), "returns": [], "end_x": [], "random": []}
-    for k in tqdm(sims, desc="CartPole MCTS", disable=not progress, leave=False):
-        rets, ends = [], []
-        for seed in range(n_seeds):
-            env = gym.make("CartPole-v1", max_episode_steps=max_steps)
-            ret, _ = run_mcts_episode(env, MCTSAgent(k, seed=seed, horizon=horizon),
-                                      seed=seed, max_steps=max_steps)
-            rets.append(ret)
-            if ret < max_steps:
-                ends.append(float(env.unwrapped.state[0]))
-        out["returns"].append(rets)
-        out["end_x"].append(ends)
-    rng = make_rng(0)
-    for seed in range(n_seeds):
-        env = gym.make("CartPole-v1", max_episode_steps=max_steps)
-        env.reset(seed=seed)
-        total, done = 0.0, False
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    start = stream_seed(seed, "cartpole_start")
+    if n_simulations is None:
+        rng = make_rng(stream_seed(seed, "cartpole_random_policy"))
+        env.reset(seed=start)
+        ret, done = 0.0, False
         while not done:
             _, r, term, trunc, _ = env.step(int(rng.integers(2)))
-            total, done = total + float(r), term or trunc
-        out["random"].append(total)
+            ret, done = ret + float(r), term or trunc
+    else:
+        agent = MCTSAgent(n_simulations, seed=stream_seed(seed, "cartpole_mcts"),
+                          horizon=horizon)
+        ret, _ = run_mcts_episode(env, agent, seed=start, max_steps=max_steps)
+    end_x = float(env.unwrapped.state[0]) if ret < max_steps else None
+    return {"return": float(ret), "end_x": end_x}
+
+
+def cartpole_mcts(sims=(1, 2, 5, 20), n_seeds=3, max_steps=500, horizon=30,
+                  progress=False) -> dict:
+    """Returns of MCTS-MPC with the true CartPole simulator for each budget
+    and of a random policy over seeds ``0..n_seeds-1`` (see
+    :func:`cartpole_mcts_run`); also the cart position when an episode ended
+    early."""
+    out = {"sims": list(sims), "returns": [], "end_x": [], "random": []}
+    for k in tqdm(sims, desc="CartPole MCTS", disable=not progress, leave=False):
+        runs = [cartpole_mcts_run(k, seed, max_steps, horizon)
+                for seed in range(n_seeds)]
+        out["returns"].append([r["return"] for r in runs])
+        out["end_x"].append([r["end_x"] for r in runs if r["end_x"] is not None])
+    out["random"] = [cartpole_mcts_run(None, seed, max_steps)["return"]
+                     for seed in range(n_seeds)]
     return out
 
 
@@ -398,19 +459,21 @@ def maze_mcts_with_learned_value(dyna_episodes=2, n_simulations=100, horizon=30,
     """Dyna-Q (n = 5) learns for a few episodes; then the Dyna maze is crossed
     three ways: greedy in the learned Q, MCTS with random rollouts, and MCTS
     whose leaves are scored by the learned ``max_a Q`` (no rollout).  Returns
-    the steps each needed (``None``: not reached in ``max_steps``)."""
+    the steps each needed (``None``: not reached in ``max_steps``).  Dyna-Q,
+    the searches and the maze draw from separate named streams of ``seed``."""
     from mbrl_lessons.search.env_mcts import MCTSAgent, run_mcts_episode
 
     Q = run_episodes(DynaMaze(), DynaConfig(n_planning=5), dyna_episodes,
-                     seed=seed).Q
+                     seed=stream_seed(seed, "maze_dyna")).Q
     out = {"dyna_episodes": dyna_episodes, "simulations": n_simulations,
            "greedy_q": greedy_path_length(DynaMaze(), Q),
            "shortest": shortest_path_length(DynaMaze())}
     for name, value_fn in (("mcts_rollouts", None),
                            ("mcts_learned_value", lambda env: Q[env._state].max())):
-        agent = MCTSAgent(n_simulations, seed=seed, horizon=horizon, gamma=0.95,
-                          value_fn=value_fn)
+        agent = MCTSAgent(n_simulations, seed=stream_seed(seed, "maze_search"),
+                          horizon=horizon, gamma=0.95, value_fn=value_fn)
         ret, steps = run_mcts_episode(DynaMaze(max_steps=max_steps), agent,
-                                      seed=seed, max_steps=max_steps)
+                                      seed=stream_seed(seed, "maze_start"),
+                                      max_steps=max_steps)
         out[name] = steps if ret > 0 else None
     return out
