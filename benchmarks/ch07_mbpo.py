@@ -23,8 +23,13 @@ out_dir, fast = benchmark_cli(__doc__)
 import gymnasium as gym  # noqa: E402
 
 from mbrl_lessons.algorithms import mbpo, sac  # noqa: E402
-from mbrl_lessons.analysis.modern import branch_drift  # noqa: E402
+from mbrl_lessons.analysis.modern import arm_curves, branch_drift  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
+from mbrl_lessons.core.seeding import (  # noqa: E402
+    stream_rng,
+    stream_seed,
+    torch_generator,
+)
 from mbrl_lessons.envs.pendulum import pendulum_step  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
@@ -36,7 +41,8 @@ cfg = {
     "ablation_steps": budget(fast=500, full=1500),
     "eval_every": budget(fast=250, full=500),
     "eval_episodes": 5, "sac_hidden": 64, "sac_lr": 3e-4, "real_ratio": 0.05,
-    "model_train_every": 250, "error_horizon": 20, "error_starts": 500,
+    "model_train_every": 250, "ensemble_size": 7, "n_elites": 5,
+    "error_horizon": 20, "error_starts": 500,
 }
 learner = sac.SACConfig(hidden=cfg["sac_hidden"], lr=cfg["sac_lr"],
                         eval_every=cfg["eval_every"],
@@ -48,13 +54,15 @@ def mbpo_cfg(k: int, steps: int, seed: int) -> mbpo.MBPOConfig:
                            updates_per_step=cfg["updates_per_step"],
                            real_ratio=cfg["real_ratio"],
                            model_train_every=cfg["model_train_every"],
+                           ensemble_size=cfg["ensemble_size"], n_elites=cfg["n_elites"],
                            eval_every=cfg["eval_every"],
                            eval_episodes=cfg["eval_episodes"], seed=seed, sac=learner)
 
 
 def drift(res: mbpo.MBPOResult, seed: int) -> list[float]:
     """Model-vs-truth distance after h = 1..H steps from real buffer states."""
-    rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
+    rng = stream_rng(seed, "drift")
+    gen = torch_generator(stream_seed(seed, "drift"))
     start = torch.as_tensor(res.real_buffer.sample(cfg["error_starts"], rng).obs)
     err = branch_drift(res.model, lambda o: res.agent.actor(o, gen)[0], start,
                         cfg["error_horizon"], pendulum_step, gen)
@@ -85,54 +93,37 @@ sac_runs = run_sweep(sac_seed, {"sac": replace(learner, total_steps=cfg["sac_ste
 total = time.time() - t0
 runs = {name: mbpo_runs.per_seed(name) for name in variants}
 runs["sac"] = sac_runs.per_seed("sac")
-curves = {name: {"steps": r[0]["steps"], "returns": [x["returns"] for x in r]}
-          for name, r in runs.items()}
+arms = arm_curves(runs)
 errors = {name: [x["drift"] for x in r] for name, r in runs.items() if name != "sac"}
-seconds = {f"{name}_seed{s}": x["seconds"] for name, r in runs.items()
-           for s, x in enumerate(r)}
 
-
-def at(name: str, step: int) -> np.ndarray:
-    """Each seed's evaluation return at ``step``."""
-    c = curves[name]
-    i = c["steps"].index(step)
-    return np.array([r[i] for r in c["returns"]])
-
-
-A, H, M = cfg["ablation_steps"], cfg["error_horizon"], cfg["mbpo_steps"]
+A, H, M, S = (cfg["ablation_steps"], cfg["error_horizon"], cfg["mbpo_steps"],
+              cfg["sac_steps"])
 err = np.array(errors["mbpo_k5"])
 targets = [
     Target.over_seeds(
         "mbpo_return", f"MBPO (k=5, G=5) mean eval return at {M} real steps (task: "
-        ">= -250 within 5,000)", at("mbpo_k5", M), ">=", -250),
+        ">= -250 within 5,000)", arms.at("mbpo_k5", M), ">=", -250),
     Target.over_seeds(
-        "sac_return", f"SAC alone (G=1) mean eval return at {cfg['sac_steps']} real "
-        "steps: below the bar MBPO must clear", at("sac", cfg["sac_steps"]), "<",
-        -250),
-    Target.over_seeds(
-        "mbpo_minus_sac_same_steps", f"MBPO minus SAC return at {M} real steps, "
-        "paired by seed (MBPO better)",
-        {"mbpo": at("mbpo_k5", M), "sac": at("sac", M)}, ">", 0,
-        statistic="mean_difference"),
+        "sac_return", f"SAC alone (G=1) mean eval return at {S} real steps: below "
+        "the bar MBPO must clear", arms.at("sac", S), "<", -250),
+    arms.gap("mbpo_minus_sac_same_steps", f"MBPO minus SAC return at {M} real "
+             "steps, paired by seed (MBPO better)", ("mbpo_k5", M), ("sac", M)),
     Target.over_seeds(
         "model_error_compounds", f"final k=5 models: drift after {H} model steps "
         "over drift after 1 step (errors compound: > 1)",
         {"after_h": err[:, -1], "after_1": err[:, 0]}, ">", 1.0,
         statistic="ratio_of_means"),
-    Target.over_seeds(
-        "k5_vs_k20_return", f"return at {A} steps, k=5 minus k=20, paired by seed "
-        "(the paper: very long rollouts hurt)",
-        {"k5": at("mbpo_k5", A), "k20": at("mbpo_k20", A)}, ">=", 0.0,
-        statistic="mean_difference"),
-    Target.over_seeds(
-        "k5_vs_k1_return", f"return at {A} steps, k=5 minus k=1, paired by seed (a "
-        "few model steps add more than one)",
-        {"k5": at("mbpo_k5", A), "k1": at("mbpo_k1", A)}, ">=", 0.0,
-        statistic="mean_difference"),
+    arms.gap("k5_vs_k20_return", f"return at {A} steps, k=5 minus k=20, paired by "
+             "seed (the paper: very long rollouts hurt)", ("mbpo_k5", A),
+             ("mbpo_k20", A), ">=", 0.0),
+    arms.gap("k5_vs_k1_return", f"return at {A} steps, k=5 minus k=1, paired by "
+             "seed (a few model steps add more than one)", ("mbpo_k5", A),
+             ("mbpo_k1", A), ">=", 0.0),
 ]
 write_results("ch07_mbpo", config=cfg, targets=targets, seconds=total,
               results_dir=out_dir,
-              extra={"curves": curves, "drift": errors, "run_seconds": seconds,
-                     "mbpo_final": float(at("mbpo_k5", M).mean()),
-                     "sac_final": float(at("sac", cfg["sac_steps"]).mean()),
-                     "sac_at_mbpo_steps": float(at("sac", M).mean())})
+              extra={"curves": arms.curves, "drift": errors,
+                     "run_seconds": arms.run_seconds,
+                     "mbpo_final": float(arms.at("mbpo_k5", M).mean()),
+                     "sac_final": float(arms.at("sac", S).mean()),
+                     "sac_at_mbpo_steps": float(arms.at("sac", M).mean())})

@@ -23,26 +23,27 @@ from dataclasses import replace
 
 import numpy as np
 
-from mbrl_lessons.core.results import Target, benchmark_cli, write_results
+from mbrl_lessons.core.results import benchmark_cli, write_results
 
 out_dir, fast = benchmark_cli(__doc__)
 
 import gymnasium as gym  # noqa: E402
 
 from mbrl_lessons.algorithms import mbpo, sac  # noqa: E402
-from mbrl_lessons.analysis.intervals import mean_ci  # noqa: E402
+from mbrl_lessons.analysis.modern import arm_curves  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.envs.mujoco_tasks import MUJOCO_TERMINATIONS  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 cfg = {
-    "env_id": "InvertedDoublePendulum-v5", "seeds": n_seeds(full=5, fast=1),
+    "env_id": "InvertedDoublePendulum-v5", "seeds": n_seeds(full=5, fast=2),
     "sac_steps": budget(fast=1000, full=3000), "mbpo_steps": budget(fast=600,
                                                                    full=1500),
     "updates_per_step": 5, "rollout_length": 1, "eval_every": budget(fast=200,
                                                                     full=250),
     "eval_episodes": 5, "sac_hidden": 64, "sac_lr": 3e-4, "start_steps": 250,
     "real_ratio": 0.05, "model_train_every": 250, "model_train_steps": 300,
+    "ensemble_size": 7, "n_elites": 5,
 }
 learner = sac.SACConfig(hidden=cfg["sac_hidden"], lr=cfg["sac_lr"],
                         start_steps=cfg["start_steps"], eval_every=cfg["eval_every"],
@@ -66,7 +67,9 @@ ARMS = {
         total_steps=cfg["mbpo_steps"], rollout_length=cfg["rollout_length"],
         updates_per_step=cfg["updates_per_step"], real_ratio=cfg["real_ratio"],
         model_train_every=cfg["model_train_every"],
-        model_train_steps=cfg["model_train_steps"], eval_every=cfg["eval_every"],
+        train=replace(mbpo.MBPO_MODEL_TRAIN, steps=cfg["model_train_steps"]),
+        ensemble_size=cfg["ensemble_size"], n_elites=cfg["n_elites"],
+        eval_every=cfg["eval_every"],
         eval_episodes=cfg["eval_episodes"], sac=learner),
     "sac_g": replace(learner, total_steps=cfg["sac_steps"],
                      updates_per_step=cfg["updates_per_step"]),
@@ -79,57 +82,25 @@ if __name__ == "__main__":
     arms = tuple(ARMS)
     sweep = run_sweep(run, ARMS, range(cfg["seeds"]), name="ch07_mbpo_mujoco")
     total = time.time() - t0
-    runs = {arm: sweep.per_seed(arm) for arm in arms}
-    curves = {arm: {"steps": runs[arm][0]["steps"],
-                    "returns": [r["returns"] for r in runs[arm]]} for arm in arms}
-    run_seconds = {f"{a}_seed{s}": r["seconds"] for a in arms
-                   for s, r in enumerate(runs[a])}
-
-    def per_seed(arm: str, step: int) -> np.ndarray:
-        c = curves[arm]
-        i = c["steps"].index(step)
-        return np.array([r[i] for r in c["returns"]])
-
-    N, third = cfg["sac_steps"], cfg["sac_steps"] // 3
-    third = third - third % cfg["eval_every"]  # the last evaluation at or below N/3
-    mbpo_third, sac_g_final = per_seed("mbpo", third), per_seed("sac_g", N)
-    sac_g1_final = per_seed("sac_g1", N)
-    M = cfg["mbpo_steps"]
-    sps = {a: float(np.mean([r["seconds"] for r in runs[a]])
-                    / (M if a == "mbpo" else N)) for a in arms}
-    G = cfg["updates_per_step"]
+    runs = arm_curves({arm: sweep.per_seed(arm) for arm in arms})
+    N, M, G = cfg["sac_steps"], cfg["mbpo_steps"], cfg["updates_per_step"]
+    third = N // 3 - (N // 3) % cfg["eval_every"]  # the last evaluation <= N/3
+    sps = {a: float(np.mean([runs.run_seconds[f"{a}_seed{s}"]
+                             for s in range(cfg["seeds"])]) / (M if a == "mbpo" else N))
+           for a in arms}
     targets = [
-        Target.over_seeds(
-            "mbpo_third_minus_sac_g_final", f"MBPO's return at {third} real steps "
-            f"minus G-matched SAC's (G={G}) at {N}, paired by seed (the paper's "
-            "claim: > 0)", {"mbpo": mbpo_third, "sac_g": sac_g_final}, ">", 0.0,
-            statistic="mean_difference"),
-        Target.over_seeds(
-            "mbpo_minus_sac_g_same_steps", f"MBPO minus G-matched SAC at {M} real "
-            "steps, paired by seed (> 0: the model helps at equal updates)",
-            {"mbpo": per_seed("mbpo", M), "sac_g": per_seed("sac_g", M)}, ">", 0.0,
-            statistic="mean_difference"),
-        Target.over_seeds(
-            "mbpo_minus_sac_g1_same_steps", f"MBPO minus SAC at G=1 at {M} real "
-            "steps, paired by seed (the old, confounded comparison)",
-            {"mbpo": per_seed("mbpo", M), "sac_g1": per_seed("sac_g1", M)}, ">",
-            0.0, statistic="mean_difference"),
+        runs.gap("mbpo_third_minus_sac_g_final", f"MBPO's return at {third} real "
+                 f"steps minus G-matched SAC's (G={G}) at {N}, paired by seed (the "
+                 "paper's claim: > 0)", ("mbpo", third), ("sac_g", N)),
+        runs.gap("mbpo_minus_sac_g_same_steps", f"MBPO minus G-matched SAC at {M} "
+                 "real steps, paired by seed (> 0: the model helps at equal "
+                 "updates)", ("mbpo", M), ("sac_g", M)),
+        runs.gap("mbpo_minus_sac_g1_same_steps", f"MBPO minus SAC at G=1 at {M} "
+                 "real steps, paired by seed (the old, confounded comparison)",
+                 ("mbpo", M), ("sac_g1", M)),
     ]
-    diff, same = mbpo_third - sac_g_final, per_seed("mbpo", M) - per_seed("sac_g", M)
     write_results(
         "ch07_mbpo_mujoco", config=cfg, targets=targets, seconds=total,
         results_dir=out_dir,
-        extra={"curves": curves, "run_seconds": run_seconds,
-               "seconds_per_real_step": sps,
-               "per_seed": {"mbpo_at_third": mbpo_third, "sac_g_final": sac_g_final,
-                            "sac_g1_final": sac_g1_final,
-                            "mbpo_third_minus_sac_g_final": diff,
-                            "mbpo_minus_sac_g_same_steps": same},
-               # t-intervals of single arms and differences, for the tables
-               "ci95": {"mbpo_third_minus_sac_g_final": mean_ci(diff),
-                        "mbpo_minus_sac_g_same_steps": mean_ci(same),
-                        "mbpo_minus_sac_g1_same_steps": mean_ci(
-                            per_seed("mbpo", M) - per_seed("sac_g1", M)),
-                        "sac_g_final": mean_ci(sac_g_final),
-                        "sac_g1_final": mean_ci(sac_g1_final),
-                        "mbpo_at_third": mean_ci(mbpo_third)}})
+        extra={"curves": runs.curves, "run_seconds": runs.run_seconds,
+               "seconds_per_real_step": sps})

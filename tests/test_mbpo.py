@@ -2,6 +2,7 @@
 batches, and that a broken model hurts) on tiny problems."""
 
 import math
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 
 from mbrl_lessons.algorithms import mbpo, sac
 from mbrl_lessons.core.replay import ReplayBuffer
-from mbrl_lessons.models.ensemble import gaussian_nll
+from mbrl_lessons.models.ensemble import GaussianEnsemble, fit_ensemble, gaussian_nll
 
 torch.set_num_threads(1)
 
@@ -134,7 +135,7 @@ def _filled_buffer(n=200, seed=0):
 
 def test_branched_rollout_shapes_and_start_states_come_from_the_buffer():
     buf = _filled_buffer()
-    model = mbpo.MBPOEnsemble(4, 4, n_members=3, hidden=16, layers=2, seed=0)
+    model = GaussianEnsemble(4, 4, 3, hidden=16, layers=2, seed=0)
     rng, gen = np.random.default_rng(1), torch.Generator().manual_seed(1)
     start = torch.as_tensor(buf.sample(40, rng).obs)
     roll = mbpo.branched_rollout(model, lambda o: torch.zeros(len(o), 1), start, 6, gen)
@@ -154,7 +155,7 @@ def test_branched_rollout_shapes_and_start_states_come_from_the_buffer():
 
 
 def test_known_reward_replaces_the_learned_one():
-    model = mbpo.MBPOEnsemble(4, 3, n_members=2, hidden=8, layers=1, seed=0)
+    model = GaussianEnsemble(4, 3, 2, hidden=8, layers=1, seed=0)
     start = torch.randn(5, 3)
     roll = mbpo.branched_rollout(model, lambda o: torch.ones(len(o), 1), start, 2,
                                  torch.Generator().manual_seed(0),
@@ -172,18 +173,31 @@ def test_mixed_batch_real_share():
     assert len(batch.obs) == 200 and int((batch.obs[:, 0] != 9.0).sum()) == 20
 
 
-def test_ensemble_fit_learns_a_linear_system():
+def test_mbpo_fit_learns_a_linear_system_and_rollouts_use_only_elites():
     buf = _filled_buffer(500)
-    model = mbpo.MBPOEnsemble(4, 4, n_members=3, hidden=32, layers=2, seed=0)
-    rng = np.random.default_rng(0)
-    x, y = (torch.as_tensor(v) for v in mbpo.model_targets(buf.all(), True))
-    before = mbpo.fit_mbpo_ensemble(model, buf.all(), True, 1, 64, 1e-2, rng)
-    after = mbpo.fit_mbpo_ensemble(model, buf.all(), True, 300, 64, 1e-2, rng)
-    assert after < before - 2
+    model = GaussianEnsemble(4, 4, 4, hidden=32, layers=2, n_elites=2, seed=0)
+    x, y = mbpo.model_data(buf.all(), True)
+    assert x.shape == (500, 4) and y.shape == (500, 4)  # (s, a) -> (s' - s, r)
+    np.testing.assert_allclose(y[:, 3], buf.all().rew)
+    fit = fit_ensemble(model, x, y, replace(mbpo.MBPO_MODEL_TRAIN, lr=1e-2), seed=0)
+    assert fit.holdout and len(fit.elites) == 2  # held out a fifth, ranked members
+    assert sorted(fit.best)[:2] == sorted(fit.best[e] for e in fit.elites)
     with torch.no_grad():
-        mean, _ = model(x.expand(3, *x.shape))
-    pred = model.y_mu + model.y_sd * mean
-    assert float((pred - y).abs().mean()) < 0.1 * float(y.abs().mean())
+        mean, _ = model.predict(torch.as_tensor(x).expand(4, -1, -1))
+    err = (mean[model.elites] - torch.as_tensor(y)).abs().mean()
+    assert float(err) < 0.1 * float(np.abs(y).mean())
+    # rollouts draw their members from the elites only, all of them
+    drawn = model.random_elites(2000, torch.Generator().manual_seed(0))
+    assert set(drawn.tolist()) == set(fit.elites)
+    # ... which decides the prediction: a non-elite member made absurd is
+    # never used by a rollout
+    outcast = next(e for e in range(4) if e not in fit.elites)
+    with torch.no_grad():
+        model.biases[-1][outcast] += 1e3
+    roll = mbpo.branched_rollout(model, lambda o: torch.zeros(len(o), 1),
+                                 torch.zeros(200, 3), 3,
+                                 torch.Generator().manual_seed(0))
+    assert roll.next_obs.abs().max() < 10
 
 
 def test_ensemble_gaussian_nll_and_its_beta_weighting():
@@ -209,19 +223,19 @@ def test_mbpo_rejects_bad_config():
         mbpo.MBPOConfig(real_ratio=1.5)
     with pytest.raises(ValueError, match="multiple"):
         mbpo.MBPOConfig(model_train_every=300)
-    for beta in (-0.1, 1.5):
-        with pytest.raises(ValueError, match="model_beta"):
-            mbpo.MBPOConfig(model_beta=beta)
+    with pytest.raises(ValueError, match="n_elites"):
+        mbpo.MBPOConfig(ensemble_size=3, n_elites=4)
     with pytest.raises(ValueError, match="rollout length"):
-        mbpo.branched_rollout(mbpo.MBPOEnsemble(2, 1), lambda o: o, torch.ones(
+        mbpo.branched_rollout(GaussianEnsemble(2, 1), lambda o: o, torch.ones(
             2, 1), 0, torch.Generator())
 
 
 def _tiny_mbpo(model_train_steps: int, seed: int) -> float:
     cfg = mbpo.MBPOConfig(
         total_steps=300, rollout_length=3, updates_per_step=2, real_ratio=0.05,
-        model_train_every=100, model_train_steps=model_train_steps,
-        ensemble_size=3, model_hidden=32, model_layers=2, rollout_every=10,
+        model_train_every=100, ensemble_size=3, n_elites=2,
+        train=replace(mbpo.MBPO_MODEL_TRAIN, steps=model_train_steps),
+        model_hidden=32, model_layers=2, rollout_every=10,
         rollout_batch=50, model_retain=200, eval_every=300, eval_episodes=10,
         seed=seed, sac=sac.SACConfig(start_steps=100, hidden=32, batch_size=64,
                                      lr=3e-3))

@@ -4,13 +4,14 @@ MBPO is Dyna (Sutton 1990) with deep parts: a model generates extra
 transitions and a model-free learner (SAC, :mod:`~mbrl_lessons.algorithms.sac`)
 trains on them.  What makes it work is *how short* the model's rollouts are:
 
-1. An ensemble of Gaussian MLPs learns ``(s, a) -> (s' - s, r)``
-   (:class:`MBPOEnsemble`, with the forward pass and the Gaussian NLL of
-   PETS's :mod:`~mbrl_lessons.models.ensemble`, optionally beta-weighted as
-   PETS does), refit every ``model_train_every`` real steps.
+1. An ensemble of Gaussian MLPs learns ``(s, a) -> (s' - s, r)``: the same
+   :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble` as PETS, refit by
+   :func:`~mbrl_lessons.models.ensemble.fit_ensemble` every
+   ``model_train_every`` real steps with a held-out split that keeps each
+   member's best weights and picks the elites (:data:`MBPO_MODEL_TRAIN`).
 2. *Branched* rollouts of only ``k`` steps start from states drawn from the
-   real replay buffer; every step of every rollout asks a randomly chosen
-   ensemble member (:func:`branched_rollout`).  Starting on real states keeps
+   real replay buffer; every step of every rollout asks an elite member drawn
+   at random (:func:`branched_rollout`).  Starting on real states keeps
    the model near its data; a short ``k`` stops errors from compounding.
 3. The results go into a model buffer, and SAC takes ``G`` updates per real
    step on batches that are mostly model data with a small real share
@@ -19,7 +20,6 @@ trains on them.  What makes it work is *how short* the model's rollouts are:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -28,7 +28,6 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
-from torch import nn
 
 from mbrl_lessons.algorithms.sac import (
     SACAgent,
@@ -40,70 +39,17 @@ from mbrl_lessons.algorithms.sac import (
 )
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
-from mbrl_lessons.core.seeding import make_rng, torch_generator, torch_seeded
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.rewards import KNOWN_TASKS, KnownTask, RewardFn, TerminationFn
-from mbrl_lessons.models.ensemble import batched_gaussian_forward, gaussian_nll
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 
 
-class MBPOEnsemble(nn.Module):
-    """``E`` Gaussian MLPs evaluated together with batched matrix products.
-
-    Each member maps ``x = (s, a)`` to a diagonal Gaussian over ``y`` (the
-    state change, and the reward if it is learned).  Inputs and targets are
-    standardised with statistics of the data at the last fit.  The
-    log-variance is bounded softly, as in chapter 5's ``GaussianMLP``.
-    """
-
-    def __init__(self, in_dim: int, out_dim: int, n_members: int = 5,
-                 hidden: int = 128, layers: int = 3, seed: int = 0,
-                 min_logvar: float = -10.0, max_logvar: float = 0.5) -> None:
-        super().__init__()
-        if n_members < 1 or hidden < 1 or layers < 1:
-            raise ValueError("MBPOEnsemble: n_members, hidden and layers must be "
-                             f">= 1, got {n_members}, {hidden}, {layers}")
-        self.n_members, self.out_dim = n_members, out_dim
-        dims = [in_dim] + [hidden] * layers + [2 * out_dim]
-        with torch_seeded(seed):  # each member gets its own random initial weights
-            self.weights = nn.ParameterList(
-                nn.Parameter(torch.randn(n_members, a, b) / math.sqrt(a))
-                for a, b in zip(dims[:-1], dims[1:], strict=True))
-        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(n_members, 1, b))
-                                       for b in dims[1:])
-        self.min_logvar, self.max_logvar = min_logvar, max_logvar
-        for name, size in (("x_mu", in_dim), ("y_mu", out_dim)):
-            self.register_buffer(name, torch.zeros(size))
-        for name, size in (("x_sd", in_dim), ("y_sd", out_dim)):
-            self.register_buffer(name, torch.ones(size))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x [E, B, in]`` (raw units) -> standardised ``mean, logvar [E, B, out]``."""
-        h = (x - self.x_mu) / self.x_sd
-        return batched_gaussian_forward(h, self.weights, self.biases, self.out_dim,
-                                        self.min_logvar, self.max_logvar)
-
-    def loss(self, x: torch.Tensor, y: torch.Tensor, beta: float = 0.0,
-             ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(objective, nll)`` of :func:`~mbrl_lessons.models.ensemble.gaussian_nll`
-        in standardised units, summed over members: the beta-NLL to minimise and
-        the plain Gaussian NLL (up to a constant; the same when ``beta = 0``);
-        ``x [E, B, in]``, ``y [E, B, out]`` in raw units."""
-        mean, logvar = self(x)
-        return gaussian_nll(mean, logvar, (y - self.y_mu) / self.y_sd, beta)
-
-    @torch.no_grad()
-    def sample(self, x: torch.Tensor, member: torch.Tensor,
-               gen: torch.Generator) -> torch.Tensor:
-        """One draw of ``y`` per row of ``x [B, in]``, from member ``member[b]``
-        (``[B]`` ints), in raw units -> ``[B, out]``."""
-        mean, logvar = self(x.expand(self.n_members, *x.shape))
-        rows = torch.arange(len(x))
-        mean, logvar = mean[member, rows], logvar[member, rows]
-        z = mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=gen)
-        return self.y_mu + self.y_sd * z
-
-
-def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarray]:
+def model_data(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarray]:
     """Inputs ``(s, a) [N, O + A]`` and targets ``(s' - s[, r]) [N, O (+ 1)]``."""
     x = np.concatenate([data.obs, data.act], -1)
     y = data.next_obs - data.obs
@@ -112,33 +58,13 @@ def model_targets(data: Batch, learn_reward: bool) -> tuple[np.ndarray, np.ndarr
     return x, y
 
 
-def fit_mbpo_ensemble(model: MBPOEnsemble, data: Batch, learn_reward: bool,
-                      n_steps: int, batch_size: int, lr: float,
-                      rng: np.random.Generator, beta: float = 0.0) -> float:
-    """``n_steps`` Adam steps on all members at once, each member on its own
-    random minibatches (so the members see different data as well as starting
-    from different weights), minimising the beta-NLL (``beta = 0``: the plain
-    Gaussian NLL).  Warm-starts from the current weights.  Returns the mean
-    plain NLL over the last 10% of the steps."""
-    if not 0.0 <= beta <= 1.0:
-        raise ValueError(f"beta must be in [0, 1], got {beta}")
-    x_np, y_np = model_targets(data, learn_reward)
-    x, y = torch.as_tensor(x_np), torch.as_tensor(y_np)
-    model.x_mu.copy_(x.mean(0))
-    model.x_sd.copy_(x.std(0).clamp_min(1e-6))
-    model.y_mu.copy_(y.mean(0))
-    model.y_sd.copy_(y.std(0).clamp_min(1e-6))
-    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
-    tail = []
-    for step in range(n_steps):
-        idx = torch.as_tensor(rng.integers(0, len(x), (model.n_members, batch_size)))
-        loss, nll = model.loss(x[idx], y[idx], beta)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step >= int(0.9 * n_steps):
-            tail.append(nll.item())
-    return float(np.mean(tail)) if tail else float("nan")
+MBPO_MODEL_TRAIN = EnsembleTrainConfig(
+    steps=300, batch_size=256, lr=1e-3, beta=0.0, bootstrap=False,
+    holdout_ratio=0.2, eval_every=50, patience=5)
+"""How MBPO refits its ensemble, as in the authors' code: the plain Gaussian
+NLL (``beta=0``; PETS needs the beta-NLL on the noise-free pendulum, §7.2),
+and a fifth of the real data held out to keep each member's best weights and
+pick the elites.  Members differ by initial weights and minibatches."""
 
 
 class BranchedRollout(NamedTuple):
@@ -161,15 +87,16 @@ class BranchedRollout(NamedTuple):
 
 
 @torch.no_grad()
-def branched_rollout(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
+def branched_rollout(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
                      torch.Tensor], start_obs: torch.Tensor, k: int,
                      gen: torch.Generator, reward_fn: RewardFn | None = None,
                      termination_fn: TerminationFn | None = None) -> BranchedRollout:
     """``k`` model steps from each of ``start_obs [N, O]`` (states from the REAL
     buffer), acting with ``policy(obs [N, O]) -> act [N, A]``.
 
-    Every step of every rollout uses an ensemble member drawn uniformly at
-    random, so model errors of different members do not line up into one
+    Every step of every rollout uses an elite member drawn uniformly at
+    random (:meth:`~mbrl_lessons.models.ensemble.GaussianEnsemble.random_elites`),
+    so model errors of different members do not line up into one
     consistent (and confidently wrong) trajectory.  The reward is the model's
     last output, or ``reward_fn(obs, act, next_obs)`` when a known reward is given;
     ``termination_fn(obs, act, next_obs) -> done [N]`` (e.g. from
@@ -185,7 +112,7 @@ def branched_rollout(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
     out: dict[str, list[torch.Tensor]] = {f: [] for f in BranchedRollout._fields}
     for _ in range(k):
         act = policy(obs)
-        member = torch.randint(model.n_members, (n,), generator=gen)
+        member = model.random_elites(n, gen)
         y = model.sample(torch.cat([obs, act], -1), member, gen)
         next_obs = obs + y[:, :obs_dim]
         rew = (reward_fn(obs, act, next_obs) if reward_fn is not None
@@ -231,22 +158,13 @@ class MBPOConfig:
     model_train_every: int = 250
     """Refit the model every this many real steps (the first fit ends the
     random-action warm-up ``sac.start_steps``, which must be a multiple)."""
-    model_train_steps: int = 300
-    """Adam steps per refit (0: never train, a broken-model control)."""
-    model_batch: int = 256
-    """Minibatch per member and step."""
-    model_lr: float = 1e-3
-    """Model learning rate."""
-    model_beta: float = 0.0
-    """beta-NLL (Seitzer et al. 2022) for the model: each element's NLL is
-    weighted by its predicted variance to the power ``beta``, with no gradient
-    through the weight.  The default 0 is the plain Gaussian NLL of the MBPO
-    paper.  PETS uses 0.5 (chapter 7.2): on the noise-free pendulum the plain
-    NLL can explain its own mean error away as variance.  For MBPO, 0.5 cut the
-    model's 20-step drift by about 30 % but did not change what the benchmark
-    measures beyond seed-to-seed noise (see the §7.3 exercise)."""
-    ensemble_size: int = 5
-    """Ensemble members."""
+    train: EnsembleTrainConfig = MBPO_MODEL_TRAIN
+    """How each refit trains the ensemble (``train.steps=0``: never trained,
+    a broken-model control)."""
+    ensemble_size: int = 7
+    """Ensemble members (7, as in the paper)..."""
+    n_elites: int = 5
+    """...of which the rollouts use the best this many on held-out data (5)."""
     model_hidden: int = 128
     """Model width."""
     model_layers: int = 3
@@ -268,19 +186,18 @@ class MBPOConfig:
 
     def __post_init__(self) -> None:
         for name in ("total_steps", "rollout_length", "updates_per_step",
-                     "model_train_every", "model_batch", "ensemble_size",
-                     "rollout_every", "rollout_batch", "model_retain", "eval_every"):
+                     "model_train_every", "ensemble_size", "n_elites",
+                     "model_hidden", "model_layers", "rollout_every",
+                     "rollout_batch", "model_retain", "eval_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"MBPOConfig.{name} must be a positive int, got {v!r}")
         if not 0.0 <= self.real_ratio <= 1.0:
             raise ValueError(f"MBPOConfig.real_ratio must be in [0, 1], got "
                              f"{self.real_ratio}")
-        if self.model_train_steps < 0:
-            raise ValueError("MBPOConfig.model_train_steps must be >= 0")
-        if not 0.0 <= self.model_beta <= 1.0:
-            raise ValueError(f"MBPOConfig.model_beta must be in [0, 1], got "
-                             f"{self.model_beta}")
+        if self.n_elites > self.ensemble_size:
+            raise ValueError(f"MBPOConfig.n_elites ({self.n_elites}) must be at most "
+                             f"ensemble_size ({self.ensemble_size})")
         if self.sac.start_steps % self.model_train_every:
             raise ValueError(f"MBPOConfig: sac.start_steps ({self.sac.start_steps}) "
                              f"must be a multiple of model_train_every "
@@ -292,11 +209,12 @@ class MBPOResult:
     """What :func:`train` returns."""
 
     agent: SACAgent
-    model: MBPOEnsemble
+    model: GaussianEnsemble
     eval_steps: list[int]
     eval_returns: list[float]
     model_losses: list[float]
-    """Final training loss (plain NLL) of every refit."""
+    """Held-out NLL of the elites (normalised units, mean over them) after every
+    refit."""
     real_buffer: ReplayBuffer
     """Every real transition seen."""
     seconds: float
@@ -312,8 +230,8 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
     reward when given; by default the ensemble learns it, as in the paper.
     ``termination_fn(obs, act, next_obs) -> done`` ends model rollouts (known
     terminations, as mbrl-lib's MBPO uses; default: the env's known termination
-    from :mod:`mbrl_lessons.envs.rewards`, else model rollouts never end).
-    ``eval_env`` defaults to a fresh ``gym.make(env.spec.id)``.
+    from :mod:`mbrl_lessons.envs.rewards`, else never); ``eval_env`` defaults
+    to a fresh ``gym.make(env.spec.id)``.
     """
     env = as_env(env)
     if termination_fn is None and getattr(env, "spec", None) is not None:
@@ -321,16 +239,17 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
                                          ).termination_fn
     obs_dim, low, high = check_box_env(env)
     t0 = time.time()
-    # seed, env, model, policy, buffers; then the loop
-    rng, gen = make_rng(cfg.seed), torch_generator(cfg.seed + 7)
+    # the learner gets the run's seed: MBPO and SAC of one seed share networks
+    seed, rng = cfg.seed, make_rng(cfg.seed)
+    gen = torch_generator(stream_seed(seed, "rollouts"))
     act_dim, learn_reward = len(low), reward_fn is None
-    model = MBPOEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
-                         cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
-                         seed=cfg.seed + 11)
+    model = GaussianEnsemble(obs_dim + act_dim, obs_dim + int(learn_reward),
+                             cfg.ensemble_size, cfg.model_hidden, cfg.model_layers,
+                             n_elites=cfg.n_elites, seed=stream_seed(seed, "model"))
     sac_cfg = cfg.sac
     agent = SACAgent(obs_dim, low, high, replace(
         sac_cfg, total_steps=cfg.total_steps, updates_per_step=cfg.updates_per_step,
-        seed=cfg.seed))
+        seed=seed))
     real = ReplayBuffer(obs_dim, act_dim, cfg.total_steps)
     per_round = cfg.rollout_batch * cfg.rollout_length
     # the model buffer holds only recent rollouts: older ones came from older
@@ -344,7 +263,7 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
 
     steps, returns, losses = [], [], []
     model_ready = False
-    obs, _ = env.reset(seed=cfg.seed)
+    obs, _ = env.reset(seed=stream_seed(seed, "env"))
     for t in tqdm(range(1, cfg.total_steps + 1), desc="MBPO", leave=False,
                   disable=not progress):
         # 1./3. act (randomly during the warm-up, then with the policy) and
@@ -356,11 +275,12 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
         obs = next_obs
         if term or trunc:
             obs, _ = env.reset()
-        # 2. refit the ensemble on all real data (warm-started)
+        # 2. refit the ensemble on all real data (warm-started; a held-out
+        # fifth keeps each member's best weights and ranks the elites)
         if t >= sac_cfg.start_steps and t % cfg.model_train_every == 0:
-            losses.append(fit_mbpo_ensemble(model, real.all(), learn_reward,
-                                            cfg.model_train_steps, cfg.model_batch,
-                                            cfg.model_lr, rng, cfg.model_beta))
+            fit = fit_ensemble(model, *model_data(real.all(), learn_reward),
+                               cfg.train, seed=stream_seed(seed, "model_fit", t))
+            losses.append(float(np.mean([fit.best[e] for e in fit.elites])))
             model_ready = True
         # 4. branched rollouts of k model steps from real states
         if model_ready and t % cfg.rollout_every == 0:
@@ -376,6 +296,5 @@ def train(env: gym.Env | str, cfg: MBPOConfig = MBPOConfig(), *,
                                          cfg.real_ratio, rng))
         if t % cfg.eval_every == 0:
             steps.append(t)
-            returns.append(evaluate(eval_env, agent, cfg.eval_episodes,
-                                    seed=10_000 + cfg.seed * 100))
+            returns.append(evaluate(eval_env, agent, cfg.eval_episodes, seed))
     return MBPOResult(agent, model, steps, returns, losses, real, time.time() - t0)

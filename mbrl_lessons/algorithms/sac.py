@@ -33,7 +33,7 @@ from torch import nn
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import Batch, ReplayBuffer
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
@@ -150,12 +150,15 @@ class SACAgent:
 
     def __init__(self, obs_dim: int, low, high, cfg: SACConfig) -> None:
         self.cfg = cfg
-        self.gen = torch_generator(cfg.seed + 1)
+        seed = cfg.seed  # one named stream per network and for the policy's noise
+        self.gen = torch_generator(stream_seed(seed, "policy_noise"))
         self.actor = SquashedGaussianActor(obs_dim, low, high, cfg.hidden, cfg.layers,
-                                           seed=cfg.seed)
+                                           seed=stream_seed(seed, "actor"))
         in_dim = obs_dim + self.actor.act_dim
-        self.q1 = mlp(in_dim, 1, cfg.hidden, cfg.layers, nn.ReLU, seed=cfg.seed + 2)
-        self.q2 = mlp(in_dim, 1, cfg.hidden, cfg.layers, nn.ReLU, seed=cfg.seed + 3)
+        self.q1 = mlp(in_dim, 1, cfg.hidden, cfg.layers, nn.ReLU,
+                      seed=stream_seed(seed, "critic", 1))
+        self.q2 = mlp(in_dim, 1, cfg.hidden, cfg.layers, nn.ReLU,
+                      seed=stream_seed(seed, "critic", 2))
         self.q1_targ, self.q2_targ = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
         for p in [*self.q1_targ.parameters(), *self.q2_targ.parameters()]:
             p.requires_grad_(False)
@@ -237,10 +240,13 @@ def fresh_env(env: gym.Env) -> gym.Env:
 
 
 def evaluate(env: gym.Env, agent: SACAgent, episodes: int, seed: int) -> float:
-    """Mean undiscounted return of the deterministic policy (the tanh of the mean)."""
+    """Mean undiscounted return of the deterministic policy (the tanh of the mean)
+    over ``episodes`` episodes that start from the named streams
+    ``stream_seed(seed, "eval", i)``: the same starts at every evaluation of a
+    run, and none shared with the training env or with another run's seed."""
     total = 0.0
     for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
+        obs, _ = env.reset(seed=stream_seed(seed, "eval", i))
         done = False
         while not done:
             obs, r, term, trunc, _ = env.step(agent.act(obs, deterministic=True))
@@ -288,7 +294,7 @@ def train(env: gym.Env | str, cfg: SACConfig = SACConfig(), *, progress: bool = 
     eval_env = eval_env if eval_env is not None else fresh_env(env)
     steps, returns, alphas, entropies = [], [], [], []
     stats = {"alpha": agent.alpha, "entropy": float("nan")}
-    obs, _ = env.reset(seed=cfg.seed)
+    obs, _ = env.reset(seed=stream_seed(cfg.seed, "env"))
     for t in tqdm(range(1, cfg.total_steps + 1), desc="SAC", leave=False,
                   disable=not progress):
         a = (random_action(low, high, rng) if t <= cfg.start_steps
@@ -305,6 +311,5 @@ def train(env: gym.Env | str, cfg: SACConfig = SACConfig(), *, progress: bool = 
             steps.append(t)
             alphas.append(stats["alpha"])
             entropies.append(stats["entropy"])
-            returns.append(evaluate(eval_env, agent, cfg.eval_episodes,
-                                    seed=10_000 + cfg.seed * 100))
+            returns.append(evaluate(eval_env, agent, cfg.eval_episodes, cfg.seed))
     return SACResult(agent, steps, returns, time.time() - t0, alphas, entropies)

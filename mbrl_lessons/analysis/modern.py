@@ -5,6 +5,9 @@ out of the algorithm modules so each of those reads as the algorithm alone).
   along a fixed action sequence, and how the spread shrinks with data (§7.2).
 - :func:`branch_drift`: how far MBPO's branched rollouts drift from the true
   dynamics, step by step (§7.3).
+- :func:`arm_curves` / :class:`ArmCurves`: the evaluation curves of a sweep's
+  arms over seeds, and paired-by-seed comparisons of two arms as targets (the
+  MBPO and SAC benchmarks).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from mbrl_lessons.algorithms.mbpo import MBPOEnsemble, branched_rollout
+from mbrl_lessons.algorithms.mbpo import branched_rollout
 from mbrl_lessons.algorithms.pets import (
     ParticleModelEnv,
     PETSConfig,
@@ -23,6 +26,7 @@ from mbrl_lessons.algorithms.pets import (
     dynamics_data,
     make_ensemble,
 )
+from mbrl_lessons.core.results import Target
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.models.ensemble import (
     EnsembleTrainConfig,
@@ -89,7 +93,7 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
 
 
 @torch.no_grad()
-def branch_drift(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
+def branch_drift(model: GaussianEnsemble, policy: Callable[[torch.Tensor],
                   torch.Tensor], start_obs: torch.Tensor, k: int,
                   true_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   gen: torch.Generator) -> torch.Tensor:
@@ -102,3 +106,41 @@ def branch_drift(model: MBPOEnsemble, policy: Callable[[torch.Tensor],
         obs = true_step(obs, roll.act[h])
         errors.append((roll.next_obs[h] - obs).norm(dim=-1).mean())
     return torch.stack(errors)
+
+
+class ArmCurves(NamedTuple):
+    """Evaluation curves of a benchmark's arms (seeds in order)."""
+
+    curves: dict[str, dict]
+    """arm -> ``{"steps": [T], "returns": [seeds][T]}``."""
+    run_seconds: dict[str, float]
+    """``"<arm>_seed<s>"`` -> seconds of that run."""
+
+    def at(self, arm: str, step: int) -> np.ndarray:
+        """Each seed's evaluation return of ``arm`` at real step ``step``."""
+        c = self.curves[arm]
+        if step not in c["steps"]:
+            raise ValueError(f"{arm} was not evaluated at step {step}; its steps: "
+                             f"{c['steps']}")
+        i = c["steps"].index(step)
+        return np.array([r[i] for r in c["returns"]])
+
+    def gap(self, id: str, description: str, a: tuple[str, int],
+            b: tuple[str, int], op: str = ">", threshold: float = 0.0) -> Target:
+        """The target "arm ``a[0]``'s return at step ``a[1]`` minus arm
+        ``b[0]``'s at step ``b[1]``, paired by seed" with its bootstrap
+        interval (met only if the interval clears ``threshold``)."""
+        return Target.over_seeds(id, description, {a[0]: self.at(*a),
+                                                   b[0]: self.at(*b)},
+                                 op, threshold, statistic="mean_difference")
+
+
+def arm_curves(runs: dict[str, list[dict]]) -> ArmCurves:
+    """``runs`` maps an arm to its per-seed results (dicts with ``steps``,
+    ``returns`` and ``seconds``, as a sweep's ``per_seed`` gives them)."""
+    curves = {arm: {"steps": list(r[0]["steps"]),
+                    "returns": [list(x["returns"]) for x in r]}
+              for arm, r in runs.items()}
+    seconds = {f"{arm}_seed{s}": float(x["seconds"]) for arm, r in runs.items()
+               for s, x in enumerate(r)}
+    return ArmCurves(curves, seconds)

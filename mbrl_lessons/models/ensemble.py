@@ -8,8 +8,8 @@ between two bounds that are themselves learned (Chua et al. 2018, appendix
 A.1; mbrl-lib's ``GaussianMLP`` does the same).  With ``probabilistic=False``
 the same class is a deterministic ensemble (only the mean is read, trained by
 squared error; the predicted variance is 0): PETS's "D" and "DE" ablations.
-PETS uses the class; MBPO's ensemble shares its forward pass
-(:func:`batched_gaussian_forward`) and loss (:func:`gaussian_nll`).
+PETS and MBPO both use the class (MBPO draws the member of every model step
+from the elites, :meth:`GaussianEnsemble.random_elites`).
 
 :func:`fit_ensemble` trains it as the PETS and MBPO papers and mbrl-lib do:
 
@@ -201,6 +201,14 @@ class GaussianEnsemble(nn.Module):
         rows = torch.arange(len(x))
         mean, var = mean[member, rows], var[member, rows]
         return mean + var.sqrt() * torch.randn(mean.shape, generator=gen)
+
+    def random_elites(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """``[n]`` member indices drawn uniformly (with replacement) from the
+        elites: MBPO asks one such member for every transition of its rollouts,
+        so a member that fits the held-out data badly is never used."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        return self.elites[torch.randint(len(self.elites), (n,), generator=gen)]
 
 
 @dataclass(frozen=True)
