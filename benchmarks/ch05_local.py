@@ -1,11 +1,12 @@
 """Chapter 5.1: a local (time-varying linear) model around a swing-up against
 global models, near the trajectory and away from it.
 
-Full budget: 5 seeds (``MBRL_LESSONS_SEEDS`` raises it), each one job of an
-``mbrl_lessons.sweep`` sweep: a swing-up by MPC with the true pendulum, an
-affine model per step fitted to 30 true transitions within 0.05 of it, and
-a global linear model and a global MLP fitted to 3,000 random transitions;
-one-step errors at 20 query points per step, perturbed by 0.01 to 1.0.
+Full budget: 10 seeds (about 30 s each; ``MBRL_LESSONS_SEEDS`` raises it),
+each one job of an ``mbrl_lessons.sweep`` sweep: a swing-up by MPC with the
+true pendulum, an affine model per step fitted to 30 true transitions within
+0.05 of it, and a global linear model and a global MLP fitted to 3,000 random
+transitions; one-step errors at 20 query points per step, perturbed by 0.01 to
+1.0.
 Writes results/ch05_local.json.
 """
 
@@ -18,7 +19,7 @@ out_dir, fast = benchmark_cli(__doc__)
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
-N_SEEDS = n_seeds(full=5, fast=2)
+N_SEEDS = n_seeds(full=10, fast=2)
 cfg = {"deltas": [0.01, 0.03, 0.1, 0.3, 1.0], "sigma": 0.05, "n_local": 30,
        "n_train": budget(fast=1000, full=3000), "n_test": 20,
        "epochs": budget(fast=60, full=200)}

@@ -50,7 +50,7 @@ import torch
 
 from mbrl_lessons import budget
 from mbrl_lessons.analysis import model_learning as ml
-from mbrl_lessons.models.probabilistic import ensemble_predict
+from mbrl_lessons.models.probabilistic import ensemble_predict, split_variance
 from mbrl_lessons.viz import live_figure, show_source
 from mbrl_lessons.viz.style import fig_size
 
@@ -100,22 +100,29 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # $$
 
 # %%
-show_source(ensemble_predict)
+show_source(split_variance)
 
 # %% [markdown]
+# The package's ensemble is the one PETS and MBPO use in chapter 7,
+# `GaussianEnsemble`: the members' weights are stacked so that one batched
+# product evaluates all of them, inputs and targets are standardised, and each
+# member trains on its own bootstrap resample by the Gaussian negative
+# log-likelihood of §5.2. `ensemble_predict` asks it for every member's mean
+# and variance and hands them to the function above.
+#
 # A one-dimensional example: noisy data on two intervals with a gap between
 # them, and an ensemble of Gaussian networks. Move the slider to add
 # members.
 
 # %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left: the mean predictions of each ensemble member on one-dimensional data with a gap in the middle; the members agree where there are data and fan out in the gap. Right: the aleatoric standard deviation stays flat while the epistemic one rises sharply in the shaded no-data region."}}
 x_gap, y_gap = ml.gap_data(budget(fast=200, full=400), seed=0)
-members = ml.fit_gaussian_ensemble(x_gap, y_gap, n_members=budget(fast=5, full=8),
-                                   epochs=budget(fast=150, full=300), seed=0)
+ensemble = ml.fit_gaussian_ensemble(x_gap, y_gap, n_members=budget(fast=5, full=8),
+                                    steps=budget(fast=1500, full=3000), seed=0)
 xs = np.linspace(-5, 5, 300)[:, None]
 
 
 def draw_ensemble(n_members=5):
-    pred = ensemble_predict(members[:n_members], xs)
+    pred = ensemble_predict(ensemble, xs, n_members)
     alea = pred.aleatoric[:, 0].sqrt().numpy()
     epi = pred.epistemic[:, 0].sqrt().numpy()
     fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
@@ -136,9 +143,9 @@ def draw_ensemble(n_members=5):
     plt.tight_layout()
 
 
-live_figure(draw_ensemble, caption=f"All {len(members)} members.",
-            n_members=widgets.IntSlider(value=len(members), min=2, max=len(members),
-                                        description="members"))
+E = ensemble.ensemble_size
+live_figure(draw_ensemble, caption=f"All {E} members.",
+            n_members=widgets.IntSlider(value=E, min=2, max=E, description="members"))
 
 # %% [markdown]
 # The aleatoric curve stays close to the noise the data were generated with
@@ -158,7 +165,7 @@ live_figure(draw_ensemble, caption=f"All {len(members)} members.",
 # %% tags=["hide-input"] mystnb={"image": {"alt": "Two scatter plots on pendulum test inputs. Left: the true error of the ensemble mean grows with the distance to the nearest training input. Right: on log axes, the true error rises with the ensemble's disagreement, whose rank correlation is given in the title."}}
 unc = ml.pendulum_uncertainty(n_train=budget(fast=30, full=40),
                               n_test=budget(fast=800, full=2000),
-                              epochs=budget(fast=80, full=150))
+                              steps=budget(fast=1000, full=2000))
 fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
 axes[0].scatter(unc.distance, unc.error, s=4, alpha=0.5)
 axes[0].set_xlabel("distance to the nearest training input (normalised)")
@@ -203,7 +210,7 @@ plt.show()
 #
 # ```{exercise}
 # :label: ex-ch05-ensemble
-# In §5.3, train the ensemble without bootstrapping (`fit_members(...,
+# In §5.3, train the ensemble without bootstrapping (`fit_gaussian_ensemble(...,
 # bootstrap=False)`), so that members differ only in their initial weights.
 # Does the epistemic curve change in the gap? Then use a single member with
 # five times the data: what can it no longer tell you?

@@ -9,6 +9,7 @@ import torch
 
 from mbrl_lessons.analysis.model_learning import pendulum_trajectories, transitions
 from mbrl_lessons.analysis.schemes import swing_up_transitions
+from mbrl_lessons.core.seeding import stream_rng, stream_seed
 from mbrl_lessons.envs.pendulum import pendulum_step
 from mbrl_lessons.models import MLPDynamics, TrainConfig, fit_model
 from mbrl_lessons.models.local import fit_affine, fit_local_linear
@@ -43,18 +44,20 @@ def local_vs_global(seed: int = 0, deltas=(0.01, 0.03, 0.1, 0.3, 1.0),
       transitions from the whole state space.
 
     Returns ``{"deltas": [...], model: [error per delta]}``."""
-    rng = np.random.default_rng(seed)
-    obs, act, _ = swing_up_transitions(seed=seed)
+    rng = stream_rng(seed, "perturbations")
+    obs, act, _ = swing_up_transitions(seed=stream_seed(seed, "swing-up"))
     samples = []
     for o_t, a_t in zip(obs, act, strict=True):
         o, a = _perturbed(o_t, a_t, sigma, n_local, rng)
         samples.append((o, a, _true_next(o, a)))
     local = fit_local_linear(samples)
-    o_tr, a_tr, n_tr = transitions(*pendulum_trajectories(n_train, 1, seed + 100))
+    o_tr, a_tr, n_tr = transitions(*pendulum_trajectories(
+        n_train, 1, stream_seed(seed, "global data")))
     A, B, c = fit_affine(o_tr, a_tr, n_tr)
-    mlp = MLPDynamics(3, 1, hidden=64, seed=seed)
+    mlp = MLPDynamics(3, 1, hidden=64, seed=stream_seed(seed, "mlp init"))
     fit_model(mlp, o_tr, a_tr, n_tr, TrainConfig(max_epochs=epochs, batch_size=64,
-                                                 patience=20), seed=seed)
+                                                 patience=20),
+              seed=stream_seed(seed, "mlp fit"))
     out: dict = {"deltas": list(deltas), "local": [], "global linear": [],
                  "global MLP": []}
     for delta in deltas:

@@ -1,7 +1,11 @@
 """Chapter 5's experiments on learning dynamics models.
 
 Every function takes explicit seeds and returns arrays or NamedTuples; the
-notebook plots them and tests check them.  Pendulum data come from the torch
+notebook plots them and tests check them.  One run seed is split into named
+streams (:func:`~mbrl_lessons.core.seeding.stream_seed`): the training data,
+the test data, each network's initial weights and each fit's minibatches draw
+from their own stream, so no two of them share random numbers, within a run
+or across runs.  Pendulum data come from the torch
 dynamics in :mod:`mbrl_lessons.envs.pendulum` (identical to Pendulum-v1), so
 the true next state of ANY state is known and model errors can be measured
 exactly, also far from the training data.
@@ -14,9 +18,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from mbrl_lessons.core.seeding import make_rng, torch_seeded
+from mbrl_lessons.core.seeding import make_rng, stream_seed
 from mbrl_lessons.envs.pendulum import MAX_SPEED, pendulum_step
 from mbrl_lessons.models import MLPDynamics, TrainConfig, fit_model
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 from mbrl_lessons.models.multistep import fit_multistep, rollout_error
 from mbrl_lessons.models.probabilistic import (
     GaussianMLP,
@@ -24,7 +33,6 @@ from mbrl_lessons.models.probabilistic import (
     PointMLP,
     RegressionConfig,
     ensemble_predict,
-    fit_members,
     fit_regression,
 )
 
@@ -89,19 +97,22 @@ def model_families(sizes=(100, 300, 1000, 3000), n_test=2000, seed=0,
     forward models, against the number of training transitions: a global
     linear model, k-nearest neighbours, and an MLP (all predicting the change
     of state)."""
-    test_o, test_a, test_n = transitions(*pendulum_trajectories(n_test, 1, seed + 1))
+    test_o, test_a, test_n = transitions(*pendulum_trajectories(
+        n_test, 1, stream_seed(seed, "test data")))
     test_x = np.hstack([test_o, test_a])
     out = {"sizes": list(sizes), "linear": [], "knn": [], "mlp": []}
     for n in sizes:
-        o, a, nx = transitions(*pendulum_trajectories(n, 1, seed))
+        o, a, nx = transitions(*pendulum_trajectories(
+            n, 1, stream_seed(seed, "train data", n)))
         x, d = np.hstack([o, a]), nx - o
         for name, pred in (("linear", linear_predict(x, d, test_x)),
                            ("knn", knn_predict(x, d, test_x))):
             out[name].append(float(np.linalg.norm(test_o + pred - test_n, axis=1)
                                    .mean()))
-        model = MLPDynamics(3, 1, hidden=64, seed=seed)
+        model = MLPDynamics(3, 1, hidden=64, seed=stream_seed(seed, "mlp init", n))
         fit_model(model, o, a, nx, TrainConfig(max_epochs=epochs, batch_size=64,
-                                               patience=20), seed=seed)
+                                               patience=20),
+                  seed=stream_seed(seed, "mlp fit", n))
         with torch.no_grad():
             pred = model.predict(torch.as_tensor(test_o), torch.as_tensor(test_a))
         out["mlp"].append(float(np.linalg.norm(pred.numpy() - test_n, axis=1).mean()))
@@ -131,17 +142,16 @@ def stochastic_fits(n: int = 1000, epochs: int = 150, seed: int = 0
     """Fit the three model types of :mod:`~mbrl_lessons.models.probabilistic`
     to :func:`bimodal_data` and score them on fresh data.  The MSE model is
     scored as a Gaussian with the one variance that fits its residuals best."""
-    x, y = bimodal_data(n, seed)
+    x, y = bimodal_data(n, stream_seed(seed, "train data"))
     cfg = RegressionConfig(epochs=epochs)
-    with torch_seeded(seed):
-        models = {"point": PointMLP(1, 1, seed=seed),
-                  "gaussian": GaussianMLP(1, 1, seed=seed),
-                  "mixture": MixtureMLP(1, 2, seed=seed)}
-    for m in models.values():
-        fit_regression(m, x, y, cfg, seed=seed)
-    tx, ty = (torch.as_tensor(a, dtype=torch.float32) for a in bimodal_data(2000,
-                                                                        seed + 1))
-    gen = torch.Generator().manual_seed(seed)
+    models = {"point": PointMLP(1, 1, seed=stream_seed(seed, "init", "point")),
+              "gaussian": GaussianMLP(1, 1, seed=stream_seed(seed, "init", "gaussian")),
+              "mixture": MixtureMLP(1, 2, seed=stream_seed(seed, "init", "mixture"))}
+    for name, m in models.items():
+        fit_regression(m, x, y, cfg, seed=stream_seed(seed, "fit", name))
+    tx, ty = (torch.as_tensor(a, dtype=torch.float32)
+              for a in bimodal_data(2000, stream_seed(seed, "test data")))
+    gen = torch.Generator().manual_seed(stream_seed(seed, "samples", "gaussian"))
     nll, near = {}, {}
     with torch.no_grad():
         p = models["point"](tx)
@@ -157,7 +167,7 @@ def stochastic_fits(n: int = 1000, epochs: int = 150, seed: int = 0
         dist = models["mixture"].distribution(tx)
         nll["mixture"] = float(-dist.log_prob(ty[:, 0]).mean())
         samples["mixture"] = models["mixture"].sample(
-            tx, torch.Generator().manual_seed(seed))
+            tx, torch.Generator().manual_seed(stream_seed(seed, "samples", "mixture")))
         centre = torch.sin(3 * tx[:, 0])
         for k, s in samples.items():
             gap = torch.minimum((s - centre - 0.6).abs(), (s - centre + 0.6).abs())
@@ -178,14 +188,21 @@ def gap_data(n: int, seed: int = 0, noise: float = 0.1
     return x, x * np.sin(2 * x) + std * rng.normal(size=x.shape)
 
 
-def fit_gaussian_ensemble(x, y, n_members: int = 5, epochs: int = 300,
-                          hidden: int = 64, seed: int = 0) -> list[GaussianMLP]:
-    """``n_members`` bootstrapped :class:`GaussianMLP` with different initial
-    weights."""
-    members = [GaussianMLP(x.shape[1], y.shape[1], hidden=hidden,
-                           seed=seed * 100 + i) for i in range(n_members)]
-    fit_members(members, x, y, RegressionConfig(epochs=epochs), seed=seed)
-    return members
+def fit_gaussian_ensemble(x, y, n_members: int = 5, steps: int = 3000,
+                          hidden: int = 64, seed: int = 0, bootstrap: bool = True,
+                          beta: float = 0.0, lr: float = 3e-3) -> GaussianEnsemble:
+    """A :class:`GaussianEnsemble` of ``n_members`` Gaussian MLPs fitted to
+    ``x [N, in], y [N, out]`` by :func:`fit_ensemble` (inputs and targets
+    standardised, every member on its own bootstrap resample unless
+    ``bootstrap=False``; the plain Gaussian NLL unless ``beta > 0``, see
+    :class:`EnsembleTrainConfig`).  The initial
+    weights and the fit draw from their own streams of ``seed``."""
+    model = GaussianEnsemble(np.shape(x)[1], np.shape(y)[1], n_members, hidden,
+                             seed=stream_seed(seed, "ensemble init"))
+    fit_ensemble(model, x, y, EnsembleTrainConfig(steps=steps, beta=beta, lr=lr,
+                                                  bootstrap=bootstrap),
+                 seed=stream_seed(seed, "ensemble fit"))
+    return model
 
 
 class UncertaintyCheck(NamedTuple):
@@ -202,22 +219,21 @@ def _ranks(a: np.ndarray) -> np.ndarray:
 
 
 def pendulum_uncertainty(n_train: int = 40, n_test: int = 2000, n_members: int = 5,
-                         epochs: int = 150, seed: int = 0) -> UncertaintyCheck:
+                         steps: int = 2000, seed: int = 0) -> UncertaintyCheck:
     """Train an ensemble on random-torque episodes that start hanging (so the
     data never contains fast or upright states); test on states spread over
     the whole state space.  Does disagreement predict error?"""
-    o, a, nx = transitions(*pendulum_trajectories(n_train, 50, seed, start="hanging"))
+    o, a, nx = transitions(*pendulum_trajectories(
+        n_train, 50, stream_seed(seed, "train data"), start="hanging"))
     x, d = np.hstack([o, a]), nx - o
-    mu, sd = x.mean(0), x.std(0) + 1e-6
-    dmu, dsd = d.mean(0), d.std(0) + 1e-6
-    members = fit_gaussian_ensemble((x - mu) / sd, (d - dmu) / dsd, n_members,
-                                    epochs, seed=seed)
-    to, ta, tn = transitions(*pendulum_trajectories(n_test, 1, seed + 1))
+    model = fit_gaussian_ensemble(x, d, n_members, steps, seed=seed)
+    to, ta, tn = transitions(*pendulum_trajectories(n_test, 1,
+                                                    stream_seed(seed, "test data")))
     tx = np.hstack([to, ta])
-    pred = ensemble_predict(members, (tx - mu) / sd)
-    mean = to + pred.mean.numpy() * dsd + dmu
-    epi = np.sqrt((pred.epistemic.numpy() * dsd ** 2).sum(1))
-    err = np.linalg.norm(mean - tn, axis=1)
+    pred = ensemble_predict(model, tx)  # raw units: the change of state
+    epi = np.sqrt(pred.epistemic.numpy().sum(1))
+    err = np.linalg.norm(to + pred.mean.numpy() - tn, axis=1)
+    mu, sd = x.mean(0), x.std(0) + 1e-6  # distances in standardised inputs
     dist = torch.cdist(torch.as_tensor((tx - mu) / sd, dtype=torch.float32),
                        torch.as_tensor((x - mu) / sd, dtype=torch.float32)
                        ).min(1).values.numpy()
@@ -241,17 +257,18 @@ def window_experiment(windows=(1, 2, 3), n_train: int = 200, length: int = 20,
             rows_y.append(o[:, t + 1] - o[:, t])
         return np.concatenate(rows_x), np.concatenate(rows_y), o
 
-    train = pendulum_trajectories(n_train, length, seed)
-    test = pendulum_trajectories(500, length, seed + 1)
+    train = pendulum_trajectories(n_train, length, stream_seed(seed, "train data"))
+    test = pendulum_trajectories(500, length, stream_seed(seed, "test data"))
     out = {"windows": list(windows), "error": []}
     for w in windows:
         x, y, _ = stacked(*train, w)
         tx, ty, _ = stacked(*test, w)
         mu, sd = x.mean(0), x.std(0) + 1e-6
         ymu, ysd = y.mean(0), y.std(0) + 1e-6
-        model = PointMLP(x.shape[1], 2, hidden=64, seed=seed)
+        model = PointMLP(x.shape[1], 2, hidden=64, seed=stream_seed(seed, "init", w))
         fit_regression(model, (x - mu) / sd, (y - ymu) / ysd,
-                       RegressionConfig(epochs=epochs, batch_size=256), seed=seed)
+                       RegressionConfig(epochs=epochs, batch_size=256),
+                       seed=stream_seed(seed, "fit", w))
         with torch.no_grad():
             pred = model(torch.as_tensor((tx - mu) / sd, dtype=torch.float32)).numpy()
         out["error"].append(float(np.linalg.norm(pred * ysd + ymu - ty, axis=1).mean()))
@@ -264,14 +281,18 @@ def multistep_experiment(ks=(1, 10), n_train: int = 30, length: int = 40,
     """Models trained with the ``k``-step unrolled loss, for each ``k``; returns
     each one's open-loop error by horizon on fresh trajectories and the models
     themselves (``"models"``)."""
-    obs, act = pendulum_trajectories(n_train, length, seed)
-    test_obs, test_act = pendulum_trajectories(300, length, seed + 1)
+    obs, act = pendulum_trajectories(n_train, length, stream_seed(seed, "train data"))
+    test_obs, test_act = pendulum_trajectories(300, length,
+                                               stream_seed(seed, "test data"))
     out = {"ks": list(ks), "horizon": list(range(1, length + 1)), "error": [],
            "models": []}
     for k in ks:
-        model = MLPDynamics(3, 1, hidden=64, seed=seed)
+        # every k starts from the same weights and minibatch order: the models
+        # differ only in their loss, so the comparison is paired
+        model = MLPDynamics(3, 1, hidden=64, seed=stream_seed(seed, "init"))
         fit_multistep(model, obs, act, k, TrainConfig(max_epochs=epochs,
-                                                      batch_size=64), seed=seed)
+                                                      batch_size=64),
+                      seed=stream_seed(seed, "fit"))
         out["error"].append(rollout_error(model, test_obs, test_act).tolist())
         out["models"].append(model)
     return out

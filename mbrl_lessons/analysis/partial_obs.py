@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from mbrl_lessons.analysis.model_learning import pendulum_trajectories
-from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.seeding import make_rng, stream_seed
 from mbrl_lessons.models.recurrent import (
     GRUModel,
     WindowModel,
@@ -44,17 +44,20 @@ def recurrent_experiment(noise: float = 0.0, windows=(1, 2), n_train: int = 200,
     """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
-    obs, act = pendulum_trajectories(n_train, length, seed)
-    test_obs, test_act = pendulum_trajectories(300, length, seed + 1)
-    x, _ = speedless(obs, noise, seed + 2)
-    tx, tclean = speedless(test_obs, noise, seed + 3)
+    obs, act = pendulum_trajectories(n_train, length, stream_seed(seed, "train data"))
+    test_obs, test_act = pendulum_trajectories(300, length,
+                                               stream_seed(seed, "test data"))
+    x, _ = speedless(obs, noise, stream_seed(seed, "train noise"))
+    tx, tclean = speedless(test_obs, noise, stream_seed(seed, "test noise"))
     a, ta = torch.as_tensor(act), torch.as_tensor(test_act)
-    models = {f"window {w}": WindowModel(2, 1, w, hidden, seed) for w in windows}
-    models["GRU"] = GRUModel(2, 1, hidden, seed)
+    models = {f"window {w}": WindowModel(2, 1, w, hidden,
+                                         stream_seed(seed, "init", f"window {w}"))
+              for w in windows}
+    models["GRU"] = GRUModel(2, 1, hidden, stream_seed(seed, "init", "GRU"))
     out = {"horizon": list(range(1, length + 2 - burn_in)), "models": list(models),
            "error": {}, "models_fitted": models, "noise": noise}
     for name, model in models.items():
-        fit_sequence_model(model, x, a, steps, seed=seed)
+        fit_sequence_model(model, x, a, steps, seed=stream_seed(seed, "fit", name))
         pred = open_loop_forecast(model, tx, ta, burn_in)
         err = (pred - tclean[:, burn_in:]).norm(dim=-1).mean(0)
         out["error"][name] = err.tolist()

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from mbrl_lessons.core.seeding import stream_seed
 from mbrl_lessons.envs.nonstationary import Transitions
 from mbrl_lessons.models.dynamics import MLPDynamics, TrainConfig, fit_model
 
@@ -47,7 +48,9 @@ class AdaptConfig:
         batch_size=64, lr=3e-3, patience=10))
     """Optimiser settings; ``max_epochs`` is overridden from ``updates``."""
     seed: int = 0
-    """Seeds the weights of every model and the shuffles of every refit."""
+    """Seeds the weights of every model and the shuffles of every refit (each
+    from its own named stream: ``"init"``, and ``"refit"`` with the refit's
+    last step).  Every strategy starts from the same initial weights."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def _refit(model: MLPDynamics, data: Transitions, start: int, end: int,
     epochs = math.ceil(cfg.updates / math.ceil(n_train / cfg.train.batch_size))
     fit_model(model, data.obs[start:end], data.act[start:end],
               data.next_obs[start:end], replace(cfg.train, max_epochs=epochs),
-              seed=cfg.seed + end)
+              seed=stream_seed(cfg.seed, "refit", end))
 
 
 def _result(name: str, errors: np.ndarray, cfg: AdaptConfig,
@@ -137,7 +140,8 @@ def _test_then_train(data: Transitions, cfg: AdaptConfig, name: str,
                      first_index: Callable[[int], int]) -> StreamResult:
     """Predict each block, then refit on ``data[first_index(end):end]``."""
     n = len(data.obs)
-    model = MLPDynamics(3, 1, hidden=cfg.hidden, seed=cfg.seed)
+    model = MLPDynamics(3, 1, hidden=cfg.hidden,
+                         seed=stream_seed(cfg.seed, "init"))
     errors = np.full(n, np.nan)
     for b0 in range(0, n, cfg.block):
         b1 = min(b0 + cfg.block, n)
@@ -174,7 +178,8 @@ def refit_on_change(data: Transitions, cfg: AdaptConfig = AdaptConfig(),
     """
     _check(cfg)
     n = len(data.obs)
-    model = MLPDynamics(3, 1, hidden=cfg.hidden, seed=cfg.seed)
+    model = MLPDynamics(3, 1, hidden=cfg.hidden,
+                         seed=stream_seed(cfg.seed, "init"))
     errors, alarms, library = np.full(n, np.nan), [], []
     seg_start, t_scored = 0, None  # first step of the regime; first one scored
     pending = False  # an alarm was raised but the new model is not fit yet

@@ -33,7 +33,7 @@ from torch import nn
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import torch_generator
+from mbrl_lessons.core.seeding import stream_seed, torch_generator
 from mbrl_lessons.envs.pendulum import MAX_TORQUE
 from mbrl_lessons.envs.pixel_pendulum import PixelPendulumData, stack_frames
 
@@ -70,7 +70,8 @@ class LatentConfig:
     the gap small by shrinking the latent scale rather than by predicting
     better (compare both: an exercise of chapter 5.7)."""
     seed: int = 0
-    """Fixes the initial weights and the minibatch order."""
+    """Fixes the initial weights and the minibatch order (each network's
+    weights and the minibatches draw from their own named stream of it)."""
 
 
 class LatentModel(nn.Module):
@@ -81,9 +82,12 @@ class LatentModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         pixels, z = 2 * cfg.image_size**2, cfg.latent_dim
-        self.encoder = mlp(pixels, z, cfg.hidden, 2, nn.ELU, seed=cfg.seed)
-        self.decoder = mlp(z, pixels, cfg.hidden, 2, nn.ELU, seed=cfg.seed + 1)
-        self.transition = mlp(z + 1, z, cfg.trans_hidden, 2, nn.ELU, seed=cfg.seed + 2)
+        self.encoder = mlp(pixels, z, cfg.hidden, 2, nn.ELU,
+                           seed=stream_seed(cfg.seed, "encoder"))
+        self.decoder = mlp(z, pixels, cfg.hidden, 2, nn.ELU,
+                           seed=stream_seed(cfg.seed, "decoder"))
+        self.transition = mlp(z + 1, z, cfg.trans_hidden, 2, nn.ELU,
+                              seed=stream_seed(cfg.seed, "transition"))
         with torch.no_grad():  # start as "nothing moves": f(z, a) = z
             self.transition[-1].weight.zero_()
             self.transition[-1].bias.zero_()
@@ -181,7 +185,7 @@ def train_latent(data: PixelPendulumData, cfg: LatentConfig = LatentConfig(),
         mean = obs.mean((0, 1)).flatten().clamp(1e-3, 1 - 1e-3)
         model.decoder[-1].bias.copy_(torch.logit(mean))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch_generator(cfg.seed)
+    gen = torch_generator(stream_seed(cfg.seed, "minibatches"))
     offsets = torch.arange(cfg.unroll + 1)
     history = []
     bar = tqdm(range(cfg.n_steps), desc="latent model", disable=not progress,

@@ -1,6 +1,5 @@
-"""Probabilistic regression models and ensembles of them, one network at a time
-(chapter 5; the batched ensemble of chapter 7 is
-:class:`mbrl_lessons.models.ensemble.GaussianEnsemble`).
+"""Probabilistic regression models, one network at a time (chapter 5), and
+the predictive moments of an ensemble of them.
 
 A transition model is a conditional distribution ``p(y | x)`` with
 ``x = (s, a)`` and ``y = s'`` (or the change ``s' - s``).  Three ways to learn
@@ -16,11 +15,14 @@ one, from least to most expressive:
   network, Bishop 1994) for multimodal outcomes, built on
   ``torch.distributions.MixtureSameFamily``.
 
-An *ensemble* of ``E`` such networks, each trained from its own initial weights
-on its own bootstrap resample of the data, adds *epistemic* uncertainty: the
-members agree where data was plentiful and disagree away from it
-(Lakshminarayanan et al. 2017).  :func:`ensemble_predict` splits the
-predictive variance into the two parts (the law of total variance).
+An *ensemble* of ``E`` Gaussian networks, each trained from its own initial
+weights on its own bootstrap resample of the data, adds *epistemic*
+uncertainty: the members agree where data was plentiful and disagree away from
+it (Lakshminarayanan et al. 2017).  The package has one such ensemble,
+:class:`mbrl_lessons.models.ensemble.GaussianEnsemble` (all members in one
+batched network, trained by :func:`~mbrl_lessons.models.ensemble.fit_ensemble`);
+:func:`ensemble_predict` splits its predictive variance into the two parts
+(the law of total variance, :func:`split_variance`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from torch.distributions import Categorical, MixtureSameFamily, Normal
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
+from mbrl_lessons.models.ensemble import GaussianEnsemble
 
 
 class PointMLP(nn.Module):
@@ -169,15 +172,18 @@ def fit_regression(model: nn.Module, x, y, cfg: RegressionConfig = RegressionCon
 def fit_members(members: list[nn.Module], x, y,
                  cfg: RegressionConfig = RegressionConfig(), seed: int = 0,
                  bootstrap: bool = True, progress: bool = False) -> None:
-    """Train each member on its own bootstrap resample (``N`` rows drawn with
-    replacement) of ``x, y``; different initial weights come from the members'
-    own seeds."""
+    """Train a list of separate networks each on its own bootstrap resample
+    (``N`` rows drawn with replacement) of ``x, y``; different initial weights
+    come from the members' own seeds.  (Chapter 5's ensemble is the batched
+    :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble`; this loop serves
+    code that still keeps its members as separate networks.)"""
     x, y = _check_xy(x, y)
-    rng = make_rng(seed)
+    rng = stream_rng(seed, "bootstrap")
     bar = tqdm(members, desc="ensemble", disable=not progress, leave=False)
     for i, member in enumerate(bar):
         idx = rng.integers(len(x), size=len(x)) if bootstrap else np.arange(len(x))
-        fit_regression(member, x[idx], y[idx], cfg, seed=seed * 1000 + i)
+        fit_regression(member, x[idx], y[idx], cfg,
+                       seed=stream_seed(seed, "member fit", i))
 
 
 class EnsemblePrediction(NamedTuple):
@@ -187,21 +193,31 @@ class EnsemblePrediction(NamedTuple):
     member_means: torch.Tensor  # [E, B, D]
 
 
-@torch.no_grad()
-def ensemble_predict(members: list[nn.Module], x) -> EnsemblePrediction:
-    """Predictive moments of an ensemble of :class:`GaussianMLP` (or
-    :class:`PointMLP`, whose aleatoric part is then zero).
+def split_variance(means: torch.Tensor, variances: torch.Tensor
+                   ) -> EnsemblePrediction:
+    """The law of total variance over ``E`` members' Gaussians, ``means`` and
+    ``variances`` both ``[E, B, D]``.
 
     ``Var[y] = E_i[var_i] + Var_i[mean_i]``: the first term is the noise each
     member believes is in the data, the second is how much they disagree.
     """
+    if means.ndim != 3 or means.shape != variances.shape:
+        raise ValueError(f"means and variances must both be [E, B, D], got "
+                         f"{tuple(means.shape)} and {tuple(variances.shape)}")
+    return EnsemblePrediction(means.mean(0), variances.mean(0),
+                              means.var(0, unbiased=False), means)
+
+
+@torch.no_grad()
+def ensemble_predict(model: GaussianEnsemble, x,
+                     n_members: int | None = None) -> EnsemblePrediction:
+    """Predictive moments of a :class:`GaussianEnsemble` at raw inputs
+    ``x [B, in]`` (in raw units), from its first ``n_members`` members (all by
+    default).  A deterministic ensemble's aleatoric part is 0."""
     x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    means, variances = [], []
-    for m in members:
-        out = m(x)
-        mean, var = out if isinstance(out, tuple) else (out, torch.zeros_like(out))
-        means.append(mean)
-        variances.append(var)
-    means_t = torch.stack(means)
-    return EnsemblePrediction(means_t.mean(0), torch.stack(variances).mean(0),
-                              means_t.var(0, unbiased=False), means_t)
+    E = model.ensemble_size if n_members is None else n_members
+    if not 1 <= E <= model.ensemble_size:
+        raise ValueError(f"n_members must be in 1..{model.ensemble_size}, got "
+                         f"{n_members}")
+    means, variances = model.predict(x.expand(model.ensemble_size, *x.shape))
+    return split_variance(means[:E], variances[:E])
