@@ -92,9 +92,7 @@ gen = torch.Generator().manual_seed(0)
 with torch.no_grad():
     point = sto.point(grid)[:, 0]
     g_mean, g_var = sto.gaussian(grid)
-    mix = sto.mixture.distribution(grid)
-    torch.manual_seed(0)
-    mix_samples = mix.sample((3,))
+    mix_samples = torch.stack([sto.mixture.sample(grid, gen) for _ in range(3)])
 
 
 def draw_stochastic(model="all three"):
