@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 5.3 Uncertainty: what the model does not know
 #
-# *About 7 minutes: 6 to read, 1 to run at FAST.* Section 5.3 of {doc}`ch05_model_learning`.
+# *About 25 minutes: 24 to read, 1 to run at FAST.* Section 5.3 of {doc}`ch05_model_learning`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -26,6 +26,8 @@
 # - tell aleatoric from epistemic uncertainty and say how a planner should treat each;
 # - split an ensemble's predictive variance into the two with the law of total variance;
 # - check on the pendulum whether an ensemble's disagreement predicts its error, and where it does not.
+# - build MC-dropout and last-layer Laplace uncertainty for the same network and read a calibration curve;
+# - turn an ensemble's disagreement into an exploration bonus and say when it beats ε-greedy, and when a count would do.
 # ```
 
 # %% tags=["remove-input"]
@@ -193,6 +195,375 @@ plt.show()
 # disagreement, large error, an ensemble confident and wrong at once.
 
 # %% [markdown]
+# ## Three approximate posteriors, calibrated
+#
+# The ensemble is one way of approximating $p(\theta \mid \mathcal D)$.
+# The lecture names two others, and both fit in a few lines around the same
+# network (two hidden layers of 64 units, trained by squared error on the
+# pendulum's state change):
+#
+# - **MC dropout** {cite}`gal2016dropout`. Train with dropout, and keep it
+#   on at test time: each pass draws a random mask, that is, a random
+#   sub-network $\theta_t$, and the spread of $T$ such passes,
+#   $\frac1T \sum_t \big(f_{\theta_t}(x) - \bar f(x)\big)^2$, is the
+#   epistemic variance. Gal and Ghahramani show that training with
+#   dropout fits a variational approximation of the posterior, so the
+#   passes are samples from it.
+# - **Laplace** {cite}`mackay1992practical`. Fit the weights $\theta^*$ that
+#   maximise the posterior, then replace the posterior by the Gaussian that
+#   matches its curvature there: $p(\theta \mid \mathcal D) \approx
+#   \mathcal N\big(\theta^*, H^{-1}\big)$ with $H = -\nabla^2_\theta \log
+#   p(\theta \mid \mathcal D)\big|_{\theta^*}$. For all the weights of a
+#   network $H$ is too large to invert, so we take the common shortcut of
+#   treating only the *last layer* as uncertain {cite}`daxberger2021laplace`.
+#   With $\phi(x)$ the last hidden layer (plus a constant 1), noise variance
+#   $s_d^2$ in output $d$ and a prior $\mathcal N(0, \lambda^{-1} I)$ on that
+#   output's weights $w_d$, the layer is linear and the Hessian is exact:
+#
+# $$
+# \Sigma_d = \Big(\frac{\Phi^\top \Phi}{s_d^2} + \lambda I\Big)^{-1},
+# \qquad
+# \operatorname{Var}[y_d \mid x] = \phi(x)^\top \Sigma_d\, \phi(x) + s_d^2 .
+# $$
+#
+# The prior precision $\lambda$ is not tuned on test data: it maximises the
+# Laplace approximation of the marginal likelihood, which for $P$ weights is,
+# up to terms that do not depend on $\lambda$,
+# $\sum_d \big[\tfrac P2 \log \lambda - \tfrac\lambda2 \lVert w_d^* \rVert^2
+# - \tfrac12 \log\det \Sigma_d^{-1}\big]$.
+#
+# All three add the same noise term $s_d^2$: the mean squared residual of
+# their own mean prediction on the training data. To compare them we ask
+# the question a planner cares about: when a model says "90% of outcomes
+# fall in this interval", do they? For each probability $p$, count the test
+# transitions whose true change falls inside the central $p$ interval
+# $\mu \pm \Phi^{-1}\big(\tfrac{1+p}{2}\big)\sigma$ of the predictive
+# Gaussian (all three state dimensions pooled). Plotting that fraction
+# against $p$ gives a *calibration curve* {cite}`kuleshov2018calibrated`,
+# which is the diagonal for a calibrated model; above it, the model is
+# too cautious; below it, too sure. The *calibration error* is the mean
+# distance from the diagonal over $p = 0.05, 0.10, \dots, 0.95$. We measure
+# it on held-out transitions like the training data (*near*: random-torque
+# episodes that start hanging) and on transitions from the whole state
+# space (*far*), where the model extrapolates.
+
+# %%
+from IPython.display import Markdown, display  # noqa: E402
+
+from mbrl_lessons.analysis.calibration import (  # noqa: E402
+    LEVELS,
+    calibration_check,
+    fit_last_layer_laplace,
+)
+from mbrl_lessons.analysis.report import targets_markdown  # noqa: E402
+from mbrl_lessons.core.results import bootstrap_ci, load_results  # noqa: E402
+
+show_source(fit_last_layer_laplace)
+
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels of calibration curves, observed coverage against nominal coverage, with the diagonal dashed, for the ensemble, MC dropout and the last-layer Laplace approximation. Left, transitions like the training data; right, transitions from the whole state space, where all three curves lie below the diagonal, the Laplace curve lowest."}}
+calib = calibration_check(0, n_train=budget(fast=30, full=40),
+                          n_test=budget(fast=800, full=2000),
+                          epochs=budget(fast=80, full=150))
+labels = {"ensemble": "ensemble (5)", "mc_dropout": "MC dropout",
+          "laplace": "last-layer Laplace"}
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.4), sharey=True)
+for ax, test in zip(axes, ("near", "far"), strict=True):
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    for method, label in labels.items():
+        sc = calib[method][test]
+        ax.plot(LEVELS, sc["curve"], marker=".",
+                label=f"{label}: {sc['calibration_error']:.2f}")
+    ax.set_xlabel("nominal coverage p")
+    ax.set_title(f"{test}: held-out transitions" if test == "near"
+                 else "far: whole state space")
+    ax.legend(fontsize=7, title="calibration error", title_fontsize=7)
+axes[0].set_ylabel("observed coverage")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Over ten seeds (`benchmarks/ch05_calibration.py`), the mean of each score
+# with its 95% bootstrap interval. The rank correlation is the one of the
+# pendulum figure above, between the predicted standard deviation and the
+# true error; the negative log-likelihood is per dimension, in units of the
+# normalised state change.
+
+# %% tags=["hide-input"]
+calib_full = load_results("ch05_calibration")
+if calib_full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    def cell(values):
+        lo, hi = bootstrap_ci([np.asarray(values)])
+        return f"{np.mean(values):.2f} [{lo:.2f}, {hi:.2f}]"
+
+    ex = calib_full["extra"]
+    rows = ["| method | test | calibration error | in the 90% interval | NLL "
+            "| rank correlation |", "|---|---|---:|---:|---:|---:|"]
+    for method, label in labels.items():
+        for test in ("near", "far"):
+            rows.append(f"| {label} | {test} | " + " | ".join(
+                cell(ex[key][method][test]) for key in
+                ("calibration_error", "coverage_90", "nll", "rank_correlation"))
+                + " |")
+    display(Markdown("\n".join(rows)))
+    display(Markdown(targets_markdown(calib_full)))
+
+# %% [markdown]
+# Read the table by rows of the same test.
+#
+# *Near the data* all three are too cautious: their intervals are wider than
+# the errors need. The ensemble's 90% interval holds about 99% of the held-out
+# transitions and MC dropout's all of them; the last-layer Laplace comes
+# closest, with about 93% and the smallest calibration error. A likely reason,
+# which we have not tested separately: the noise term $s_d^2$ is one number
+# per dimension, the *mean* squared training residual, while the residuals
+# are uneven, many small and a few large. A constant variance fitted to
+# their mean is too wide for the many, and each method then adds its
+# epistemic part on top.
+#
+# *Far from the data* all three are too sure of themselves. The ensemble's
+# 90% interval holds about half the transitions, MC dropout's about as
+# many, the Laplace approximation's fewer than one in five: none of them
+# can be taken at its word where the model extrapolates, which is where a
+# planner needs it most. The two targets that compare calibration off the
+# data say the same thing in numbers. The ensemble beats the last-layer
+# Laplace clearly; against MC dropout the interval of the difference
+# straddles zero, so the advantage of ensembles under a shift of the data
+# that Ovadia et al. report {cite}`ovadia2019trust` does not show here.
+# MC dropout also ranks the far transitions by their error best of the
+# three. It trains one network instead of five, though it pays with 50
+# forward passes per prediction.
+#
+# The Laplace result has a plain cause. Its uncertainty lives in the last
+# layer only, on top of features that were fitted to the training data and
+# are then held fixed. A far input whose features happen to resemble those
+# of training inputs gets almost no extra variance, however wrong the
+# prediction. The ensemble and dropout vary every layer, so their members
+# can disagree about the features themselves. What the approximations
+# share is the lesson of the pendulum figure above: their spread ranks
+# errors (rank correlations of about 0.5 to 0.7), but its scale is not to
+# be trusted off the data. Recalibrating on held-out data
+# {cite}`kuleshov2018calibrated` only fixes the near case, because off the
+# data there are no held-out labels to calibrate against.
+
+# %% [markdown]
+# ## Disagreement as an exploration bonus
+#
+# Epistemic uncertainty is not only a hazard for the planner; it is also a
+# map of what is still worth finding out. An agent that acts only on what its
+# model predicts never learns what happens where the model has no data.
+# The usual remedy in model-free RL is ε-greedy: with probability ε take a
+# random action. That noise is *undirected*. If the reward lies at the end
+# of a path of $k$ particular moves that the agent's estimates advise
+# against, each step of the path is taken only when the coin says "random"
+# and the random action happens to be the right one, so one episode follows
+# the path with probability about $(\varepsilon/|\mathcal A|)^k$: the wait
+# grows exponentially with the length of the path.
+#
+# A model offers a directed alternative. Plan, not for the model's reward
+# $\hat r$ alone, but for
+#
+# $$
+# \tilde r(s,a) = \hat r(s,a) + \beta\, \sigma(s,a),
+# $$
+#
+# where $\sigma(s,a)$ is the ensemble's epistemic standard deviation at
+# $(s,a)$ and $\beta \ge 0$ sets how much an unknown is worth. The planner
+# now walks, many steps ahead, towards the pairs the members disagree on;
+# once they have been tried, the members agree there, the bonus fades and
+# the real reward takes over. Pathak et al. use the variance of an ensemble
+# of forward models as the reward of a policy learner
+# {cite}`pathak2019disagreement`, Plan2Explore plans for it inside a learned
+# world model {cite}`sekar2020plan2explore`, and bootstrapped DQN draws its
+# exploration from an ensemble of value functions instead of models
+# {cite}`osband2016bootstrapped`.
+#
+# We test this on a task built so that dithering fails: a **deep chain**
+# (after the "deep sea" of the behaviour suite {cite}`osband2020bsuite`).
+# There are $n$ states in a row, each episode starts at the left end and
+# lasts at most $2n$ steps, and a treasure worth 1 ends the episode at the
+# right end. In every state one of the two actions (drawn at random per
+# state) moves right, at a cost of $0.01/n$ and with a 10% chance of staying
+# put; the other moves left for free. Until the treasure has been seen, every
+# reward says that moving right is a loss.
+#
+# The learner is the model-based agent of chapter 3: a count model (untried
+# pairs stay where they are with reward 0) and, after every real step, $n$
+# sweeps of value iteration on it, warm-started. Three exploration rules
+# share it, and with it the same episodes and the same sweeps per real step:
+#
+# - **ε-greedy**: plan for $\hat r$ and take a random action with
+#   probability ε (0.1 or 0.3);
+# - **ensemble disagreement**: plan for $\hat r + \beta\sigma$ with
+#   $\beta = 0.1$ and act greedily;
+# - **count bonus**: plan for $\hat r + \beta / \sqrt{N(s,a) + 1}$, the
+#   bonus of model-based interval estimation {cite}`strehl2008mbie`, with
+#   the same $\beta$.
+#
+# A table has no random initial weights to make its members differ where
+# they have no data, so each member $k$ of our ensemble gets a *random
+# prior* instead {cite}`osband2018randomized`: one pseudo-observation of a
+# next state $z_k$ drawn at random for each pair. Each real transition
+# reaches member $k$ with a weight $w_{k,i} \sim \text{Poisson}(1)$, the
+# online form of a bootstrap resample (in a resample of size $N$ drawn with
+# replacement a point appears a Binomial$(N, 1/N)$ number of times, close
+# to Poisson(1)). With the next state one-hot encoded, member $k$ predicts
+#
+# $$
+# p_k(s' \mid s,a) = \frac{\mathbb 1[s' = z_k] + \sum_i w_{k,i}\,
+#   \mathbb 1[s' = s'_i]}{1 + \sum_i w_{k,i}},
+# \qquad
+# \sigma^2(s,a) = \frac1E \sum_{k=1}^E \big\lVert p_k(\cdot \mid s,a) -
+#   \bar p(\cdot \mid s,a)\big\rVert^2 ,
+# $$
+#
+# the epistemic term of the variance split above, summed over the
+# components of the one-hot vector. On an untried pair the members hold
+# only their priors and disagree by nearly 1. After $N$ visits, the prior's
+# share of each prediction has fallen to about $1/(1+N)$, and what remains
+# is the bootstrap's spread, an estimate of the variance of the
+# frequencies themselves: $\sum_{s'} q(s')\big(1-q(s')\big)/N =
+# \big(1 - \sum_{s'} q(s')^2\big)/N$ for true next-state probabilities
+# $q$. For a deterministic move that is zero, so $\sigma$ falls like
+# $1/N$; for a noisy one $\sigma$ falls like $1/\sqrt N$, as the count
+# bonus does. Noise alone does not keep the bonus alive, which is the
+# difference from a bonus on the model's *prediction error*: that error
+# never falls below the noise, and an agent paid for it stays at the
+# noisiest transition it can find.
+
+# %%
+from mbrl_lessons.analysis.exploration import (  # noqa: E402
+    BootstrapTableEnsemble,
+    explore_chain,
+    make_ensemble,
+)
+
+show_source(BootstrapTableEnsemble)
+
+# %% [markdown]
+# Left, the spread of a ten-member ensemble on one pair fed a deterministic
+# move and on one fed a coin flip between two next states, with the count
+# bonus for comparison (all three as the bonus they pay at $\beta = 1$).
+# Right, the episode in which each run first reached the treasure, for chains
+# of growing length; a run that never did is drawn above the dashed line.
+
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels. Left, on log-log axes: the ensemble's spread on a deterministic move falls about as one over the number of visits, on a coin-flip move about as one over its square root, close to the count bonus. Right: the episode of the first treasure against the chain length for each exploration rule, one point per seed; the disagreement and count bonuses find the treasure within a few episodes at every length, while epsilon-greedy runs land above the dashed never-found line from short chains on."}}
+visits = np.arange(1, 301)
+spread_rng = np.random.default_rng(0)
+ens = make_ensemble(3, 2, seed=0, n_members=10)
+spread = np.zeros((len(visits), 2))
+for i in range(len(visits)):
+    ens.update(0, 0, 1)
+    ens.update(0, 1, int(spread_rng.integers(1, 3)))
+    spread[i] = np.sqrt(ens.disagreement()[0])
+
+chain_seeds = budget(fast=3, full=10)
+chain_episodes = budget(fast=30, full=100)
+lengths = budget(fast=(4, 6, 8, 10), full=(4, 6, 8, 10, 15, 20))
+rules = {"ensemble disagreement": {"bonus": "disagreement"},
+         "count bonus": {"bonus": "count"},
+         "ε-greedy, ε = 0.1": {"bonus": "none", "epsilon": 0.1},
+         "ε-greedy, ε = 0.3": {"bonus": "none", "epsilon": 0.3}}
+chain_runs = {name: {n: [explore_chain(s, n=n, n_episodes=chain_episodes, **kw)
+                         for s in range(chain_seeds)] for n in lengths}
+              for name, kw in rules.items()}
+
+fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6))
+ax = axes[0]
+ax.loglog(visits, spread[:, 0], label="ensemble, deterministic move")
+ax.loglog(visits, spread[:, 1], label="ensemble, coin flip")
+ax.loglog(visits, 1 / np.sqrt(visits + 1), "k:", label="count bonus")
+ax.set_xlabel("visits N of the pair")
+ax.set_ylabel("bonus at β = 1")
+ax.set_title("The spread fades with data")
+ax.legend(fontsize=7)
+ax = axes[1]
+offsets = np.linspace(-0.45, 0.45, len(rules))
+for (name, per_n), dx in zip(chain_runs.items(), offsets, strict=True):
+    xs_, ys_ = [], []
+    for n, runs_n in per_n.items():
+        for r in runs_n:
+            first_ep = r["first_treasure_episode"]
+            xs_.append(n + dx)
+            ys_.append(chain_episodes * 1.5 if first_ep is None else first_ep)
+    ax.scatter(xs_, ys_, s=10, alpha=0.7, label=name)
+ax.axhline(chain_episodes * 1.2, color="k", ls="--", lw=1)
+ax.text(min(lengths) - 0.5, chain_episodes * 1.75, "never found", fontsize=7)
+ax.set_yscale("log")
+ax.set_xlabel("chain length n")
+ax.set_ylabel("episode of the first treasure")
+ax.set_title(f"{chain_seeds} seeds, {chain_episodes} episodes")
+ax.legend(fontsize=7, loc="center right")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The full-budget run (`benchmarks/ch05_explore.py`: 10 seeds, 100
+# episodes, chains of 4 to 20 states) counts, for each rule and length, the
+# seeds that found the treasure at all:
+
+# %% tags=["hide-input"]
+explore_full = load_results("ch05_explore")
+if explore_full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    firsts = explore_full["extra"]["first_treasure_episode"]
+    n_eps = explore_full["config"]["n_episodes"]
+    cols = explore_full["config"]["lengths"]
+    table = ["| rule | " + " | ".join(f"n = {n}" for n in cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    for rule, per_n in firsts.items():
+        table.append(f"| {rule} | " + " | ".join(
+            f"{sum(e <= n_eps for e in per_n[str(n)])} / {len(per_n[str(n)])}"
+            for n in cols) + " |")
+    display(Markdown("\n".join(table)))
+    display(Markdown(targets_markdown(explore_full)))
+
+# %% [markdown]
+# Both bonuses find the treasure in every seed at every length up to 20
+# states, within the first four episodes, and after that the
+# disagreement-driven learner collects it in 86 to 92 of its 100 episodes.
+# ε-greedy
+# finds it reliably only in the shortest chain. From ten states on, neither
+# ε found it in any seed in 100 episodes: the random actions needed
+# for roughly ten consecutive right moves never came together, and the
+# runs left 39% to 80% of the state–action pairs untried (more, the longer
+# the chain). At ten
+# states the disagreement bonus reaches the treasure in about 89 more of
+# the 100 episodes than ε-greedy with ε = 0.3, with an interval far from
+# zero.
+#
+# The last target compares the two bonuses, and the difference is
+# large: the disagreement learner reaches the treasure in about 61 more
+# episodes than the count learner, at the same $\beta$. Both explore
+# equally fast; the difference is what happens *after* the treasure is
+# found. The count bonus of a pair falls only as $1/\sqrt{N}$, so with
+# $\beta = 0.1$ and $\gamma = 0.99$ a pair is still worth up to
+# $\beta/\big((1-\gamma)\sqrt{N+1}\big) = 10/\sqrt{N+1}$, more than
+# the treasure, until it has been tried about 100 times, and the learner
+# keeps wandering off to try moves it already knows. The ensemble's spread
+# on a deterministic move (every left move here) falls as $1/N$: after a
+# few visits the members agree that the move is known, and the bonus
+# stops pulling. That is the epistemic signal doing its job — one sample
+# of a deterministic move *is* the truth — but the comparison holds at this
+# one $\beta$: a count bonus with a smaller $\beta$ would also settle
+# sooner, at the risk of exploring less.
+#
+# Two limits of the experiment. First, it is tabular: in a table the
+# ensemble's spread is essentially a function of the counts, as the
+# formula above shows, and there is little reason to prefer one over the
+# other. The ensemble earns its keep where states cannot be counted, in
+# continuous spaces where no two states repeat: there, as the pendulum
+# figure showed, a neural ensemble still disagrees away from its data, but
+# it ranks its own errors only roughly, and a bonus built on it is
+# correspondingly noisier. Plan2Explore does exactly that, inside a learned
+# latent model {cite}`sekar2020plan2explore`; we have not measured it.
+# Second, the chain was built so that dithering fails. On a task where the
+# reward is dense and a few random moves suffice, such as the shortest
+# chain, ε-greedy does fine, and a bonus only adds a constant to tune.
+
+# %% [markdown]
 # ## Summary
 #
 # Noise in the world (aleatoric) stays however much data arrive; ignorance
@@ -202,6 +573,17 @@ plt.show()
 # pendulum the members' disagreement ranks unseen states by their true error
 # well, though not perfectly: some states are predicted wrongly by every member
 # at once. PETS and MBPO in chapter 7 build on exactly this signal.
+#
+# MC dropout and a last-layer Laplace approximation give the same kind of
+# signal from a single network. On held-out pendulum transitions all three
+# approximations were too cautious near the data and far too confident away
+# from it; the ensemble and MC dropout were about equally calibrated there,
+# the last-layer Laplace clearly worse. As an exploration bonus, the
+# ensemble's spread sent a model-based learner straight down deep chains of
+# up to 20 states, while ε-greedy never found the reward from 10 states on,
+# and,
+# unlike a count bonus at the same weight, it stopped pulling once the
+# moves were known.
 
 # %% [markdown]
 # ## Exercises
@@ -215,6 +597,24 @@ plt.show()
 # Does the epistemic curve change in the gap? Then use a single member with
 # five times the data: what can it no longer tell you?
 # ```
+#
+# ```{exercise}
+# :label: ex-ch05-explore-slip
+# Run `explore_chain` on a chain of 10 states with `slip=0.5` instead of
+# 0.1, for both bonuses. Before you run it, use the formula for the
+# ensemble's spread after $N$ visits to predict how the bonus on a *right*
+# move now decays, and whether the gap between the two bonuses in
+# treasure episodes should grow or shrink. Then measure it over five seeds.
+# ```
+#
+# ```{exercise}
+# :label: ex-ch05-laplace-prior
+# `fit_last_layer_laplace` picks the prior precision $\lambda$ by the
+# marginal likelihood. Refit it with `grid=[1e-3]` and with `grid=[1e3]`
+# and score both with `calibration_check`'s `scores` on the near and far
+# transitions. Which way does each change move the 90% coverage, and
+# why can no value of $\lambda$ make the far intervals honest?
+# ```
 
 # %% [markdown]
 # ## References
@@ -223,4 +623,16 @@ plt.show()
 # {cite}`blundell2015weight`, dropout as approximate inference from Gal and
 # Ghahramani {cite}`gal2016dropout`, deep ensembles from Lakshminarayanan et
 # al. {cite}`lakshminarayanan2017ensembles`; PETS {cite}`chua2018pets` and
-# MBPO {cite}`janner2019mbpo` use bootstrapped ensembles for control.
+# MBPO {cite}`janner2019mbpo` use bootstrapped ensembles for control. The
+# Laplace approximation for networks is MacKay's {cite}`mackay1992practical`,
+# the last-layer version is surveyed by Daxberger et al.
+# {cite}`daxberger2021laplace`, calibration curves for regression are from
+# Kuleshov et al. {cite}`kuleshov2018calibrated`, and the comparison of these
+# methods under a shift of the data from Ovadia et al.
+# {cite}`ovadia2019trust`. Exploration by ensemble disagreement is from
+# Pathak et al. {cite}`pathak2019disagreement` and, in a learned world model,
+# Sekar et al. {cite}`sekar2020plan2explore`; bootstrapped DQN
+# {cite}`osband2016bootstrapped` and randomized priors
+# {cite}`osband2018randomized` are its value-based relatives, and the deep
+# chain follows the deep sea of the behaviour suite {cite}`osband2020bsuite`.
+# The count bonus is MBIE-EB's {cite}`strehl2008mbie`.
