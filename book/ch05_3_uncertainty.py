@@ -389,9 +389,11 @@ else:
 # reward says that moving right is a loss.
 #
 # The learner is the model-based agent of chapter 3: a count model (untried
-# pairs stay where they are with reward 0) and, after every real step, $n$
+# pairs stay where they are with reward 0) and, before every action, $n$
 # sweeps of value iteration on it, warm-started. Three exploration rules
-# share it, and with it the same episodes and the same sweeps per real step:
+# share it, and with it the same episodes and the same sweeps per real step
+# (an episode ends early at the treasure, so a learner that finds it uses
+# fewer real steps, never more):
 #
 # - **ε-greedy**: plan for $\hat r$ and take a random action with
 #   probability ε (0.1 or 0.3);
@@ -420,7 +422,9 @@ else:
 #
 # the epistemic term of the variance split above, summed over the
 # components of the one-hot vector. On an untried pair the members hold
-# only their priors and disagree by nearly 1. After $N$ visits, the prior's
+# only their priors and disagree almost as much as they can:
+# $\sigma^2 = 1 - \sum_{s'} \bar p(s')^2$, at most $1 - 1/E$. After $N$
+# visits, the prior's
 # share of each prediction has fallen to about $1/(1+N)$, and what remains
 # is the bootstrap's spread, an estimate of the variance of the
 # frequencies themselves: $\sum_{s'} q(s')\big(1-q(s')\big)/N =
