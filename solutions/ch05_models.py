@@ -280,3 +280,35 @@ print(belief_update(np.array([0.5, 0.5]), 0, 0, tiger_P, tiger_Z))  # [0.85, 0.1
 
 # %%
 check("ch05_belief_update", globals())
+
+# %% [markdown]
+# ## Exercise 8 — an ensemble's disagreement as an exploration bonus (`ch05_table_disagreement`, 4 points)
+#
+# §5.3's exploration learner keeps an ensemble of `E` table models. Member `k`
+# holds weights `weights[k, s, a, s']` (its random prior plus its
+# bootstrap-weighted counts of next states); its prediction for the pair
+# `(s, a)` is those weights normalised into a distribution,
+# $p_k(s' \mid s, a) = w_k(s, a, s') / \sum_{s''} w_k(s, a, s'')$. Write
+# `table_disagreement(weights)` returning the `[S, A]` array of the members'
+# spread,
+#
+# $$
+# \sigma^2(s, a) = \frac1E \sum_{k=1}^E \sum_{s'} \big(p_k(s' \mid s, a) -
+#   \bar p(s' \mid s, a)\big)^2, \qquad
+# \bar p = \frac1E \sum_k p_k .
+# $$
+
+# %%
+def table_disagreement(weights):
+    # BEGIN SOLUTION
+    w = np.asarray(weights, dtype=float)
+    p = w / w.sum(axis=3, keepdims=True)
+    return ((p - p.mean(axis=0)) ** 2).sum(axis=3).mean(axis=0)
+    # END SOLUTION
+
+
+# two members that disagree completely about one pair: spread 0.5
+print(table_disagreement(np.array([[[[1.0, 0.0]]], [[[0.0, 1.0]]]])))
+
+# %%
+check("ch05_table_disagreement", globals())

@@ -404,6 +404,39 @@ def belief_random(ns):
                  "a random POMDP with 5 states", atol=1e-10)
 
 
+# --------------------------------------- ensemble disagreement of tables
+def _ref_disagreement(weights):
+    p = weights / weights.sum(axis=3, keepdims=True)
+    return ((p - p.mean(axis=0)) ** 2).sum(axis=3).mean(axis=0)
+
+
+def _disagreement(ns, weights):
+    out = get_function(ns, "table_disagreement")(weights)
+    return as_array(out, "table_disagreement's result", shape=weights.shape[1:3])
+
+
+def disagreement_hand(ns):
+    opposite = np.array([[[[1.0, 0.0]]], [[[0.0, 1.0]]]])    # E=2, S=1, A=1, S'=2
+    assert_close(_disagreement(ns, opposite), [[0.5]],
+                 "two members sure of different next states",
+                 hint="each member is 0.5 from the mean in squared distance "
+                      "(0.25 + 0.25); average over members, do not sum")
+    agree = np.array([[[[2.0, 6.0]]], [[[1.0, 3.0]]]])
+    assert_close(_disagreement(ns, agree), [[0.0]],
+                 "two members whose counts differ but whose distributions agree",
+                 hint="normalise each member's weights into a distribution "
+                      "before comparing")
+
+
+def disagreement_random(ns):
+    rng = np.random.default_rng(11)
+    weights = rng.poisson(2.0, size=(6, 4, 3, 5)) + rng.uniform(0.1, 1, (6, 4, 3, 5))
+    assert_close(_disagreement(ns, weights), _ref_disagreement(weights),
+                 "six members on random [4, 3, 5] weights", atol=1e-8,
+                 hint="sum the squared gap over next states, then average over "
+                      "members")
+
+
 EXERCISES = [
     Exercise("ch05_gaussian_nll", "The Gaussian negative log-likelihood",
              "ch05_models", ("gaussian_nll",),
@@ -455,4 +488,11 @@ EXERCISES = [
               Check("a random POMDP against the joint posterior", 2,
                     belief_random)),
              forbidden=("mbrl_lessons.mdp.pomdp.belief_update",)),
+    Exercise("ch05_table_disagreement", "An ensemble's disagreement, in tables",
+             "ch05_models", ("table_disagreement",),
+             (Check("two members, by hand", 2, disagreement_hand),
+              Check("random members vs the reference", 2, disagreement_random)),
+             hint="p = weights / weights.sum(axis=3, keepdims=True); spread = "
+                  "((p - p.mean(0)) ** 2).sum(axis=3).mean(axis=0)",
+             forbidden=("mbrl_lessons.analysis.exploration.BootstrapTableEnsemble",)),
 ]
