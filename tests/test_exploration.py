@@ -140,3 +140,46 @@ def test_explorer_rejects_bad_input():
         explore_chain(0, beta=-1)
     with pytest.raises(ValueError, match="n_episodes"):
         explore_chain(0, n_episodes=0)
+
+
+def test_continuous_chain_moves_and_pays():
+    from mbrl_lessons.analysis.exploration import ContinuousChain
+
+    env = ContinuousChain(noise=0.0)
+    rng = np.random.default_rng(0)
+    x, r, done = env.step(0.5, 1, rng)
+    assert x == pytest.approx(0.6) and r == pytest.approx(-0.05) and not done
+    assert env.step(0.05, 0, rng) == (0.0, 0.0, False)
+    x, r, done = env.step(0.95, 1, rng)
+    assert done and r == pytest.approx(1 - 0.05)
+    with pytest.raises(ValueError, match="action"):
+        env.step(0.0, 3, rng)
+
+
+def test_neural_ensemble_disagrees_off_its_data_and_fits_it():
+    import torch
+
+    from mbrl_lessons.analysis.exploration import BatchedEnsemble
+
+    model = BatchedEnsemble(5, seed=0)
+    rng = np.random.default_rng(0)
+    X = np.stack([rng.uniform(0, 0.3, 200), rng.integers(0, 2, 200)], 1)
+    Y = np.stack([np.where(X[:, 1] == 1, 0.1, -0.1), np.zeros(200)], 1)
+    W = rng.poisson(1.0, (200, 5))
+    model.fit(X, Y, W, steps=300)
+    with torch.no_grad():
+        near = model.forward(torch.tensor([[0.15, 1.0]]).expand(5, -1, -1))
+        far = model.forward(torch.tensor([[3.0, 1.0]]).expand(5, -1, -1))
+    assert abs(float(near[:, 0, 0].mean()) - 0.1) < 0.03
+    assert float(far[:, 0, 0].std()) > 3 * float(near[:, 0, 0].std())
+
+
+def test_continuous_explorer_is_reproducible_and_the_bonus_matters():
+    from mbrl_lessons.analysis.exploration import explore_continuous
+
+    kw = {"n_episodes": 3, "horizon": 5, "n_candidates": 16, "fit_steps": 10}
+    a = explore_continuous(0, **kw)
+    assert a == explore_continuous(0, **kw)
+    assert explore_continuous(0, bonus=False, **kw) != a
+    with pytest.raises(ValueError, match="beta"):
+        explore_continuous(0, beta=-1.0)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mbrl_lessons.core.seeding import make_rng, stream_rng
+from mbrl_lessons.core.seeding import make_rng, stream_rng, stream_seed
 from mbrl_lessons.mdp.learning import TabularModel, epsilon_greedy
 
 BONUSES = ("none", "disagreement", "count")
@@ -216,3 +216,164 @@ def make_ensemble(n_states: int, n_actions: int, seed: int,
                   **kw) -> BootstrapTableEnsemble:
     """A :class:`BootstrapTableEnsemble` seeded with an int (for the book)."""
     return BootstrapTableEnsemble(n_states, n_actions, make_rng(seed), **kw)
+
+
+# ------------------------------------------------ the continuous version
+class ContinuousChain:
+    """The deep chain with a continuous position ``x`` in ``[0, 1]``: action
+    1 moves right by ``step`` plus Gaussian noise (std ``noise``) at a cost
+    ``cost * step``, action 0 moves left by ``step`` for free (not below 0);
+    reaching ``x >= 1`` pays 1 and ends the episode.  No two visited states
+    repeat, so there is nothing to count."""
+
+    n_actions = 2
+
+    def __init__(self, step: float = 0.1, noise: float = 0.02,
+                 cost: float = 0.5) -> None:
+        if not 0 < step < 1:
+            raise ValueError(f"step must be in (0, 1), got {step}")
+        if noise < 0 or cost < 0:
+            raise ValueError("noise and cost must be >= 0")
+        self.step_size, self.noise, self.cost = step, noise, cost
+
+    def step(self, x: float, a: int, rng: np.random.Generator
+             ) -> tuple[float, float, bool]:
+        """One real step: ``(next x, reward, terminated)``."""
+        if a not in (0, 1):
+            raise ValueError(f"action must be 0 or 1, got {a}")
+        if a == 1:
+            x2 = x + self.step_size + self.noise * rng.normal()
+            r = -self.cost * self.step_size
+        else:
+            x2, r = x - self.step_size, 0.0
+        x2 = max(x2, 0.0)
+        done = x2 >= 1.0
+        return float(x2), r + (1.0 if done else 0.0), bool(done)
+
+
+class BatchedEnsemble:
+    """``n_members`` MLPs (two hidden SiLU layers) evaluated in one batch;
+    input ``(x, a)``, output ``(dx, r)``.  Member ``k`` weighs each
+    transition by its own Poisson(1) draw (an online bootstrap)."""
+
+    def __init__(self, n_members: int, seed: int, hidden: int = 32,
+                 lr: float = 3e-3) -> None:
+        import torch
+
+        if n_members < 2:
+            raise ValueError(f"an ensemble needs n_members >= 2, got {n_members}")
+        gen = torch.Generator().manual_seed(stream_seed(seed, "ensemble init"))
+        E, h = n_members, hidden
+
+        def init(fan_in, fan_out):
+            w = torch.randn(E, fan_in, fan_out, generator=gen) / fan_in ** 0.5
+            return w.requires_grad_()
+
+        self.params = [init(2, h), torch.zeros(E, 1, h, requires_grad=True),
+                       init(h, h), torch.zeros(E, 1, h, requires_grad=True),
+                       init(h, 2), torch.zeros(E, 1, 2, requires_grad=True)]
+        self.opt = torch.optim.Adam(self.params, lr=lr)
+        self.gen = torch.Generator().manual_seed(stream_seed(seed, "minibatches"))
+        self.rng = stream_rng(seed, "bootstrap weights")
+        self.n_members = E
+
+    def forward(self, inp):
+        """``inp [E, B, 2]`` -> ``[E, B, 2]``."""
+        import torch
+
+        w1, b1, w2, b2, w3, b3 = self.params
+        h = torch.nn.functional.silu(inp @ w1 + b1)
+        h = torch.nn.functional.silu(h @ w2 + b2)
+        return h @ w3 + b3
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, W: np.ndarray, steps: int,
+            batch: int = 64) -> None:
+        """``steps`` Adam steps on minibatches of ``(X, Y)`` rows with the
+        members' bootstrap weights ``W [N, E]``."""
+        import torch
+
+        X_t = torch.as_tensor(X, dtype=torch.float32)
+        Y_t = torch.as_tensor(Y, dtype=torch.float32)
+        W_t = torch.as_tensor(W, dtype=torch.float32)
+        for _ in range(steps):
+            idx = torch.randint(len(X_t), (min(batch, len(X_t)),), generator=self.gen)
+            pred = self.forward(X_t[idx].expand(self.n_members, -1, -1))
+            err = ((pred - Y_t[idx]) ** 2).sum(-1)            # [E, B]
+            w = W_t[idx].T                                     # [E, B]
+            loss = ((w * err).sum(1) / w.sum(1).clamp(min=1.0)).sum()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+
+def explore_continuous(seed: int, bonus: bool = True, beta: float = 1.0,
+                       epsilon: float = 0.0, n_episodes: int = 30, horizon: int = 15,
+                       n_candidates: int = 128, n_members: int = 5,
+                       fit_steps: int = 100, gamma: float = 0.99) -> dict:
+    """Model-based exploration of a :class:`ContinuousChain` with a neural
+    ensemble: before each action, plan ``n_candidates`` action sequences of
+    ``horizon`` steps through the ensemble's mean prediction and score them
+    by the predicted reward plus (with ``bonus``) ``beta`` times the members'
+    standard deviation of ``dx`` at every imagined step; take the best
+    sequence's first action (a random one with probability ``epsilon``);
+    refit the ensemble after every episode of at most 20 steps.
+
+    Returns the episode of the first treasure (``None`` if never), the
+    treasure episodes and the farthest position reached."""
+    import torch
+
+    if beta < 0 or not 0 <= epsilon <= 1 or n_episodes < 1 or horizon < 1:
+        raise ValueError("need beta >= 0, epsilon in [0, 1], n_episodes >= 1 and "
+                         "horizon >= 1")
+    env = ContinuousChain()
+    env_rng, plan_rng = stream_rng(seed, "chain_steps"), stream_rng(seed, "plans")
+    act_rng = stream_rng(seed, "actions")
+    model = BatchedEnsemble(n_members, seed)
+    X, Y, W = [], [], []
+    first, found, farthest = None, 0, 0.0
+    disc = torch.as_tensor(gamma ** np.arange(horizon), dtype=torch.float32)
+    # one episode of uniformly random actions first, the same for every rule
+    x = 0.0
+    for _ in range(20):
+        a = int(act_rng.integers(2))
+        x2, r, _ = env.step(x, a, env_rng)
+        X.append((x, a))
+        Y.append((x2 - x, r))
+        W.append(model.rng.poisson(1.0, n_members))
+        x = x2
+    model.fit(np.array(X), np.array(Y), np.array(W), fit_steps)
+    for episode in range(1, n_episodes + 1):
+        x = 0.0
+        for _ in range(20):
+            # candidate sequences: each with its own probability of moving right
+            p = plan_rng.uniform(size=(n_candidates, 1))
+            seqs = (plan_rng.uniform(size=(n_candidates, horizon)) < p).astype(float)
+            seqs[0], seqs[1] = 0.0, 1.0
+            with torch.no_grad():
+                xs = torch.full((n_candidates,), x)
+                score = torch.zeros(n_candidates)
+                a_t = torch.as_tensor(seqs, dtype=torch.float32)
+                for t in range(horizon):
+                    inp = torch.stack([xs, a_t[:, t]], -1)
+                    out = model.forward(inp.expand(n_members, -1, -1))  # [E, C, 2]
+                    gain = out[..., 1].mean(0)
+                    if bonus:
+                        gain = gain + beta * out[..., 0].std(0)
+                    score += disc[t] * gain
+                    xs = (xs + out[..., 0].mean(0)).clamp(min=0.0)
+            a = int(seqs[int(score.argmax())][0])
+            if act_rng.random() < epsilon:
+                a = int(act_rng.integers(2))
+            x2, r, done = env.step(x, a, env_rng)
+            X.append((x, a))
+            Y.append((x2 - x, r))
+            W.append(model.rng.poisson(1.0, n_members))
+            farthest = max(farthest, x2)
+            x = x2
+            if done:
+                found += 1
+                first = episode if first is None else first
+                break
+        model.fit(np.array(X), np.array(Y), np.array(W), fit_steps)
+    return {"first_treasure_episode": first, "treasure_episodes": found,
+            "farthest": float(farthest)}
