@@ -198,22 +198,6 @@ def test_a_slippery_maze_needs_the_stochastic_model():
     assert sto > 0.9 * out["v_star"]
 
 
-def test_ratio_interval_brackets_the_ratio_and_is_exact_without_spread():
-    from mbrl_lessons.analysis.planning import ratio_interval
-
-    # no spread between seeds: every resample has the same ratio
-    lo, hi = ratio_interval(np.full(5, 6.0), np.full(5, 4.0))
-    assert lo == pytest.approx(1.5) and hi == pytest.approx(1.5)
-    rng = np.random.default_rng(0)
-    plain = 100 + 10 * rng.standard_normal(20)
-    plus = 1.3 * plain + 5 * rng.standard_normal(20)
-    lo, hi = ratio_interval(plus, plain)
-    assert lo < plus.mean() / plain.mean() < hi and hi - lo < 0.2
-    assert ratio_interval(plus, plain) == (lo, hi)  # same seed, same interval
-    with pytest.raises(ValueError, match="equal-length"):
-        ratio_interval(plus[:3], plain)
-
-
 def test_per_seed_runs_add_up_to_the_figure_and_reject_bad_names():
     """The benchmark runs one (variant, seed) per job through the sweep; the
     book's functions average the same per-seed runs."""

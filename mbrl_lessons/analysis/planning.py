@@ -160,19 +160,6 @@ def changing_maze(maze: str, n_seeds=20, progress=False
     return np.mean(q, 0), np.mean(qp, 0), cfg
 
 
-def ratio_interval(plus: np.ndarray, plain: np.ndarray, n_boot: int = 10_000,
-                   seed: int = 0) -> tuple[float, float]:
-    """95% bootstrap interval of ``mean(plus) / mean(plain)``, resampling the
-    seeds (pairs of runs) with replacement."""
-    plus, plain = np.asarray(plus, float), np.asarray(plain, float)
-    if plus.shape != plain.shape or plus.ndim != 1 or len(plus) < 2:
-        raise ValueError("need two equal-length 1-d arrays of per-seed values")
-    idx = make_rng(seed).integers(0, len(plus), (n_boot, len(plus)))
-    ratios = plus[idx].mean(1) / plain[idx].mean(1)
-    lo, hi = np.quantile(ratios, [0.025, 0.975])
-    return float(lo), float(hi)
-
-
 # ------------------------------------------------------------ Example 8.4
 def _near_optimal(env, factor=1.2):
     limit = factor * shortest_path_length(env)
