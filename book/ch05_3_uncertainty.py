@@ -237,8 +237,8 @@ plt.show()
 # the question a planner cares about: when a model says "90% of outcomes
 # fall in this interval", do they? For each probability $p$, count the test
 # transitions whose true change falls inside the central $p$ interval
-# $\mu \pm \Phi^{-1}\big(\tfrac{1+p}{2}\big)\sigma$ of the predictive
-# Gaussian (all three state dimensions pooled). Plotting that fraction
+# $\mu \pm z_{(1+p)/2}\,\sigma$ of the predictive Gaussian, where $z_q$
+# is the standard normal's $q$-quantile (all three state dimensions pooled). Plotting that fraction
 # against $p$ gives a *calibration curve* {cite}`kuleshov2018calibrated`,
 # which is the diagonal for a calibrated model; above it, the model is
 # too cautious; below it, too sure. The *calibration error* is the mean
@@ -528,15 +528,13 @@ else:
 # Both bonuses find the treasure in every seed at every length up to 20
 # states, within the first four episodes, and after that the
 # disagreement-driven learner collects it in 86 to 92 of its 100 episodes.
-# ε-greedy
-# finds it reliably only in the shortest chain. From ten states on, neither
-# ε found it in any seed in 100 episodes: the random actions needed
-# for roughly ten consecutive right moves never came together, and the
-# runs left 39% to 80% of the state–action pairs untried (more, the longer
-# the chain). At ten
-# states the disagreement bonus reaches the treasure in about 89 more of
-# the 100 episodes than ε-greedy with ε = 0.3, with an interval far from
-# zero.
+# ε-greedy finds it reliably only in the shortest chain. From ten states
+# on, neither ε found it in any seed in 100 episodes: the random actions
+# needed for roughly ten consecutive right moves never came together, and
+# the runs left 39% to 80% of the state–action pairs untried (more, the
+# longer the chain). At ten states the disagreement bonus reaches the
+# treasure in about 89 more of the 100 episodes than ε-greedy with
+# ε = 0.3, with an interval far from zero.
 #
 # The last target compares the two bonuses, and the difference is
 # large: the disagreement learner reaches the treasure in about 61 more
@@ -603,15 +601,15 @@ else:
 # against ε-greedy has an interval well above zero. Two things differ from
 # the table. First, the bonus finds the treasure later, in a median of six
 # or seven episodes rather than one or two, and in one seed only in the
-# twentieth: the networks' disagreement marks the unknown less sharply
-# than an untried pair does, just as the pendulum figure found it ranks
-# errors only roughly. Second, plain greedy planning found the treasure at
+# twentieth. A likely reason, not tested separately: the networks'
+# disagreement marks the unknown less sharply than an untried pair does,
+# as the pendulum figure found it ranks errors only roughly. Second, plain greedy planning found the treasure at
 # all. Off its data, the reward network can promise reward where there is
 # none, and chasing such an error is exploration by accident. That
 # accident shaped the task: in a first version, with the table's tiny
 # cost of 0.001 per move and without the random first episode, ε-greedy
-# found the treasure in both seeds we tried, because the network's errors
-# were larger than the cost. At 0.05, the cost stands out of the noise, as
+# found the treasure in both seeds we tried, most likely because the
+# network's errors were larger than the cost. At 0.05, the cost stands out of the noise, as
 # it did in the table, where the count model knew it exactly.
 
 # %% [markdown]
