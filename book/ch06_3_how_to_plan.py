@@ -62,9 +62,6 @@ from mbrl_lessons.viz.trees import plot_tree
 from mbrl_lessons.viz import live_figure, show_source
 from mbrl_lessons.viz.style import fig_size
 
-full = load_results("ch06_planning")
-
-# %%
 full = load_results("ch06_planning")  # the committed full-budget run, or None
 
 # %% [markdown]
@@ -110,9 +107,10 @@ print("CEM minus random shooting at each budget:",
 # budget grows tenfold: 3,000 calls per step are already enough for it.
 # Random shooting catches up at 12,000 calls but falls back at 30,000. Each
 # point is only three episodes, and one failed swing-up moves such a mean by
-# more than the differences between budgets, so read the curves for their
-# shape, not their second digit: CEM is at least as good at every budget,
-# and far better at the smallest.
+# more than the differences between budgets, and there is no interval, so
+# read the curves for their shape, not their second digit. What these runs
+# support is modest: CEM did far better than random shooting at the
+# smallest budget and no worse at the two larger ones.
 #
 # Two details of our CEM matter when you compare it with other write-ups.
 # The textbook method {cite}`rubinstein2004cem` refits a *full* Gaussian,
@@ -609,19 +607,21 @@ live_figure(draw_search,
 # %% [markdown]
 # ## Summary
 #
-# For continuous actions a plan is a point in a box, searched by sampling; the
-# cross-entropy method spends its budget in rounds and beats random shooting at
-# most budgets. A differentiable model also offers the gradient of the
-# plan's return: gradient shooting finds better plans than CEM at the same
-# number of model calls, but its calls are sequential, so on a CPU it is far
-# slower per plan, and CEM given a hundred times the calls matches it
-# sooner. For discrete actions, one-step lookahead turns a value function
-# into behaviour, and Monte Carlo tree search grows a tree
-# towards the moves that look best, balancing exploitation and exploration with
-# UCB1, and turns its visit counts into a policy. Plain UCT with random
-# rollouts plays tic-tac-toe well but still loses now and then, mostly through
-# one rarely found reply; RAVE and the MCTS-Solver cut that loss rate several
-# times at the same number of simulations.
+# For continuous actions a plan is a point in a box, searched by sampling;
+# the cross-entropy method spends its budget in rounds. In chapter 4's runs
+# (three episodes per budget, no interval) it did far better than random
+# shooting at the smallest budget and no worse at the larger ones. A
+# differentiable model also offers the gradient of the plan's return:
+# gradient shooting finds better plans than CEM at the same number of model
+# calls, but its calls are sequential, so on a CPU it is far slower per
+# plan, and CEM given a hundred times the calls matches it sooner. For
+# discrete actions, one-step lookahead turns a value function into
+# behaviour, and Monte Carlo tree search grows a tree towards the moves that
+# look best, balancing exploitation and exploration with UCB1, and turns its
+# visit counts into a policy. Plain UCT with random rollouts plays
+# tic-tac-toe well but still loses now and then, mostly through one rarely
+# found reply; RAVE and the MCTS-Solver cut that loss rate several times at
+# the same number of simulations.
 
 # %% [markdown]
 # ## Exercises

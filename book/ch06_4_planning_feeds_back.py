@@ -50,7 +50,7 @@ from mbrl_lessons.core.results import load_results
 from mbrl_lessons.viz import show_source
 from mbrl_lessons.viz.style import fig_size
 
-full = load_results("ch06_planning")
+full = load_results("ch06_planning")  # the committed full-budget run, or None
 
 # %% [markdown]
 # Planning and a learned policy or value can be joined by three channels: the
@@ -63,9 +63,6 @@ full = load_results("ch06_planning")
 from mbrl_lessons.viz.diagrams import integration_channels
 
 integration_channels();
-
-# %%
-full = load_results("ch06_planning")  # the committed full-budget run, or None
 
 # %% [markdown]
 # There are three channels, and each algorithm picks its own combination:
@@ -148,7 +145,7 @@ if full is not None:
 # Second, the Dyna maze, where the reward is sparse: a random rollout from
 # the start seldom reaches the goal, so most actions look the same to the
 # search. A learned value helps (channel 1). Dyna-Q runs for two episodes, too
-# few for its greedy policy to find the goal; then MCTS crosses the maze
+# few for its greedy policy to find the goal reliably; then MCTS crosses the maze
 # with leaves scored by random rollouts, or by that unfinished $\max_a Q$
 # (one seed here, ten in the full benchmark printed below the table):
 

@@ -50,8 +50,6 @@ from mbrl_lessons.dyna import PrioritizedSweeping
 from mbrl_lessons.viz import show_source
 from mbrl_lessons.viz.style import fig_size
 
-full = load_results("ch06_planning")
-
 # %%
 full = load_results("ch06_planning")  # the committed full-budget run, or None
 
@@ -241,19 +239,19 @@ if full is not None:
 # Prioritized sweeping needs fewer backups on average at every size, but how
 # its advantage changes with the maze depends on $\alpha$. In Sutton and
 # Barto's figure the gap widens as the maze grows. With $\alpha = 0.5$ ours
-# does not (see the full-budget ratios printed above, 10 seeds each): the
-# ratio stays at 2 to 4 times, and per seed its value at the largest size
-# over that at the smallest is 1.0 (95% interval 0.63 to 1.39), neither a
-# widening nor a narrowing that the seeds can show. At resolution 2 even the
-# advantage itself is not shown: a few prioritized-sweeping runs need far more
-# backups than the rest, and the interval of the ratio (0.92 to 6.1)
-# includes 1. The reason is in the queue. With a half step, one backup
-# moves $Q(s, a)$ only half-way to its target. Its successors, updated the
-# same way, keep changing a little, and every change puts their
-# predecessors back in the queue; so each pair is updated again and again
-# before its value settles, and more often the longer the chains of states
-# behind it (the printed backups per known pair grow, overall, with the
-# maze).
+# shows no growth the seeds can detect (see the full-budget ratios printed
+# above, 10 seeds each): the ratio stays at 2 to 4 times, and per seed its
+# value at the largest size over that at the smallest is 1.0 (95% interval
+# 0.63 to 1.39), which admits a widening as well as a narrowing. At
+# resolution 2 even the advantage itself is not shown: a few
+# prioritized-sweeping runs need far more backups than the rest, and the
+# interval of the ratio (0.92 to 6.1) includes 1. The reason is in the
+# queue. With a half step, one backup moves $Q(s, a)$ only half-way to its
+# target. Its successors, updated the same way, keep changing a little, and
+# every change puts their predecessors back in the queue; so each pair is
+# updated again and again before its value settles, and more often the
+# longer the chains of states behind it (the printed backups per known pair
+# grow, overall, with the maze).
 # Prioritized sweeping still avoids Dyna-Q's blind updates, above all in the
 # first episode, a random walk during which every Dyna-Q planning update
 # pushes zeros around while prioritized sweeping's queue stays empty; but
@@ -282,8 +280,8 @@ if full is not None:
 # shortcut maze and by an amount the seeds do not pin down in the blocking
 # maze. Prioritized sweeping needs fewer backups than Dyna-Q's blind sampling;
 # with $\alpha = 1$ the gap is wide and grows with the maze, with
-# $\alpha = 0.5$ it is a few times, does not grow, and at one size is not
-# shown at all.
+# $\alpha = 0.5$ it is a few times, shows no growth the seeds can detect,
+# and at one size is not shown at all.
 
 # %% [markdown]
 # ## Exercises

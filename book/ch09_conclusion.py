@@ -72,8 +72,10 @@ from mbrl_lessons.viz.style import fig_size
 #   care ({doc}`ch04_schemes`).
 # - **Learning a good model is its own discipline.** Stochastic, partially
 #   observed, changing and high-dimensional worlds each need their own model
-#   class, and an ensemble's disagreement is a usable measure of what the
-#   model does not know ({doc}`ch05_model_learning`).
+#   class. An ensemble's disagreement ranks a model's errors, though only
+#   roughly, and its scale cannot be trusted where the model extrapolates:
+#   far from the pendulum's data, an ensemble's 90% intervals held about
+#   half of the true outcomes ({doc}`ch05_model_learning`).
 # - **Planning and learning can be interleaved at many points**: which states
 #   to start from, how much to plan, how to search (CEM, MCTS), and how to
 #   feed imagined transitions back into a value function (Dyna)
@@ -85,8 +87,10 @@ from mbrl_lessons.viz.style import fig_size
 # - **The benefits are real and measurable, and so are the costs**: data
 #   efficiency and transfer to new rewards on one side; model bias, compute
 #   per action and many more settings on the other ({doc}`ch08_benefits`).
-#   Uncertainty-aware safety was not shown: a pessimistic planner kept the
-#   pendulum inside its data in four runs of five.
+#   Uncertainty-aware safety was not shown: with the largest penalty, a
+#   pessimistic planner kept the pendulum inside its data in four runs of
+#   five, and a small penalty made it leave the data more often than no
+#   penalty at all.
 #
 # The book's headline claims are targets in benchmarks; other statements
 # rest on the experiments beside them. The figure counts, per benchmark (one
@@ -158,9 +162,10 @@ else:
 # knobs there are; principled ways to set them, per state and over time, are
 # still being developed.
 #
-# **Scaling with safety.** Pessimism about the model can keep an agent where
-# its data are, but on the pendulum it did so in four runs of five, and it
-# always cost return ({doc}`ch08_benefits`).
+# **Scaling with safety.** Pessimism about the model is meant to keep an
+# agent where its data are. On the pendulum the largest penalty did so in
+# four runs of five, a small one made the pendulum leave the data on more
+# steps than no penalty, and every penalty cost return ({doc}`ch08_benefits`).
 # Combining guarantees {cite}`berkenkamp2017safe` with the scale of modern
 # latent-model agents {cite}`hafner2023dreamerv3` is an open problem.
 #
@@ -171,9 +176,14 @@ else:
 # models of them that can be trusted, is unsolved.
 #
 # **Uncertainty.** Ensembles are the workhorse, but their disagreement is only
-# a proxy for the model's error; cheaper and better-calibrated estimates of
-# epistemic uncertainty, and ways to propagate them through long rollouts,
-# would help exploration, safety and model-bias control alike.
+# a proxy for the model's error. On transitions from the whole pendulum
+# state space, far from its training data, an ensemble's 90% interval held
+# half of them, 0.50 [0.48, 0.52] over ten seeds; MC dropout's held about
+# as many and a last-layer Laplace approximation's fewer than one in five
+# ({doc}`ch05_3_uncertainty`).
+# Cheaper and better-calibrated estimates of epistemic uncertainty, and ways
+# to propagate them through long rollouts, would help exploration, safety
+# and model-bias control alike.
 #
 # **Theory and practice.** Bounds on how model error turns into lost return
 # exist {cite}`janner2019mbpo`, but they are loose, and the most successful
