@@ -39,7 +39,7 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "matches model-free SAC and PPO with far fewer environment steps; "
         "probabilistic ensembles keep the planner from exploiting the model",
         (("ch07_pets", "pets_ts_inf_mean_return_episodes_6_10", "pendulum swing-up"),
-         ("ch07_pets_mujoco", "return_pe_ts_inf_minus_d_ci_low", "MuJoCo"))),
+         ("ch07_pets_mujoco", "return_pe_ts_inf_minus_d", "MuJoCo"))),
     PaperResult(
         "MBPO", ("janner2019mbpo",), "Janner et al. 2019",
         "MuJoCo continuous control",
