@@ -92,7 +92,8 @@ ax.plot(cem_rs["model_calls_per_step"], cem_rs["random_shooting"], "s-",
         label="random shooting")
 ax.set_xscale("log")
 ax.set_xlabel("model calls per real step")
-ax.set_ylabel("MPC return (mean of 3 episodes)")
+n_eps = cem_rs["n_episodes_per_seed"] * len(cem_rs["cem_per_seed"])  # all seeds
+ax.set_ylabel(f"MPC return (mean of {n_eps} episodes)")
 ax.set_title("Equal budgets, Pendulum-v1, true model, H = 30")
 ax.legend()
 plt.show()
