@@ -18,7 +18,7 @@
 # %% [markdown]
 # # Chapter 8: Benefits and drawbacks, measured
 #
-# *About 22 minutes: 21 to read, 1 to run at FAST.*
+# *About 28 minutes: 27 to read, 1 to run at FAST.*
 #
 # Why learn a model at all? Surveys and lectures give a familiar list of
 # reasons — fewer real interactions, directed exploration, better decisions,
@@ -223,16 +223,32 @@ display(Markdown(
 # learned model.
 
 # %%
+rows = [("MPC, true model (4 episodes per seed, other start states)",
+         "ceiling_true_model_mpc"),
+        ("MPC, learned model (v1.5), episodes 6–10", "v1_5_mean_return_episodes_6_10"),
+        ("policy trained in the learned model (v2.0), final policy",
+         "v2_0_final_return"),
+        ("CEM minus random shooting (return difference), equal model calls, "
+         "true model, smallest budget", "cem_minus_random_shooting_at_equal_calls")]
 display(Markdown(
-    "| agent (chapter 4, same data budget) | full-budget value |\n|---|---|\n"
-    "| MPC, true model | " + committed(ch04, "ceiling_true_model_mpc", "{:.0f}")
-    + " |\n| MPC, learned model (v1.5) | "
-    + committed(ch04, "v1_5_mean_return_episodes_6_10", "{:.0f}")
-    + " |\n| policy trained in the learned model (v2.0) | "
-    + committed(ch04, "v2_0_final_return", "{:.0f}")
-    + " |\n| CEM minus random shooting (return difference), equal model calls, "
-    "true model, smallest budget | "
-    + committed(ch04, "cem_minus_random_shooting_at_equal_calls", "{:.0f}") + " |"))
+    "| agent (chapter 4, same data budget) | full-budget value [95% interval] "
+    "| target | met |\n|---|---|---|---|\n" + "\n".join(
+        f"| {label} | {committed_with_target(ch04, tid)} |" for label, tid in rows)))
+
+# %% [markdown]
+# The three levels do not line up as neatly as the argument above. Learned-model
+# MPC over episodes 6–10 lands inside the true-model ceiling's interval, and
+# its mean is even a little higher. That is no sign that the learned model
+# beats the true one: the ceiling's episodes start from other states than
+# v1.5's episodes 6–10, so the two numbers are not a pair and their
+# difference is not measured. The ceiling's own interval is wide (one start
+# state of the pendulum is much harder than another) and does not clear its
+# target. The policy trained in the learned model is the clear loser, and an
+# unreliable one: on three seeds of five its final policy holds the pole up
+# about as well as MPC, on the other two it scores close to random torques
+# (about $-1{,}200$), which is why its interval spans most of the range
+# between them. The planner's own choice matters too: at equal model calls
+# CEM beats random shooting, with an interval above zero.
 
 # %% [markdown]
 # Asymptotically, the ranking between model-based and model-free methods is
@@ -590,15 +606,22 @@ live_figure(draw_field, caption="Phase portrait: one-step change of (angle, spee
 # {cite}`lambert2020objective`. The book measured this in several places:
 # chapter 4's open-loop schemes (v0.5, v1.0), which trust a whole-episode
 # prediction, against closed-loop MPC (v1.5), which corrects the state every
-# step; chapter 5's multi-step training; and the gap between learned and true
-# model MPC in chapter 4 and in §8.4 above. Read the chapter-5 ratio with
+# step; chapter 5's multi-step training; and learned against true-model MPC
+# in chapter 4 and in §8.4 above. Read the chapter-5 ratio with
 # care: a value just above 1 means that training on ten-step predictions cut
 # the error forty steps ahead only a little. The errors do compound
 # (chapter 5 shows them growing fifty- to sixty-fold over 40 steps); it is the
 # multi-step cure that helped little for that smooth model. The chapter-4
 # gains need a caveat of their own: most of them come from open-loop
 # planning itself, which chapter 4 shows failing even with the true model;
-# the learned model's errors only add to it.
+# the learned model's errors only add to it. And on the pendulum, closed-loop
+# MPC hides the bias almost completely: in §8.4 learned-model MPC scores
+# about as well as true-model MPC on all three rewards, and in chapter 4 its
+# episodes 6–10 land inside the true-model ceiling's interval (printed below;
+# the ceiling's episodes start from other states, so the two are not a pair
+# and no gap between them is shown, in either direction). A smooth
+# three-dimensional system, refitted every episode and replanned every step,
+# is the easy case; chapter 7's methods exist for the harder ones.
 
 # %%
 rows = [("return gain of closed-loop v1.5 over open-loop v0.5 (ch. 4)", ch04,
@@ -609,13 +632,13 @@ rows = [("return gain of closed-loop v1.5 over open-loop v0.5 (ch. 4)", ch04,
          "multistep_gain_at_40_steps", "{:.3g}")]
 display(Markdown("| measurement | full-budget value |\n|---|---|\n" + "\n".join(
     f"| {label} | {committed(p, tid, fmt)} |" for label, p, tid, fmt in rows)))
-gap_ch04 = [target_value(ch04, "ceiling_true_model_mpc"),
-            target_value(ch04, "v1_5_mean_return_episodes_6_10")]
-if None in gap_ch04:
-    print("Chapter 4's results are not yet available.")
-else:
-    print(f"model bias on swing-up (ch. 4): true-model MPC minus learned-model MPC "
-          f"= {gap_ch04[0] - gap_ch04[1]:.0f} return")
+bias_rows = [("true-model MPC, 4 episodes per seed (ch. 4)", "ceiling_true_model_mpc"),
+             ("learned-model MPC (v1.5), episodes 6–10, other start states (ch. 4)",
+              "v1_5_mean_return_episodes_6_10")]
+display(Markdown(
+    "| swing-up return, not paired | full-budget value [95% interval] | target "
+    "| met |\n|---|---|---|---|\n" + "\n".join(
+        f"| {label} | {committed_with_target(ch04, tid)} |" for label, tid in bias_rows)))
 
 # %% [markdown]
 # Chapter 7's algorithms each answer model bias differently: World Models
@@ -644,16 +667,22 @@ display(Markdown("\n".join(lines)))
 #
 # MPC replaces a single forward pass of a policy network with an
 # optimisation over hundreds of imagined futures at *every* real step.
-# Chapter 4 timed both while acting; the committed ratio and one CEM plan's
-# cost:
+# Chapter 4 timed both while acting, and timed one CEM plan on its own in
+# CPU time on a single thread (the median of repeated plans). The committed
+# values, each against its benchmark's target:
 
 # %%
 display(Markdown(
-    "| measurement (chapter 4) | full-budget value |\n|---|---|\n"
+    "| measurement (chapter 4) | full-budget value [95% interval] | target | met |\n"
+    "|---|---|---|---|\n"
     "| seconds per action, MPC / policy | "
-    + committed(ch04, "mpc_vs_policy_action_cost_ratio", "{:.0f}") + " |\n"
-    "| one CEM plan (500 candidates, H 25, 5 iterations), ms | "
-    + committed(ch04, "cem_plan_ms", "{:.1f}") + " |"))
+    + committed_with_target(ch04, "mpc_vs_policy_action_cost_ratio") + " |\n"
+    "| one CEM plan (500 candidates, H 25, 5 iterations, 2×128 model), ms of "
+    "CPU on one thread | " + committed_with_target(ch04, "cem_plan_ms") + " |"))
+widths = (ch04 or {}).get("extra", {}).get("plan_ms_by_model_width")
+if widths:
+    print("one CEM plan by the model's hidden width (ms of CPU, one thread): "
+          + ", ".join(f"{w}: {ms:.1f}" for w, ms in widths.items()))
 
 # %% [markdown]
 # And measured now, on this machine, for the agents of this chapter — the
@@ -677,14 +706,23 @@ ms = {name: 1e3 * bf.seconds_per_action(fn, obs0, n_calls=budget(fast=3, full=20
 display(Markdown("| agent | ms per action | × policy |\n|---|---|---|\n" + "\n".join(
     f"| {name} | {t:.3f} | {t / ms['policy network']:,.0f} |"
     for name, t in ms.items())))
+if ch08 is not None and "ms_per_action" in ch08["extra"]:
+    full_ms = ch08["extra"]["ms_per_action"]
+    print(f"full run (benchmarks/ch08_benefits.py): MPC with the transfer model "
+          f"{full_ms['mpc']:.1f} ms per action, "
+          f"{full_ms['mpc'] / full_ms['policy']:,.0f} times the policy network")
 
 # %% [markdown]
 # The other side of the ledger: MPC needs no training per task, while each
 # new policy costs an optimisation (the policy seconds in §8.4). Whether
-# planning is affordable depends on the control rate: at a few tens of
-# milliseconds per plan (about 29 ms in the full run, 743 times a policy
-# network's forward pass), a pendulum stepping
-# every 50 ms is fine; a legged robot at a kilohertz is not, which is
+# planning is affordable depends on the control rate. The pendulum steps
+# every 50 ms, and chapter 4's planner needs about that much CPU time for one
+# plan on one thread: slightly more in the full run, so its target of at most
+# 50 ms was missed. On that budget MPC only just fails to keep up in real
+# time. A narrower model brings it under (the widths above), and so do
+# fewer candidates: the planner of §8.4 (300 candidates, 4 iterations) took
+# well under 50 ms per action in this chapter's full run (printed above). A legged
+# robot controlled at a kilohertz leaves a millisecond per action, which is
 # why several modern methods plan only during training and act with a policy
 # {cite}`janner2019mbpo,hafner2020dreamer`.
 #

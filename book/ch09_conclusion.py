@@ -68,8 +68,9 @@ from mbrl_lessons.viz.style import fig_size
 #   a fraction of the real steps Q-learning needed ({doc}`ch03_categories`).
 # - **How you use the model matters as much as the model.** Planning once and
 #   executing blindly failed on the pendulum, replanning at every step (MPC)
-#   worked, and backpropagating through the model into a policy worked with
-#   care ({doc}`ch04_schemes`).
+#   worked on every seed, and backpropagating through the model into a
+#   policy was unreliable: its final policy swung up on three seeds of five
+#   and failed on the other two ({doc}`ch04_schemes`).
 # - **Learning a good model is its own discipline.** Stochastic, partially
 #   observed, changing and high-dimensional worlds each need their own model
 #   class. An ensemble's disagreement ranks a model's errors, though only
