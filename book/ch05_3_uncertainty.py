@@ -185,8 +185,9 @@ plt.show()
 # %% [markdown]
 # The ensemble does not know the true dynamics, yet its disagreement ranks
 # the test states by their error, though only roughly: a rank correlation of
-# 1 would be a perfect ranking and 0 none, and over the seeds of the full
-# benchmark (`benchmarks/ch05_models.py`) this ensemble's averages 0.76.
+# 1 would be a perfect ranking and 0 none, and over the ten seeds of the
+# full benchmark (`benchmarks/ch05_models.py`) this ensemble's averages 0.79
+# (interval 0.76 to 0.82).
 # That is what PETS and MBPO (chapter 7) rely on: PETS
 # samples a member per rollout so that plans must work under every
 # plausible model {cite}`chua2018pets`, and MBPO keeps its imagined
@@ -293,7 +294,7 @@ plt.show()
 # pendulum figure above, between the predicted standard deviation and the
 # true error, but the models differ: this table's ensemble is five of the
 # networks just described, trained by squared error, while the figure's is
-# an ensemble of Gaussian networks, so its 0.76 and this table's values need
+# an ensemble of Gaussian networks, so its 0.79 and this table's values need
 # not agree. The negative log-likelihood is per dimension, in units of the
 # normalised state change.
 

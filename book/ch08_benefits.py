@@ -609,8 +609,9 @@ live_figure(draw_field, caption="Phase portrait: one-step change of (angle, spee
 # step; chapter 5's multi-step training; and learned against true-model MPC
 # in chapter 4 and in §8.4 above. Read the chapter-5 ratio with
 # care: a value just above 1 means that training on ten-step predictions cut
-# the error forty steps ahead only a little. The errors do compound
-# (chapter 5 shows them growing fifty- to sixty-fold over 40 steps); it is the
+# the error forty steps ahead only a little, and its interval reaches below 1,
+# so even that small gain is not shown. The errors do compound
+# (in chapter 5's ten-seed benchmark they grow 41- to 81-fold over 40 steps); it is the
 # multi-step cure that helped little for that smooth model. The chapter-4
 # gains need a caveat of their own: most of them come from open-loop
 # planning itself, which chapter 4 shows failing even with the true model;
