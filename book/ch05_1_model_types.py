@@ -172,7 +172,7 @@ plt.show()
 # local model: cheap, precise, and trustworthy only where it was fitted,
 # which is why methods that use one keep each new trajectory close to the
 # last and refit it after every change. The full-budget run
-# (`benchmarks/ch05_local.py`, five seeds and five swing-ups):
+# (`benchmarks/ch05_local.py`, ten seeds, each with its own swing-up):
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display  # noqa: E402
