@@ -168,11 +168,16 @@ else:
 # forecast the GRU's mean error was about 0.18 against the two-frame window's
 # 0.54 on clean observations, and 0.10 against 0.52 with sensor noise; the
 # differences, 0.36 (interval 0.26 to 0.43) and 0.42 (0.40 to 0.44), lie well
-# above zero. Further out both drift: 21 steps in, on clean data, the
-# window's mean error had grown to 3.3 and the GRU's to 2.2. Feeding its own
-# predictions back, a window model sees only its last two, already wrong,
-# positions; the GRU's state still carries the speed it
-# estimated from the whole burn-in. World Models and Dreamer (chapter 7)
+# above zero. Feeding its own predictions back, a window model sees only
+# its last two, already wrong, positions; the GRU's state still carries the
+# speed it estimated from the whole burn-in, which is why it is ahead ten
+# steps out. That explanation covers the 10-step gap only. Further out both
+# fail: 21 steps in, on clean data, the two-frame window's mean error has
+# grown to 3.3 and the GRU's to 2.2, both above the one-frame window's 1.10.
+# The error is the distance between predicted and true $(\cos\theta,
+# \sin\theta)$, and two points on the unit circle are never more than 2
+# apart: a mean error above 2 is possible only for forecasts that have left
+# the circle, as both have by then. World Models and Dreamer (chapter 7)
 # build on such recurrent states, there over codes of images.
 
 # %% [markdown]

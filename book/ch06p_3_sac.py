@@ -252,8 +252,12 @@ else:
 
 # %% [markdown]
 # A few thousand steps are not enough for SAC to swing the pendulum up
-# reliably; §7.3 feeds this very learner with short model rollouts (MBPO),
-# which swung it up on two of five seeds within 3,000 real steps.
+# reliably: in the benchmark its best seed touched the $-250$ of a swing-up
+# held at the top ($-233$ at 4,000 steps) but ended at $-714$, and no seed
+# ended above it. §7.3 feeds this very learner with short model rollouts
+# (MBPO), which at 3,000 real steps had one seed of five above $-250$
+# ($-161$) and a second close ($-302$); its lead over SAC at equal real
+# steps is not shown at five seeds.
 #
 # ## Summary
 #
