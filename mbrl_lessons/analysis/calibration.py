@@ -192,8 +192,9 @@ def calibration_curve(pred: Predictive, y: np.ndarray,
 
 def scores(pred: Predictive, y: np.ndarray) -> dict:
     """Calibration error (the mean of ``abs(observed - nominal)`` over
-    ``LEVELS``), the coverage of the central 90% interval, the Gaussian NLL per dimension, and
-    the rank correlation of the predicted std with the error."""
+    ``LEVELS``), the coverage of the central 90% interval, the Gaussian NLL
+    per dimension, and the rank correlation of the predicted std with the
+    error."""
     curve = calibration_curve(pred, y)
     nll = 0.5 * (np.log(2 * np.pi * pred.var) + (y - pred.mean) ** 2 / pred.var)
     err = np.linalg.norm(y - pred.mean, axis=1)
