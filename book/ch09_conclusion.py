@@ -124,7 +124,8 @@ else:
         ax.set_title("Claims of the book, checked by its benchmarks")
         # the chosen benchmark's targets, one row each
         chosen = payloads[names.index(highlight)]["targets"]
-        rows = [[t["id"], f"{t['measured']:.3g}" if isinstance(t["measured"], float)
+        rows = [[t["id"] if len(t["id"]) <= 26 else t["id"][:25] + "…",
+                 f"{t['measured']:.3g}" if isinstance(t["measured"], float)
                  else str(t["measured"]), f"{t['op']} {t['threshold']:g}",
                  "yes" if t["met"] else "NO"] for t in chosen]
         tab.axis("off")
