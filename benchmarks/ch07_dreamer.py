@@ -28,7 +28,6 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 THRESHOLD = -250.0  # the task's target return
 WINDOW = 3  # collected episodes averaged when asking whether a seed reached it
-STEPS_LIMIT = 10_000  # the claim: a seed reaches THRESHOLD within this many steps
 N_SEEDS = n_seeds(full=5, fast=2)
 base = DreamerConfig(n_episodes=budget(fast=6, full=15),
                      updates_per_episode=budget(fast=120, full=300))
@@ -52,12 +51,13 @@ def one_run(cfg: DreamerConfig, seed: int) -> dict:
 
 def steps_to_threshold(returns, steps) -> float:
     """Real steps by the end of the first window of WINDOW collected episodes
-    whose mean return reaches THRESHOLD; a seed that never gets there in its
-    run counts as STEPS_LIMIT + 1 (not shown within the limit)."""
+    whose mean return reaches THRESHOLD; a seed that never gets there counts
+    as one step more than its whole run (censored: the claim is "within this
+    run", so such a seed pulls the mean past the run's length)."""
     r = np.asarray(returns, float)
     means = np.convolve(r, np.ones(WINDOW) / WINDOW, mode="valid")
     hit = np.flatnonzero(means >= THRESHOLD)
-    return float(steps[hit[0] + WINDOW - 1]) if len(hit) else float(STEPS_LIMIT + 1)
+    return float(steps[hit[0] + WINDOW - 1]) if len(hit) else float(steps[-1] + 1)
 
 
 t0 = time.time()
@@ -84,8 +84,8 @@ targets = [
     Target.over_seeds(
         "dreamer_steps_to_minus_250", f"real steps until the mean return of "
         f"{WINDOW} consecutive collected episodes first reaches {THRESHOLD:.0f}, "
-        f"per seed (a seed that never does in its {steps[-1]}-step run counts as "
-        f"{STEPS_LIMIT + 1:,})", reach, "<=", STEPS_LIMIT),
+        f"per seed, within the {steps[-1]:,}-step run (a seed that never gets there "
+        f"counts as {steps[-1] + 1:,})", reach, "<", steps[-1]),
     Target.over_seeds(
         "critic_gain_at_h5", "H=5: final return with the critic's bootstrap "
         "minus without it (paired by seed)",
