@@ -51,6 +51,10 @@ class MuZeroGameConfig(AlphaZeroConfig):
     """``K``: dynamics steps unrolled in training."""
     latent_dim: int = 32
     """Size of the hidden state."""
+    model_layers: int = 1
+    """Hidden layers (of width ``hidden``) in each of ``h``, ``g`` and ``f``."""
+    bounded: bool = False
+    """Value and reward squashed into ``[-1, 1]`` by ``tanh``."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -134,7 +138,8 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
     rng, eval_rng = (np.random.default_rng(s)
                      for s in np.random.SeedSequence(cfg.seed).spawn(2))
     obs_dim = len(game.encode(game.initial))
-    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed)
+    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed,
+                    cfg.model_layers, cfg.bounded)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     games_kept: list[tuple] = []
     lengths, losses = [], []

@@ -132,5 +132,106 @@ def refereed_match(os_game, game: Game, ours: OurPlayer,
     return out
 
 
-__all__ = ["load_game", "mcts_bot", "random_bot", "refereed_game",
-           "refereed_match", "solver_bot"]
+def _negamax(state, memo: dict) -> float:
+    """Exact game value of an OpenSpiel state for its player to move."""
+    key = str(state)
+    if key not in memo:
+        if state.is_terminal():
+            raise ValueError("_negamax is for positions with a player to move")
+        best = -np.inf
+        for a in state.legal_actions():
+            child = state.child(a)
+            v = (child.returns()[state.current_player()] if child.is_terminal()
+                 else -_negamax(child, memo))
+            best = max(best, v)
+        memo[key] = float(best)
+    return memo[key]
+
+
+VS_RANDOM_POLICIES = ("uniform_optimal", "best_optimal", "best_any")
+
+
+def perfect_vs_random(os_game, policy: str = "best_optimal") -> np.ndarray:
+    """Exact ``[2, 3]`` win / draw / loss probabilities of a deterministic
+    searcher against a uniformly random player, moving first (row 0) and
+    second (row 1), in a two-player zero-sum OpenSpiel game small enough to
+    enumerate (tic-tac-toe: 5,478 positions).
+
+    ``policy`` says how our player chooses:
+
+    * ``"uniform_optimal"``: uniformly among the game-theoretically optimal
+      moves (what ``solver_bot`` does);
+    * ``"best_optimal"``: among the optimal moves, the one with the highest
+      probability of winning against the random player (expectimax over the
+      random player's replies), so it still never loses to perfect play;
+    * ``"best_any"``: the move with the highest win probability against the
+      random player, optimal or not; no agent can win more often than this.
+
+    The positions and results are OpenSpiel's.  The ``"best_*"`` players
+    maximise the win probability (ties: the smaller loss probability).
+    """
+    if policy not in VS_RANDOM_POLICIES:
+        raise ValueError(f"policy must be one of {VS_RANDOM_POLICIES}, got {policy!r}")
+    if os_game.num_players() != 2:
+        raise ValueError("perfect_vs_random needs a two-player game")
+    values: dict = {}
+    memo: dict = {}
+
+    def outcome(state, me: int) -> np.ndarray:
+        """[win, draw, loss] probabilities for ``me`` from ``state``."""
+        if state.is_terminal():
+            r = state.returns()[me]
+            return np.array([r > 0, r == 0, r < 0], dtype=float)
+        key = (str(state), me)
+        if key in memo:
+            return memo[key]
+        moves = state.legal_actions()
+        children = [state.child(a) for a in moves]
+        if state.current_player() != me:  # the random player: the average
+            out = np.mean([outcome(c, me) for c in children], axis=0)
+        else:
+            if policy != "best_any":  # keep the moves that hold the game value
+                worth = [c.returns()[me] if c.is_terminal()
+                         else -_negamax(c, values) for c in children]
+                children = [c for c, w in zip(children, worth, strict=True)
+                            if w == max(worth)]
+            outs = [outcome(c, me) for c in children]
+            if policy == "uniform_optimal":
+                out = np.mean(outs, axis=0)
+            else:
+                out = max(outs, key=lambda o: (o[0], -o[2]))
+        memo[key] = out
+        return out
+
+    root = os_game.new_initial_state()
+    return np.stack([outcome(root, 0), outcome(root, 1)])
+
+
+def chance_target_met(win_probs, games_per_side: int, n_seeds: int,
+                      threshold: float, reps: int, rng: np.random.Generator
+                      ) -> float:
+    """How often a player with exact win probabilities ``win_probs`` (moving
+    first, moving second) would meet a both-sides win-rate target measured as
+    the benchmarks measure it: ``n_seeds`` seeds of ``games_per_side`` games as
+    each side, met only if the bootstrap interval of the mean over seeds lies
+    at or above ``threshold`` (``Target.over_seeds``).  A Monte Carlo estimate
+    over ``reps`` simulated benchmarks."""
+    from mbrl_lessons.core.results import Target
+
+    p = np.asarray(win_probs, dtype=float)
+    if p.shape != (2,) or not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"win_probs must be two probabilities, got {win_probs!r}")
+    if min(games_per_side, n_seeds, reps) < 1:
+        raise ValueError("games_per_side, n_seeds and reps must be >= 1")
+    met = 0
+    for _ in range(reps):
+        wins = rng.binomial(games_per_side, p, size=(n_seeds, 2)).sum(1)
+        t = Target.over_seeds("sim", "", wins / (2 * games_per_side), ">=",
+                              threshold)
+        met += t.met
+    return met / reps
+
+
+__all__ = ["VS_RANDOM_POLICIES", "chance_target_met", "load_game", "mcts_bot",
+           "perfect_vs_random", "random_bot", "refereed_game", "refereed_match",
+           "solver_bot"]
