@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -12,7 +13,7 @@ from mbrl_lessons.algorithms.pets import (
     assign_members,
     train,
 )
-from mbrl_lessons.analysis.modern import fans_by_data
+from mbrl_lessons.analysis.modern import fans_by_data, pets_evaluate
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.models.ensemble import (
     EnsembleTrainConfig,
@@ -126,6 +127,16 @@ def test_pets_learns_and_a_zero_trained_model_does_not():
     fans = fans_by_data(res, TINY, [1], horizon=10, n_particles=5,
                         train_cfg=EnsembleTrainConfig(steps=20))
     assert fans.angles.shape == (1, 5, 11) and fans.true_angles.shape == (11,)
+    # planning from fresh starts with the trained ensemble (no more data) also
+    # swings up; the untrained one does not; same seeds, same returns
+    env = gym.make("Pendulum-v1")
+    good = pets_evaluate(env, res.model, TINY, pendulum_reward, [11, 12])
+    bad = pets_evaluate(env, broken.model, TINY, pendulum_reward, [11, 12])
+    print(good, bad)
+    assert good == pets_evaluate(env, res.model, TINY, pendulum_reward, [11, 12])
+    assert min(good) > -300 and min(good) > max(bad) + 300
+    with pytest.raises(ValueError, match="start seed"):
+        pets_evaluate(env, res.model, TINY, pendulum_reward, [])
 
 
 def test_same_seed_same_plan_scores():

@@ -3,6 +3,9 @@ out of the algorithm modules so each of those reads as the algorithm alone).
 
 - :func:`particle_fan` / :func:`fans_by_data`: how PETS's particles spread
   along a fixed action sequence, and how the spread shrinks with data (§7.2).
+- :func:`pets_evaluate`: a trained PETS ensemble planning from given start
+  states without collecting more data (PETS against SAC's evaluation
+  episodes on a MuJoCo task, §7.2).
 - :func:`branch_drift`: how far MBPO's branched rollouts drift from the true
   dynamics, step by step (§7.3).
 - :func:`arm_curves` / :class:`ArmCurves`: the evaluation curves of a sweep's
@@ -27,12 +30,14 @@ from mbrl_lessons.algorithms.pets import (
     make_ensemble,
 )
 from mbrl_lessons.core.results import Target
+from mbrl_lessons.core.seeding import stream_seed
 from mbrl_lessons.envs.pendulum import pendulum_reward
 from mbrl_lessons.models.ensemble import (
     EnsembleTrainConfig,
     GaussianEnsemble,
     fit_ensemble,
 )
+from mbrl_lessons.planning import CEMPlanner, MPCAgent, run_episode
 
 
 @torch.no_grad()
@@ -90,6 +95,32 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
     final = np.unwrap(angles, axis=-1)[..., -1]
     return Fans(list(episodes), angles, np.arctan2(true[:, 1], true[:, 0]),
                 final.std(-1), np.array(disagreement))
+
+
+def pets_evaluate(env, model: GaussianEnsemble, cfg: PETSConfig, reward_fn,
+                  start_seeds, termination_fn=None) -> list[float]:
+    """Return of one real episode per seed in ``start_seeds`` (the episode
+    starts from ``env.reset(seed=s)``), acting by PETS's CEM-MPC through the
+    trained ``model`` with ``cfg``'s planner and propagation, and learning
+    nothing more: the counterpart of SAC's evaluation of its deterministic
+    policy (:func:`mbrl_lessons.algorithms.sac.evaluate`) on the same starts.
+
+    The particles and the planner draw from ``stream_seed(cfg.seed,
+    "eval_propagation" / "eval_planner", i)``, streams that
+    :func:`~mbrl_lessons.algorithms.pets.train` never uses."""
+    start_seeds = [int(s) for s in start_seeds]
+    if not start_seeds:
+        raise ValueError("pets_evaluate needs at least one start seed")
+    low, high = env.action_space.low, env.action_space.high
+    returns = []
+    for i, start in enumerate(start_seeds):
+        particles = ParticleModelEnv(model, reward_fn, cfg.n_particles, cfg.propagation,
+                                     seed=stream_seed(cfg.seed, "eval_propagation", i),
+                                     termination_fn=termination_fn)
+        agent = MPCAgent(CEMPlanner(particles, low, high, cfg.planner,
+                                    seed=stream_seed(cfg.seed, "eval_planner", i)))
+        returns.append(float(run_episode(env, agent.act, start)[0]))
+    return returns
 
 
 @torch.no_grad()
