@@ -7,6 +7,7 @@ import torch
 from gymnasium import spaces
 
 from mbrl_lessons.algorithms import muzero as mz
+from mbrl_lessons.envs import encoder_for
 from mbrl_lessons.envs.gridworld import GridWorld
 from mbrl_lessons.envs.mazes import shortest_path_length
 
@@ -118,7 +119,7 @@ def test_bad_config_and_spaces():
     with pytest.raises(ValueError, match="reanalyse_positions"):
         mz.MuZeroConfig(reanalyse_positions=-1)
     with pytest.raises(TypeError, match="observation space"):
-        mz.encoder_for(spaces.MultiBinary(3))
+        encoder_for(spaces.MultiBinary(3))
 
     class BoxActions(GridWorld):
         def __init__(self):

@@ -1,45 +1,34 @@
 """MuZero (Schrittwieser et al. 2020): tree search in a learned latent model, §7.5.
 
-The model is three small networks (``models/muzero_net.py``): representation
+Three small networks (``models/muzero_net.py``), representation
 ``h(o) -> s``, dynamics ``g(s, a) -> (r, s')`` and prediction
-``f(s) -> (logits, v)``.  The hidden state is never asked to look like the
-observation.  Training unrolls ``g`` for ``K`` steps along a stored trajectory
-and fits, at every step, only the three quantities a planner needs: the
-observed reward, an ``n``-step value target and the search's visit-count
-policy (*value equivalence*).
+``f(s) -> (logits, v)``, are trained by unrolling ``g`` for ``K`` steps
+along stored trajectories and fitting only what a planner needs: the observed
+reward, an ``n``-step value and the search's visit counts (*value
+equivalence*; the hidden state never has to look like the observation).
+Acting runs the pUCT search of :mod:`mbrl_lessons.search.puct` through the
+``recurrent_fn`` protocol, as AlphaZero does over a game's rules.
 
-Acting runs the pUCT search of :mod:`mbrl_lessons.search.puct` over hidden
-states, through the mctx-style ``recurrent_fn`` protocol
-(:class:`~mbrl_lessons.core.types.RecurrentFn`): the same search runs over the
-rules of a game in :mod:`mbrl_lessons.algorithms.alphazero`.  The root's visit
-counts are both the behaviour policy (with Dirichlet noise at the root and a
-temperature) and the policy target.
+Rewards follow rlax's ``r_t``: ``rewards[t]`` of an episode arrives with
+observation ``t + 1``; an unroll target ``reward[k]`` is the reward of the
+step into position ``k`` (``reward[0]`` is unused, like the paper's ``r^0``).
 
-Rewards follow rlax's ``r_t`` convention: a reward belongs to the step that
-*arrives* at a state.  An episode's ``rewards[t]`` (``[T]``) is the reward
-that arrives with observation ``t + 1``, after action ``t``; an unroll target
-``reward[k]`` (``[K + 1]``) is the reward of the step into unroll position
-``k``, so ``reward[0]`` is unused, as ``r^0`` is in the paper.
-
-This is a single-player, discrete-action version for small tabular tasks such
-as the Dyna maze of chapter 6: scalar (not categorical) reward and value heads,
-whole-episode replay sampled uniformly.  Departures from the paper's
-pseudocode, each for the small budgets of the book: by default the n-step
-targets bootstrap from the latest network's value, refreshed after every
-episode, and after every episode the policy targets of 200 random stored
-positions are replaced by a fresh search with the latest network (both halves
-of MuZero Reanalyse, made cheap); the output layers start at zero (uniform
-prior, zero value and reward); greedy evaluation breaks visit ties by Q.
+Single-player, discrete actions, scalar (not categorical) reward and value
+heads, whole episodes replayed uniformly: a version for small tabular tasks
+such as chapter 6's Dyna maze.  For the book's small budgets it departs from
+the paper in three ways: both halves of MuZero Reanalyse, made cheap (value
+targets re-bootstrapped from the latest network and 200 policy targets
+re-searched after each episode); zero-initialised output layers (uniform
+prior, zero value and reward); visit ties broken by Q when acting greedily.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -48,6 +37,7 @@ from gymnasium import spaces
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.replay import EpisodeReplay, UnrollBatch
 from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.envs import encoder_for
 from mbrl_lessons.models.muzero_net import FrozenModel, MuZeroNet
 from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 
@@ -61,10 +51,9 @@ def n_step_value_targets(rewards: np.ndarray, root_values: np.ndarray, gamma: fl
     ``rewards[t]`` (``[T]``) is ``r_{t+1}``, the reward that arrives after
     action ``t`` (rlax's ``r_t``), so the sum reads ``rewards[t:t + n]``;
     ``root_values`` (``[T + 1]``) are the search values ``v_t``, the last one
-    of the final observation.  Past the end
-    of a terminated episode nothing is added (the terminal state is worth 0);
-    a truncated one bootstraps from its final search value.  Returns ``[T + 1]``.
-    """
+    of the final observation.  Past the end of a terminated episode nothing is
+    added (the terminal state is worth 0); a truncated one bootstraps from its
+    final search value.  Returns ``[T + 1]``."""
     rewards = np.asarray(rewards, dtype=np.float64)
     root_values = np.asarray(root_values, dtype=np.float64)
     T = len(rewards)
@@ -150,17 +139,14 @@ class MuZeroConfig:
     gamma: float = 0.95
     """Discount factor (search and targets)."""
     value_bootstrap: str = "network"
-    """``"search"``: bootstrap the n-step target from the search value stored
-    while acting (the paper's main setting); ``"network"``: from the value of
-    the network of the latest episode, all targets refreshed after each episode
-    (like MuZero Reanalyse's target network)."""
+    """n-step targets bootstrap from ``"search"``, the search value stored while
+    acting (the paper's main setting), or ``"network"``, the latest network's
+    value, every target refreshed after each episode (as in Reanalyse)."""
     step_weight: float | None = None
     """Loss weight of each unrolled step ``k >= 1`` (``None``: ``1/K``)."""
     reanalyse_positions: int = 200
-    """Stored positions whose policy target is replaced, after each episode, by
-    the visit counts of a fresh noise-free search with the latest network (the
-    policy half of MuZero Reanalyse); 0 keeps the policies stored while
-    acting."""
+    """Stored positions whose policy target is replaced by a fresh noise-free
+    search with the latest network after each episode (0: never)."""
     updates_per_episode: int = 200
     """Adam steps after each episode."""
     batch_size: int = 64
@@ -193,20 +179,28 @@ class MuZeroConfig:
     def __post_init__(self) -> None:
         for name in ("n_episodes", "max_episode_steps", "n_simulations",
                      "unroll_steps", "td_steps", "batch_size", "eval_every",
-                     "eval_max_steps", "latent_dim", "hidden"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"MuZeroConfig.{name} must be >= 1, "
+                     "eval_max_steps", "latent_dim", "hidden", "reanalyse_positions"):
+            least = 0 if name == "reanalyse_positions" else 1
+            if getattr(self, name) < least:
+                raise ValueError(f"MuZeroConfig.{name} must be >= {least}, "
                                  f"got {getattr(self, name)}")
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"MuZeroConfig.gamma must be in (0, 1], got {self.gamma}")
         if self.value_bootstrap not in ("search", "network"):
             raise ValueError("MuZeroConfig.value_bootstrap must be 'search' or "
                              f"'network', got {self.value_bootstrap!r}")
-        if self.reanalyse_positions < 0:
-            raise ValueError("MuZeroConfig.reanalyse_positions must be >= 0, "
-                             f"got {self.reanalyse_positions}")
         if not 0.0 <= self.noise_fraction <= 1.0:
             raise ValueError("MuZeroConfig.noise_fraction must be in [0, 1]")
+
+
+class Checkpoint(NamedTuple):
+    """One evaluation of the greedy agent (every ``cfg.eval_every`` episodes)."""
+
+    episode: int           # training episodes played before it
+    real_steps: int        # real steps used before it
+    search_path: float     # steps to termination, most-visited move (nan: failed)
+    policy_path: float     # the same with the raw policy head's argmax
+    value_map: np.ndarray  # [S] f(h(o)) of every state of a Discrete space, else [0]
 
 
 @dataclass
@@ -223,16 +217,6 @@ class MuZeroResult:
     losses: np.ndarray              # [U, 3] value, reward, policy
     seconds: float
     config: MuZeroConfig = field(repr=False, default=None)
-
-
-def encoder_for(space: spaces.Space) -> Callable[[Any], np.ndarray]:
-    """Observation -> float32 vector: one-hot for Discrete, flattened for Box."""
-    if isinstance(space, spaces.Discrete):
-        eye = np.eye(space.n, dtype=np.float32)
-        return lambda o: eye[int(o)]
-    if isinstance(space, spaces.Box):
-        return lambda o: np.asarray(o, np.float32).reshape(-1)
-    raise TypeError(f"MuZero needs a Discrete or Box observation space, got {space}")
 
 
 def search(model: FrozenModel, obs_vec: np.ndarray, cfg: MuZeroConfig,
@@ -264,7 +248,7 @@ def greedy_steps(env, net: MuZeroNet, cfg: MuZeroConfig, use_search: bool) -> fl
     """Steps from a reset to termination acting greedily (most-visited move, or
     argmax of the raw policy head); ``nan`` if not done in ``eval_max_steps``."""
     enc, model = encoder_for(env.observation_space), FrozenModel(net)
-    obs, _ = env.reset(seed=0)
+    obs, _ = env.reset(seed=0)  # the same start at every checkpoint
     for t in range(1, cfg.eval_max_steps + 1):
         x = enc(obs)
         if use_search:
@@ -294,18 +278,16 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     replay = EpisodeReplay(net.representation[0].in_features, n_actions,
                            cfg.unroll_steps)
-    steps, losses, evals = [], [], []
-    all_obs = None  # every state, for the value maps of a tabular task
-    if isinstance(env.observation_space, spaces.Discrete):
-        all_obs = torch.as_tensor(np.eye(env.observation_space.n, dtype=np.float32))
+    steps, losses, checkpoints = [], [], []
+    tabular = isinstance(env.observation_space, spaces.Discrete)
+    all_obs = torch.eye(env.observation_space.n) if tabular else None
 
     def evaluate() -> None:
-        vmap = np.zeros(0)
-        if all_obs is not None:
-            with torch.inference_mode():
-                vmap = net.initial_inference(all_obs)[2].numpy()
-        evals.append((len(steps), sum(steps), greedy_steps(env, net, cfg, True),
-                      greedy_steps(env, net, cfg, False), vmap))
+        with torch.inference_mode():
+            vmap = net.initial_inference(all_obs)[2].numpy() if tabular else np.zeros(0)
+        checkpoints.append(Checkpoint(len(steps), sum(steps),
+                                      greedy_steps(env, net, cfg, True),
+                                      greedy_steps(env, net, cfg, False), vmap))
 
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     for ep in tqdm(range(cfg.n_episodes), desc="MuZero", leave=False,
@@ -359,14 +341,16 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
             opt.step()
             losses.append(parts.detach().numpy())
     evaluate()
-    ev = list(zip(*evals, strict=True))
-    return MuZeroResult(net, np.array(steps), np.array(ev[0]), np.array(ev[1]),
-                        np.array(ev[2]), np.array(ev[3]), np.stack(ev[4]),
-                        np.array(losses).reshape(-1, 3), time.time() - t0, cfg)
+    column = lambda name: np.array([getattr(c, name) for c in checkpoints])  # noqa: E731
+    return MuZeroResult(
+        net, np.array(steps), eval_episode=column("episode"),
+        eval_real_steps=column("real_steps"), search_path=column("search_path"),
+        policy_path=column("policy_path"), value_maps=column("value_map"),
+        losses=np.array(losses).reshape(-1, 3), seconds=time.time() - t0, config=cfg)
 
 
-# EpisodeReplay, UnrollBatch (core.replay), MuZeroNet, FrozenModel and
-# scale_hidden (models.muzero_net) are imported here for callers of this module
-__all__ = ["MuZeroConfig", "MuZeroResult", "Unroll", "encoder_for", "fresh_policy",
+# EpisodeReplay, UnrollBatch (core.replay), MuZeroNet, FrozenModel (models.muzero_net)
+# and encoder_for (envs) are imported here for the callers of this module
+__all__ = ["Checkpoint", "MuZeroConfig", "MuZeroResult", "Unroll", "fresh_policy",
            "greedy_steps", "muzero_losses", "n_step_value_targets",
            "network_value_targets", "search", "train", "unroll"]

@@ -7,6 +7,7 @@ environment is first made:  ``gymnasium.make("mbrl_lessons/GridWorld-v0")``.
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 
 NAMESPACE = "mbrl_lessons"
 
@@ -75,3 +76,15 @@ def as_env(env) -> gym.Env:
     if env in gym.registry:
         return gym.make(env)
     return make(env)
+
+
+def encoder_for(space: gym.Space):
+    """Observation -> float32 vector for a network's input: one-hot for a
+    ``Discrete`` space, flattened for a ``Box`` (MuZero's encoder)."""
+    if isinstance(space, gym.spaces.Discrete):
+        eye = np.eye(space.n, dtype=np.float32)
+        return lambda o: eye[int(o)]
+    if isinstance(space, gym.spaces.Box):
+        return lambda o: np.asarray(o, np.float32).reshape(-1)
+    raise TypeError(f"a vector encoding needs a Discrete or Box observation space, "
+                    f"got {space}")
