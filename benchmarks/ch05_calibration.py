@@ -4,7 +4,8 @@ predictive distributions for pendulum transitions.
 
 Full budget: 10 seeds (``MBRL_LESSONS_SEEDS`` raises it); each seed trains
 all three on 40 random-torque episodes of 50 steps that start hanging (two
-hidden layers of 64, 150 epochs; 5 bootstrapped members; dropout rate 0.1
+hidden layers of 64, 150 epochs; 5 bootstrapped members of the batched
+GaussianEnsemble, its variance heads off; dropout rate 0.1
 with 50 test-time samples; the Laplace prior precision by marginal
 likelihood) and scores them on 2,000 held-out transitions from the same kind
 of episodes (near) and 2,000 from states over the whole state space (far).

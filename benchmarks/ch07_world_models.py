@@ -23,13 +23,11 @@ out_dir, fast = benchmark_cli(__doc__)
 from mbrl_lessons.algorithms.world_models import (  # noqa: E402
     WorldModelsConfig,
     cma_in_dream,
-    eval_starts,
     fit_world_model,
-    random_returns,
+    random_baseline,
     task_of,
 )
 from mbrl_lessons.core.budget import budget  # noqa: E402
-from mbrl_lessons.core.seeding import torch_generator  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 N_SEEDS = n_seeds(full=5, fast=2)
@@ -51,8 +49,7 @@ def one_seed(cfg: dict, seed: int) -> dict:
     c = replace(cfg["wm"], seed=seed)
     task = task_of(cfg["env"])
     wm = fit_world_model(task, c)
-    out = {"random": random_returns(c.task(task), eval_starts(c),
-                                    torch_generator(seed + 6), c.decisions),
+    out = {"random": random_baseline(task, c),
            "vae_final": wm.vae_log[-50:].mean(0), "mdn_final": wm.mdn_log[-50:].mean(0),
            "taus": {}}
     for tau in cfg["taus"]:

@@ -103,11 +103,11 @@ from mbrl_lessons.algorithms.world_models import (
     cma_in_dream,
     eval_starts,
     fit_world_model,
-    random_returns,
+    random_baseline,
     rollout_returns,
     task_of,
 )
-from mbrl_lessons.core.seeding import torch_generator
+from mbrl_lessons.core.seeding import stream_seed, torch_generator
 from mbrl_lessons.envs.pixel_pendulum import frame_angle
 from mbrl_lessons.models.mdn import MDNRNN, mdn_sample
 from mbrl_lessons.models.vae import vae_loss
@@ -242,17 +242,18 @@ plt.show()
 
 # %%
 theta, trace = cma_in_dream(wm, task, cfg)
-rand = random_returns(cfg.task(task), eval_starts(cfg), torch_generator(6),
-                      cfg.decisions)
+rand = random_baseline(task, cfg)
 print(f"CMA-ES mean after {cfg.generations} generations: dream {trace.dream[-1]:.0f}, "
       f"real {trace.real[-1]:.0f}; random torques {rand:.0f}")
 
 # %% tags=["hide-input"] mystnb={"image": {"alt": "First figure: two rows of decoded pendulum frames every five steps, the real episode of the controller on top and the dream of the same controller from the same first frame below. Second figure: left, the angle read from each frame over the steps, real against dreamed; right, returns against CMA-ES generation: the best candidate in the dream, the CMA-ES mean in the dream and in reality, and random torques as a dotted line."}}
 th = torch.as_tensor(theta, dtype=torch.float32)[None]
 start = eval_starts(cfg)[:1]
-real_world = Reality(wm.vae, cfg.task(task), start, torch_generator(4))
+real_world = Reality(wm.vae, cfg.task(task), start,
+                     torch_generator(stream_seed(cfg.seed, "eval_kicks")))
 _, real_codes = rollout_returns(th, wm.model, real_world, 40, record=True)
-dream_world = Dream(wm.model, real_codes[:, 0], 1.0, torch_generator(5))
+dream_world = Dream(wm.model, real_codes[:, 0], 1.0,
+                    torch_generator(stream_seed(cfg.seed, "eval_dream")))
 _, dream_codes = rollout_returns(th, wm.model, dream_world, 40, record=True)
 steps = range(0, 40, 5)
 with torch.no_grad():

@@ -17,6 +17,11 @@ from mbrl_lessons.analysis.calibration import (
     laplace_predictive,
     scores,
 )
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
+)
 from mbrl_lessons.models.probabilistic import PointMLP, RegressionConfig, fit_regression
 
 
@@ -44,17 +49,18 @@ def test_calibration_curve_of_a_true_gaussian_is_the_diagonal():
 
 def test_identical_members_have_no_epistemic_variance():
     x, y = _data()
-    m = PointMLP(2, 2, hidden=16, seed=0)
-    fit_regression(m, x, y, RegressionConfig(epochs=5), seed=0)
-    twins = ensemble_predictive([m, m, m], x, y, x)
-    mean = m(torch.as_tensor(x)).detach().numpy()
+    ens = GaussianEnsemble(2, 2, 3, hidden=16, probabilistic=False, seed=0)
+    fit_ensemble(ens, x, y, EnsembleTrainConfig(steps=20), seed=0)
+    pair = ensemble_predictive(ens, x, y, x)
+    pair_noise = ((pair.mean - y) ** 2).mean(0)
+    assert ((pair.var - pair_noise) > 0).all()  # bootstrap + own init: spread
+    with torch.no_grad():  # every member a copy of member 0
+        for p in [*ens.weights, *ens.biases]:
+            p[1:] = p[0]
+    twins = ensemble_predictive(ens, x, y, x)
+    mean = ens.predict(torch.as_tensor(x).expand(3, *x.shape))[0][0].detach().numpy()
     noise = ((mean - y) ** 2).mean(0)
-    assert np.allclose(twins.var, noise + 1e-12, rtol=1e-5)
-    other = PointMLP(2, 2, hidden=16, seed=1)
-    fit_regression(other, x, y, RegressionConfig(epochs=5), seed=1)
-    pair = ensemble_predictive([m, other], x, y, x)
-    pair_noise = ((ensemble_predictive([m, other], x, y, x).mean - y) ** 2).mean(0)
-    assert ((pair.var - pair_noise) > 0).all()
+    assert np.allclose(twins.var, noise + 1e-12, rtol=1e-4)
 
 
 def test_dropout_masks_repeat_with_the_seed_and_vary_between_passes():
@@ -113,7 +119,16 @@ def test_calibration_check_scores_every_method_on_both_tests():
                             n_samples=5)
     again = calibration_check(0, n_train=4, n_test=100, epochs=3, n_members=2,
                               n_samples=5)
-    assert out == again
+    assert out == again  # same seed, same result
+    # the test sets are their own streams: more members (more draws for the
+    # ensemble's weights) leave MC dropout's and Laplace's scores as they were
+    more = calibration_check(0, n_train=4, n_test=100, epochs=3, n_members=3,
+                             n_samples=5)
+    assert more["mc_dropout"] == out["mc_dropout"] and more["laplace"] == out["laplace"]
+    assert more["ensemble"] != out["ensemble"]
+    other = calibration_check(1, n_train=4, n_test=100, epochs=3, n_members=2,
+                              n_samples=5)
+    assert other["laplace"] != out["laplace"]
     for method in ("ensemble", "mc_dropout", "laplace"):
         for test in ("near", "far"):
             s = out[method][test]

@@ -132,3 +132,21 @@ def test_bad_inputs_are_refused():
     assert task_of("mbrl_lessons/PixelPendulumKicks-v0") == Task(24, 0.05, 3.0, 1)
     with pytest.raises(ValueError, match="action_repeat"):
         WorldModelsConfig(episode_len=50, action_repeat=4)
+
+
+def test_evaluation_streams_leave_training_alone():
+    """Named streams: scoring the CMA-ES mean on more evaluation starts draws
+    more from the evaluation streams only, so V, M and the controller CMA-ES
+    finds are unchanged; the same seed repeats, another seed does not."""
+    quick = replace(TINY, vae_steps=20, mdn_steps=20, generations=2, eval_every=1,
+                    n_random_episodes=4)
+    a = train("mbrl_lessons/PixelPendulum-v0", quick)
+    b = train("mbrl_lessons/PixelPendulum-v0", replace(quick, n_eval=8))
+    np.testing.assert_array_equal(a.theta, b.theta)
+    np.testing.assert_array_equal(a.trace.best_dream, b.trace.best_dream)
+    assert a.real_return != b.real_return  # other starts, other scores
+    again = train("mbrl_lessons/PixelPendulum-v0", quick)
+    np.testing.assert_array_equal(a.theta, again.theta)
+    assert a.random_return == again.random_return
+    other = train("mbrl_lessons/PixelPendulum-v0", replace(quick, seed=1))
+    assert not np.array_equal(a.theta, other.theta)

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 from mbrl_lessons.envs.pendulum import MAX_TORQUE
 from mbrl_lessons.envs.pixel_pendulum import PixelPendulum, PixelPendulumBatch
@@ -362,22 +362,23 @@ class WorldModel(NamedTuple):
 
 def fit_world_model(task: Task, cfg: WorldModelsConfig, progress: bool = False
                     ) -> WorldModel:
-    """Random data, then V on its frames, then M on V's codes."""
-    gen = torch_generator(cfg.seed)
+    """Random data, then V on its frames, then M on V's codes (each from its
+    own named stream of ``cfg.seed``)."""
+    gen = torch_generator(stream_seed(cfg.seed, "random_data"))
     data = collect_random(cfg.task(task), cfg.n_random_episodes, cfg.decisions, gen,
                           cfg.max_angle)
     vae, vae_log = fit_vae(data.frames.flatten(0, 1), cfg.z_dim, cfg.vae_steps,
-                           kl_weight=cfg.kl_weight, seed=cfg.seed,
+                           kl_weight=cfg.kl_weight, seed=stream_seed(cfg.seed, "vae"),
                            progress=progress)
     codes = torch.stack([vae.code(f) for f in data.frames])
     acts = data.actions
     if cfg.shuffle_actions:
         flat = acts.reshape(-1, 1)
-        acts = flat[torch.randperm(len(flat), generator=torch_generator(cfg.seed))
-                    ].view_as(acts)
+        shuffle = torch_generator(stream_seed(cfg.seed, "shuffle_actions"))
+        acts = flat[torch.randperm(len(flat), generator=shuffle)].view_as(acts)
     model, mdn_log = fit_mdnrnn(codes, acts, data.rewards, cfg.rnn_hidden,
                                 cfg.n_mixtures, cfg.mdn_steps, cfg.seq_len,
-                                seed=cfg.seed, progress=progress)
+                                seed=stream_seed(cfg.seed, "mdnrnn"), progress=progress)
     return WorldModel(vae, model, data, codes, vae_log, mdn_log)
 
 
@@ -390,11 +391,19 @@ class Trace(NamedTuple):
 
 def eval_starts(cfg: WorldModelsConfig) -> torch.Tensor:
     """The fixed evaluation start states ``[n_eval, 3]`` (Pendulum-v1's reset,
-    angles within ``cfg.max_angle``)."""
-    th = ((2 * torch.rand(cfg.n_eval, generator=torch_generator(cfg.seed + 2)) - 1)
-          * cfg.max_angle)
-    thdot = 2 * torch.rand(cfg.n_eval, generator=torch_generator(cfg.seed + 3)) - 1
+    angles within ``cfg.max_angle``), from the ``"eval_starts"`` stream."""
+    gen = torch_generator(stream_seed(cfg.seed, "eval_starts"))
+    th = (2 * torch.rand(cfg.n_eval, generator=gen) - 1) * cfg.max_angle
+    thdot = 2 * torch.rand(cfg.n_eval, generator=gen) - 1
     return torch.stack([th.cos(), th.sin(), thdot], -1)
+
+
+def random_baseline(task: Task, cfg: WorldModelsConfig) -> float:
+    """Mean return of uniformly random torques from the evaluation starts
+    (the floor every controller is compared with)."""
+    return random_returns(cfg.task(task), eval_starts(cfg),
+                          torch_generator(stream_seed(cfg.seed, "random_policy")),
+                          cfg.decisions)
 
 
 def score(theta: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
@@ -404,9 +413,11 @@ def score(theta: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
     dream at ``cfg.tau``, reality with its own fixed kicks."""
     th = torch.as_tensor(theta, dtype=torch.float32)[None]
     starts = eval_starts(cfg)
-    real = Reality(wm.vae, cfg.task(task), starts, torch_generator(cfg.seed + 4))
+    real = Reality(wm.vae, cfg.task(task), starts,
+                   torch_generator(stream_seed(cfg.seed, "eval_kicks")))
     z0 = real.reset(1)
-    dream = Dream(wm.model, z0, cfg.tau, torch_generator(cfg.seed + 5))
+    dream = Dream(wm.model, z0, cfg.tau,
+                  torch_generator(stream_seed(cfg.seed, "eval_dream")))
     d = rollout_returns(th, wm.model, dream, cfg.decisions)
     r = rollout_returns(th, wm.model, real, cfg.decisions)
     return d.item(), r.item()
@@ -430,12 +441,12 @@ def cma_in_dream(wm: WorldModel, task: Task, cfg: WorldModelsConfig,
     """
     model = wm.model
     n = n_controller_params(model.D, model.H)
-    rng = make_rng(cfg.seed)
+    rng = stream_rng(cfg.seed, "cma")
     es = cma.CMAEvolutionStrategy(np.zeros(n), cfg.sigma0, {
         "popsize": cfg.popsize, "seed": np.nan, "verbose": -9,
         # cma's own draws go through our Generator, not numpy's global state
         "randn": lambda *shape: rng.standard_normal(shape)})
-    gen = torch_generator(cfg.seed + 1)
+    gen = torch_generator(stream_seed(cfg.seed, "candidate_worlds"))
     pool = wm.codes[:, 0]
     rows, best = [], []
 
@@ -478,9 +489,7 @@ def train(env, cfg: WorldModelsConfig = WorldModelsConfig(), *,
     t0 = time.perf_counter()
     wm = fit_world_model(task, cfg, progress)
     theta, trace = cma_in_dream(wm, task, cfg, progress)
-    rand = random_returns(cfg.task(task), eval_starts(cfg),
-                          torch_generator(cfg.seed + 6), cfg.decisions)
     return WorldModelsResult(theta, wm, trace, float(trace.dream[-1]),
-                             float(trace.real[-1]), rand,
+                             float(trace.real[-1]), random_baseline(task, cfg),
                              cfg.n_random_episodes * cfg.episode_len,
                              time.perf_counter() - t0)

@@ -6,7 +6,10 @@ distribution three ways:
 
 - **ensemble**: ``E`` networks, each from its own initial weights and on its
   own bootstrap resample; the spread of their means is the epistemic
-  variance (Lakshminarayanan et al. 2017);
+  variance (Lakshminarayanan et al. 2017).  They are the batched
+  :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble` of PETS and MBPO
+  with its variance heads switched off (``probabilistic=False``), so that all
+  three methods train the same network by squared error;
 - **MC dropout**: one network trained with dropout and kept stochastic at
   test time; the spread of ``T`` sampled predictions is the epistemic
   variance (Gal & Ghahramani 2016);
@@ -41,12 +44,12 @@ from mbrl_lessons.analysis.model_learning import (
     transitions,
 )
 from mbrl_lessons.core.seeding import stream_seed, torch_generator, torch_seeded
-from mbrl_lessons.models.probabilistic import (
-    PointMLP,
-    RegressionConfig,
-    fit_members,
-    fit_regression,
+from mbrl_lessons.models.ensemble import (
+    EnsembleTrainConfig,
+    GaussianEnsemble,
+    fit_ensemble,
 )
+from mbrl_lessons.models.probabilistic import PointMLP, RegressionConfig, fit_regression
 
 METHODS = ("ensemble", "mc_dropout", "laplace")
 LEVELS = np.linspace(0.05, 0.95, 19)
@@ -96,12 +99,13 @@ def _noise_var(mean: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def ensemble_predictive(members: list[nn.Module], x_train, y_train,
+def ensemble_predictive(model: GaussianEnsemble, x_train, y_train,
                         x) -> Predictive:
-    """Mean of the members' means; variance of the means plus ``s_d^2``."""
+    """Mean of the members' means; variance of the means plus ``s_d^2`` (any
+    variance the members predict themselves is not used)."""
     def means(z):
-        z = torch.as_tensor(z, dtype=torch.float32)
-        return torch.stack([m(z) for m in members]).numpy()
+        z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+        return model.predict(z.expand(model.ensemble_size, *z.shape))[0].numpy()
 
     noise = _noise_var(means(x_train).mean(0), y_train)
     m = means(x)
@@ -230,9 +234,15 @@ def calibration_check(seed: int = 0, n_train: int = 40, n_test: int = 2000,
             n_traj, length, stream_seed(seed, "test", name), start=start))
         tests[name] = ((np.hstack([to, ta]) - mu) / sd, (tn - to - dmu) / dsd)
     cfg = RegressionConfig(epochs=epochs, batch_size=256)
-    members = [PointMLP(4, 3, seed=stream_seed(seed, "member", i))
-               for i in range(n_members)]
-    fit_members(members, xn, yn, cfg, seed=stream_seed(seed, "bootstrap"))
+    # the ensemble takes as many Adam steps as the single networks (epochs x
+    # minibatches), each member on its own bootstrap resample, no held-out
+    # early stopping (none of the three stops early)
+    ensemble = GaussianEnsemble(4, 3, n_members, probabilistic=False,
+                                seed=stream_seed(seed, "ensemble"))
+    fit_ensemble(ensemble, xn, yn, EnsembleTrainConfig(
+        steps=epochs * -(-len(xn) // cfg.batch_size), batch_size=cfg.batch_size,
+        lr=cfg.lr, weight_decay=cfg.weight_decay, bootstrap=True),
+        seed=stream_seed(seed, "ensemble_fit"))
     dropout = DropoutMLP(4, 3, p=p, seed=stream_seed(seed, "dropout"))
     fit_regression(dropout, xn, yn, cfg, seed=stream_seed(seed, "dropout_fit"))
     point = PointMLP(4, 3, seed=stream_seed(seed, "laplace"))
@@ -243,7 +253,7 @@ def calibration_check(seed: int = 0, n_train: int = 40, n_test: int = 2000,
         out[method] = {}
         for name, (tx, ty) in tests.items():
             if method == "ensemble":
-                pred = ensemble_predictive(members, xn, yn, tx)
+                pred = ensemble_predictive(ensemble, xn, yn, tx)
             elif method == "mc_dropout":
                 pred = dropout_predictive(dropout, xn, yn, tx, n_samples)
             else:

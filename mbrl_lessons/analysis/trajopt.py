@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from mbrl_lessons.analysis.schemes import TRUE_ENV
-from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.seeding import stream_rng, stream_seed
 from mbrl_lessons.planning import CEMPlanner, PlannerConfig
 from mbrl_lessons.planning.gradient import GradientPlanner, GradientPlannerConfig
 
@@ -41,8 +41,9 @@ def equal_budget_configs(calls: int, horizon: int = 30
 
 def start_states(n: int, seed: int) -> np.ndarray:
     """``[n, 3]`` Pendulum-v1 start observations (its reset distribution:
-    angle uniform in [-pi, pi], angular velocity uniform in [-1, 1])."""
-    rng = make_rng(seed)
+    angle uniform in [-pi, pi], angular velocity uniform in [-1, 1]), from the
+    ``"starts"`` stream of ``seed``."""
+    rng = stream_rng(seed, "starts")
     th, thdot = rng.uniform(-np.pi, np.pi, n), rng.uniform(-1, 1, n)
     return np.stack([np.cos(th), np.sin(th), thdot], 1).astype(np.float32)
 
@@ -53,11 +54,14 @@ def plan_from_starts(cfg: PlannerConfig | GradientPlannerConfig, n_starts: int =
     seed)``) with CEM or gradient shooting (by the type of ``cfg``), each plan
     from a fresh planner: ``{"returns": [...], "ms": [...], "calls": int}``,
     the TRUE return of each plan over its horizon and the milliseconds it took.
-    """
+    Planner ``i`` draws from the ``("planner", i)`` stream of ``seed``, so CEM
+    and gradient shooting plan from the same starts (paired by ``seed``) with
+    their own randomness, and no planner shares numbers with the starts or
+    with another seed's planners."""
     cls = GradientPlanner if isinstance(cfg, GradientPlannerConfig) else CEMPlanner
     out: dict = {"returns": [], "ms": [], "calls": 0}
     for i, obs in enumerate(start_states(n_starts, seed)):
-        planner = cls(TRUE_ENV, -2.0, 2.0, cfg, seed=seed * 1000 + i)
+        planner = cls(TRUE_ENV, -2.0, 2.0, cfg, seed=stream_seed(seed, "planner", i))
         t0 = time.perf_counter()
         plan = planner.plan(obs)
         out["ms"].append(1000 * (time.perf_counter() - t0))

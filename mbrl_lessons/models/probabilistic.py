@@ -37,7 +37,7 @@ from torch.distributions import Categorical, MixtureSameFamily, Normal
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
+from mbrl_lessons.core.seeding import torch_generator
 from mbrl_lessons.models.ensemble import GaussianEnsemble
 
 
@@ -167,23 +167,6 @@ def fit_regression(model: nn.Module, x, y, cfg: RegressionConfig = RegressionCon
             total += loss.item() * len(idx)
         history.append(total / len(x))
     return history
-
-
-def fit_members(members: list[nn.Module], x, y,
-                 cfg: RegressionConfig = RegressionConfig(), seed: int = 0,
-                 bootstrap: bool = True, progress: bool = False) -> None:
-    """Train a list of separate networks each on its own bootstrap resample
-    (``N`` rows drawn with replacement) of ``x, y``; different initial weights
-    come from the members' own seeds.  (Chapter 5's ensemble is the batched
-    :class:`~mbrl_lessons.models.ensemble.GaussianEnsemble`; this loop serves
-    code that still keeps its members as separate networks.)"""
-    x, y = _check_xy(x, y)
-    rng = stream_rng(seed, "bootstrap")
-    bar = tqdm(members, desc="ensemble", disable=not progress, leave=False)
-    for i, member in enumerate(bar):
-        idx = rng.integers(len(x), size=len(x)) if bootstrap else np.arange(len(x))
-        fit_regression(member, x[idx], y[idx], cfg,
-                       seed=stream_seed(seed, "member fit", i))
 
 
 class EnsemblePrediction(NamedTuple):
