@@ -180,7 +180,7 @@ else:
 # **Uncertainty.** Ensembles are the workhorse, but their disagreement is only
 # a proxy for the model's error. On transitions from the whole pendulum
 # state space, far from its training data, an ensemble's 90% interval held
-# half of them, 0.50 [0.48, 0.52] over ten seeds; MC dropout's held about
+# half of them, 0.49 [0.47, 0.51] over ten seeds; MC dropout's held about
 # as many and a last-layer Laplace approximation's fewer than one in five
 # ({doc}`ch05_3_uncertainty`).
 # Cheaper and better-calibrated estimates of epistemic uncertainty, and ways
