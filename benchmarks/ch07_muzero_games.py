@@ -6,7 +6,9 @@ training rounds as ``benchmarks/ch07_alphazero.py`` (``from_alphazero`` of
 the AlphaZero defaults); MuZero searches its learned model instead of the
 rules.  Each seed is then played inside OpenSpiel against its alpha-beta
 solver and a random player, as in the AlphaZero benchmark, and checkpoints
-are scored against the solver for the strength-against-games curve.
+are scored against the solver for the strength-against-games curve.  At each
+checkpoint the learned model is also asked one move ahead from every
+position (``one_step_errors``): does its reward say which moves win?
 
 The win-rate targets have a ceiling of their own, computed exactly
 (``games.perfect_vs_random``, expectimax over OpenSpiel's positions): the
@@ -27,6 +29,7 @@ from mbrl_lessons.algorithms.alphazero import AlphaZeroConfig  # noqa: E402
 from mbrl_lessons.algorithms.muzero_games import (  # noqa: E402
     MuZeroGamePlayer,
     from_alphazero,
+    one_step_errors,
     train,
 )
 from mbrl_lessons.analysis import games  # noqa: E402
@@ -47,6 +50,7 @@ def run_seed(cfg, seed: int) -> dict:
     import dataclasses
 
     from mbrl_lessons.analysis import games
+    from mbrl_lessons.envs.tictactoe import positions
     from mbrl_lessons.search.mcts import tictactoe_game
 
     torch.set_num_threads(1)
@@ -66,6 +70,10 @@ def run_seed(cfg, seed: int) -> dict:
         "vs_random": games.refereed_match(ttt, game, final, games.random_bot(rng),
                                           FINAL_GAMES),
         "final_losses": res.losses[-50:].mean(0),
+        # does the model know the rules one move ahead? (every legal move of
+        # every position, at each checkpoint)
+        "curve_one_step": [one_step_errors(game, ck, positions())
+                           for ck in res.checkpoints],
         "train_seconds": res.seconds,
     }
 

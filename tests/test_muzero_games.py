@@ -51,3 +51,82 @@ def test_train_smoke_and_reproducible():
     b = mg.train(None, TINY)
     np.testing.assert_array_equal(a.losses, b.losses)
     np.testing.assert_array_equal(a.vs_random, b.vs_random)
+
+
+def test_unroll_targets_follow_the_rules():
+    """The K-step targets MuZero trains on, checked against the rules: the
+    reward of unroll step k is 1 exactly when move k completes a line (it is
+    paid to the mover), the value target is the result for the player to move
+    at that step, and past the end of the game reward and value are 0 with
+    no policy target.  An off-by-one in the reward index or a value kept for
+    one fixed player would fail here."""
+    from mbrl_lessons.core.replay import EpisodeReplay
+
+    rng = np.random.default_rng(3)
+    model = FrozenModel(MuZeroNet(18, 9, 8, 16, seed=0))
+    cfg = mg.MuZeroGameConfig(n_simulations=4)
+    replay, K = EpisodeReplay(18, 9, 4), 4
+    decided = 0
+    for _ in range(12):
+        data = mg.self_play(GAME, model, cfg, rng)
+        replay.add(*data, True, rng)
+        decided += data[2][-1] == 1
+    assert decided > 0  # some games were won, so rewards of 1 are checked
+    b = replay.sample(300, rng)
+
+    def decode(o):  # (own, other) for the player to move -> (x, o) bits
+        own = sum(int(o[i]) << i for i in range(9))
+        other = sum(int(o[9 + i]) << i for i in range(9))
+        return (own, other) if bin(own).count("1") == bin(other).count("1") \
+            else (other, own)
+
+    for i in range(300):
+        s, ended = decode(b.obs[i].numpy()), False
+        for k in range(K + 1):
+            if k:
+                if ended:
+                    assert b.reward[i, k] == 0 and b.value[i, k] == 0
+                    assert b.policy_mask[i, k] == 0
+                    continue
+                s = t.play(s, int(b.actions[i, k - 1]))
+                assert b.reward[i, k] == abs(t.winner(s))
+            if t.is_terminal(s):
+                ended = True
+                assert b.value[i, k] == 0
+                continue
+            # the value target: the game's result for the player to move at s
+            assert b.value[i, k] in (-1.0, 0.0, 1.0)
+            assert b.policy_mask[i, k] == 1
+            later = b.value[i, k + 1] if k < K else None
+            if later is not None and not t.is_terminal(
+                    t.play(s, int(b.actions[i, k]))):
+                assert later == -b.value[i, k]  # one player's win, the other's loss
+
+
+def test_one_step_errors_of_a_model_that_knows_the_rules():
+    """A stub model whose hidden state is the board itself: with the true
+    rewards no error and no missed win; with reward 0 everywhere every win is
+    missed."""
+    from mbrl_lessons.core.types import RecurrentOutput
+
+    class Rules:
+        def __init__(self, knows: bool) -> None:
+            self.knows = knows
+
+        def initial(self, obs):
+            return obs, np.zeros(9), 0.0
+
+        def recurrent(self, obs, action):
+            own = sum(int(obs[i]) << i for i in range(9)) | (1 << action)
+            won = float(t.has_won(own)) if self.knows else 0.0
+            return RecurrentOutput(won, obs, np.zeros(9), 0.0)
+
+    states = t.positions()
+    good = mg.one_step_errors(GAME, Rules(True), states)
+    assert good["reward_mse_winning_moves"] == 0 == good["reward_mse_other_moves"]
+    assert good["winning_moves_missed"] == 0 and good["n_winning_moves"] > 0
+    blind = mg.one_step_errors(GAME, Rules(False), states)
+    assert blind["winning_moves_missed"] == 1 == blind["reward_mse_winning_moves"]
+    import pytest
+    with pytest.raises(ValueError, match="move to make"):
+        mg.one_step_errors(GAME, Rules(True), t.positions(terminal=True))

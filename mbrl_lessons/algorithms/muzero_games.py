@@ -51,10 +51,6 @@ class MuZeroGameConfig(AlphaZeroConfig):
     """``K``: dynamics steps unrolled in training."""
     latent_dim: int = 32
     """Size of the hidden state."""
-    model_layers: int = 1
-    """Hidden layers (of width ``hidden``) in each of ``h``, ``g`` and ``f``."""
-    bounded: bool = False
-    """Value and reward squashed into ``[-1, 1]`` by ``tanh``."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -138,8 +134,7 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
     rng, eval_rng = (np.random.default_rng(s)
                      for s in np.random.SeedSequence(cfg.seed).spawn(2))
     obs_dim = len(game.encode(game.initial))
-    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed,
-                    cfg.model_layers, cfg.bounded)
+    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     games_kept: list[tuple] = []
     lengths, losses = [], []
@@ -177,10 +172,36 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
                             time.time() - t0, cfg)
 
 
+def one_step_errors(game: Game, model: FrozenModel, states) -> dict[str, float]:
+    """How well the learned model knows the rules one move ahead: from each
+    non-terminal position in ``states``, every legal move is stepped once in
+    the model (``g`` from ``h`` of the position) and compared with the rules.
+    Returns the mean squared error of the predicted reward on the moves that
+    win (true reward 1) and on the others (0), and the share of winning moves
+    whose predicted reward is below 0.5 (a search in this model would not see
+    the win, nor the threat of the opponent's)."""
+    wins, others = [], []
+    for state in states:
+        if game.is_terminal(state):
+            raise ValueError("one_step_errors needs positions with a move to make")
+        s = model.initial(game.encode(state))[0]
+        for a in game.legal_actions(state):
+            r = model.recurrent(s, int(a)).reward
+            (wins if game.winner(game.play(state, a)) != 0 else others).append(r)
+    wins, others = np.array(wins), np.array(others)
+    if len(wins) == 0 or len(others) == 0:
+        raise ValueError("one_step_errors needs positions with winning and "
+                         "non-winning moves")
+    return {"reward_mse_winning_moves": float(np.mean((wins - 1.0) ** 2)),
+            "reward_mse_other_moves": float(np.mean(others ** 2)),
+            "winning_moves_missed": float(np.mean(wins < 0.5)),
+            "n_winning_moves": int(len(wins)), "n_other_moves": int(len(others))}
+
+
 def from_alphazero(cfg: AlphaZeroConfig, **model) -> MuZeroGameConfig:
     """MuZero settings equal to AlphaZero's (games, simulations, noise, ...)."""
     return MuZeroGameConfig(**dataclasses.asdict(cfg), **model)
 
 
 __all__ = ["MuZeroGameConfig", "MuZeroGamePlayer", "MuZeroGameResult",
-           "from_alphazero", "search", "self_play", "train"]
+           "from_alphazero", "one_step_errors", "search", "self_play", "train"]

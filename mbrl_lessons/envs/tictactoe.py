@@ -124,6 +124,21 @@ def minimax_value(state: tuple[int, int]) -> int:
     return max(values) if to_play(state) == X else min(values)
 
 
+@cache
+def positions(terminal: bool = False) -> tuple[tuple[int, int], ...]:
+    """Every position reachable from the empty board by legal play (4,520
+    with a move to make; ``terminal=True`` adds the 958 finished ones)."""
+    seen, stack = set(), [EMPTY]
+    while stack:
+        s = stack.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        if not is_terminal(s):
+            stack += [play(s, a) for a in legal_actions(s)]
+    return tuple(sorted(s for s in seen if terminal or not is_terminal(s)))
+
+
 def perfect_moves(state: tuple[int, int]) -> list[int]:
     """All moves that keep the best game value for the player to move."""
     sign = to_play(state)

@@ -31,23 +31,16 @@ def scale_hidden(s: torch.Tensor) -> torch.Tensor:
 
 
 class MuZeroNet(nn.Module):
-    """``h``, ``g`` and ``f`` as MLPs with ``layers`` hidden layers each.
-
-    ``bounded=True`` squashes the value and the reward into ``[-1, 1]`` with
-    ``tanh``, as AlphaZero's value head (for games won or lost); by default
-    both are linear, for rewards of unknown scale.
-    """
+    """``h``, ``g`` and ``f`` as MLPs with one hidden layer each."""
 
     def __init__(self, obs_dim: int, n_actions: int, latent_dim: int = 32,
-                 hidden: int = 64, seed: int = 0, layers: int = 1,
-                 bounded: bool = False) -> None:
+                 hidden: int = 64, seed: int = 0) -> None:
         super().__init__()
-        self.n_actions, self.latent_dim, self.bounded = n_actions, latent_dim, bounded
-        self.representation = mlp(obs_dim, latent_dim, hidden, layers, nn.ELU, seed)
-        self.dynamics = mlp(latent_dim + n_actions, latent_dim + 1, hidden, layers,
+        self.n_actions, self.latent_dim = n_actions, latent_dim
+        self.representation = mlp(obs_dim, latent_dim, hidden, 1, nn.ELU, seed)
+        self.dynamics = mlp(latent_dim + n_actions, latent_dim + 1, hidden, 1,
                             nn.ELU, seed + 1)
-        self.prediction = mlp(latent_dim, n_actions + 1, hidden, layers, nn.ELU,
-                              seed + 2)
+        self.prediction = mlp(latent_dim, n_actions + 1, hidden, 1, nn.ELU, seed + 2)
         # start from a uniform prior, zero values and zero rewards: a random
         # offset in the first search values would live on in the bootstrapped
         # targets, which keep the search values they were stored with
@@ -60,7 +53,7 @@ class MuZeroNet(nn.Module):
     def predict(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``f``: hidden states ``[B, D]`` -> logits ``[B, A]``, values ``[B]``."""
         out = self.prediction(s)
-        return out[:, :-1], torch.tanh(out[:, -1]) if self.bounded else out[:, -1]
+        return out[:, :-1], out[:, -1]
 
     def initial_inference(self, obs: torch.Tensor):
         """``h`` then ``f``: obs ``[B, O]`` -> (s ``[B, D]``, logits, value)."""
@@ -74,8 +67,7 @@ class MuZeroNet(nn.Module):
         a = nn.functional.one_hot(act, self.n_actions).to(s.dtype)
         out = self.dynamics(torch.cat([s, a], -1))
         s2 = scale_hidden(out[:, :-1])
-        reward = torch.tanh(out[:, -1]) if self.bounded else out[:, -1]
-        return RecurrentOutput(reward, s2, *self.predict(s2))
+        return RecurrentOutput(out[:, -1], s2, *self.predict(s2))
 
 
 class FrozenModel:
@@ -92,7 +84,6 @@ class FrozenModel:
                     for m in seq if isinstance(m, nn.Linear)]
         self.h, self.g = layers(net.representation), layers(net.dynamics)
         self.f, self.n_actions = layers(net.prediction), net.n_actions
-        self.bounded = net.bounded
 
     @staticmethod
     def _mlp(layers, x: np.ndarray) -> np.ndarray:
@@ -102,10 +93,6 @@ class FrozenModel:
                 x = np.where(x > 0, x, np.expm1(np.minimum(x, 0)))  # ELU
         return x
 
-    def squash(self, x):
-        """The value and reward heads' output: ``tanh`` if bounded."""
-        return np.tanh(x) if self.bounded else x
-
     @staticmethod
     def _scale(s: np.ndarray) -> np.ndarray:
         return (s - s.min()) / max(s.max() - s.min(), 1e-5)
@@ -114,14 +101,13 @@ class FrozenModel:
         """``f(h(o))``'s value for a batch of observations ``[B, O]`` -> ``[B]``."""
         s = self._mlp(self.h, obs)
         lo, hi = s.min(-1, keepdims=True), s.max(-1, keepdims=True)
-        scaled = (s - lo) / np.maximum(hi - lo, 1e-5)
-        return self.squash(self._mlp(self.f, scaled)[:, -1])
+        return self._mlp(self.f, (s - lo) / np.maximum(hi - lo, 1e-5))[:, -1]
 
     def initial(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """obs ``[O]`` -> (hidden state ``[D]``, logits ``[A]``, value)."""
         s = self._scale(self._mlp(self.h, obs))
         out = self._mlp(self.f, s)
-        return s, out[:-1], float(self.squash(out[-1]))
+        return s, out[:-1], float(out[-1])
 
     def recurrent(self, s: np.ndarray, action: int) -> RecurrentOutput:
         """An mctx-style ``recurrent_fn``: (state ``[D]``, action) -> reward,
@@ -132,8 +118,7 @@ class FrozenModel:
         out = self._mlp(self.g, np.concatenate([s, a]))
         s2 = self._scale(out[:-1])
         pred = self._mlp(self.f, s2)
-        return RecurrentOutput(float(self.squash(out[-1])), s2, pred[:-1],
-                               float(self.squash(pred[-1])))
+        return RecurrentOutput(float(out[-1]), s2, pred[:-1], float(pred[-1]))
 
 
 __all__ = ["FrozenModel", "MuZeroNet", "scale_hidden"]
