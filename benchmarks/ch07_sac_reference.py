@@ -63,6 +63,7 @@ def run_sb3(job: dict, seed: int) -> dict:
     torch.set_num_threads(1)
     from stable_baselines3 import SAC
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.logger import Logger
 
     env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
     steps, returns = [], []
@@ -83,6 +84,9 @@ def run_sb3(job: dict, seed: int) -> dict:
                 ent_coef=f"auto_{job['init_alpha']}", target_entropy="auto",
                 policy_kwargs={"net_arch": [job["sac_hidden"]] * 2},
                 seed=stream_seed(seed, "sb3"), device="cpu")
+    # a logger with no outputs: SB3's default makes an empty /tmp/SB3-<time>
+    # folder for every run even with verbose=0
+    model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(job["sac_steps"], callback=Eval())
     return {"steps": steps, "returns": returns, "seconds": time.time() - t0}
 
