@@ -1,5 +1,6 @@
-"""A small convolutional variational autoencoder over grey frames: World
-Models' V (chapter 7.1).
+"""Variational autoencoders: a small convolutional one over grey frames, World
+Models' V (chapter 7.1), and a conditional one over transitions,
+:class:`ConditionalVAE`, the generative model of chapter 5.2.
 
 The encoder maps a frame ``x`` to a diagonal Gaussian ``q(z | x) =
 N(mu(x), diag sigma(x)^2)``; the decoder maps a code ``z`` back to a frame
@@ -30,8 +31,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import torch_generator, torch_seeded
+from mbrl_lessons.core.seeding import stream_seed, torch_generator, torch_seeded
 
 
 def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -147,5 +149,99 @@ def fit_vae(frames: torch.Tensor, z_dim: int = 4, n_steps: int = 2000,
     return vae, log
 
 
+class ConditionalVAE(nn.Module):
+    """A conditional VAE over a transition, ``p(y | x)`` with ``x = (s, a)`` and
+    ``y = s'`` (chapter 5.2): a latent ``z ~ N(0, I)`` carries the randomness
+    the input does not fix, so one decoder can put mass on several outcomes.
 
-__all__ = ["ConvVAE", "fit_vae", "gaussian_kl", "vae_loss"]
+    - encoder ``q(z | x, y) = N(mu(x, y), diag sigma(x, y)^2)`` (training only);
+    - decoder ``p(y | x, z) = N(m(x, z), diag v(x, z))``, the log-variance
+      bounded softly as in :class:`~mbrl_lessons.models.probabilistic.GaussianMLP`;
+    - loss per transition: the negative ELBO
+      ``-log p(y | x, z) + kl_weight * KL(q(z | x, y) || N(0, I))`` with one
+      reparameterised draw ``z = mu + sigma * eps`` (``kl_weight = 1`` is the
+      bound itself; :func:`gaussian_kl` is the KL term).
+
+    ``loss(x, y)`` fits :func:`~mbrl_lessons.models.probabilistic.fit_regression`;
+    its draws of ``eps`` come from the model's own generator, seeded by
+    ``seed``, so a fit is reproducible.  :meth:`sample` draws ``z`` from the
+    prior and ``y`` from the decoder: the encoder is not used.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, z_dim: int = 1, hidden: int = 64,
+                 layers: int = 2, kl_weight: float = 1.0, seed: int = 0,
+                 min_logvar: float = -8.0, max_logvar: float = 1.0) -> None:
+        super().__init__()
+        if z_dim < 1:
+            raise ValueError(f"z_dim must be >= 1, got {z_dim}")
+        if kl_weight < 0:
+            raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
+        self.out_dim, self.z_dim, self.kl_weight = out_dim, z_dim, kl_weight
+        self.min_logvar, self.max_logvar = min_logvar, max_logvar
+        self.enc = mlp(in_dim + out_dim, 2 * z_dim, hidden, layers,
+                       seed=stream_seed(seed, "encoder"))
+        self.dec = mlp(in_dim + z_dim, 2 * out_dim, hidden, layers,
+                       seed=stream_seed(seed, "decoder"))
+        self.gen = torch_generator(stream_seed(seed, "eps"))
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``q(z | x, y)``: ``(mu, log_var)``, each ``[B, z_dim]``."""
+        mu, log_var = self.enc(torch.cat([x, y], -1)).chunk(2, -1)
+        return mu, log_var.clamp(-12.0, 6.0)
+
+    def decode(self, x: torch.Tensor, z: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``p(y | x, z)``: ``(mean, var)``, each ``[B, out_dim]``."""
+        mean, raw = self.dec(torch.cat([x, z], -1)).split(self.out_dim, dim=-1)
+        logvar = self.max_logvar - F.softplus(self.max_logvar - raw)
+        logvar = self.min_logvar + F.softplus(logvar - self.min_logvar)
+        return mean, logvar.exp()
+
+    def elbo_terms(self, x: torch.Tensor, y: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per transition: ``(recon, kl)`` with ``recon = -log p(y | x, z)`` at
+        one draw of ``z`` from the encoder, each ``[B]``."""
+        if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or y.shape[1] != self.out_dim:
+            raise ValueError(f"x must be [B, in] and y [B, {self.out_dim}], got "
+                             f"{tuple(x.shape)} and {tuple(y.shape)}")
+        mu, log_var = self.encode(x, y)
+        z = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=self.gen)
+        mean, var = self.decode(x, z)
+        recon = F.gaussian_nll_loss(mean, y, var, full=True,
+                                    reduction="none").sum(-1)
+        return recon, gaussian_kl(mu, log_var)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The batch mean of ``recon + kl_weight * KL`` (the negative ELBO at
+        ``kl_weight = 1``)."""
+        recon, kl = self.elbo_terms(x, y)
+        return (recon + self.kl_weight * kl).mean()
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """One draw ``y ~ p(y | x) = E_{z ~ N(0, I)} p(y | x, z)`` per row of
+        ``x [B, in]``: ``[B, out_dim]``."""
+        z = torch.randn((len(x), self.z_dim), generator=gen)
+        mean, var = self.decode(x, z)
+        return mean + var.sqrt() * torch.randn(mean.shape, generator=gen)
+
+    @torch.no_grad()
+    def log_likelihood(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator,
+                       n_draws: int = 100) -> torch.Tensor:
+        """An importance-sampled estimate of ``log p(y | x)`` per row, ``[B]``,
+        with the encoder as the proposal: ``log mean_k p(y | x, z_k) p(z_k) /
+        q(z_k | x, y)``.  It is never below the ELBO in expectation and tends to
+        ``log p(y | x)`` as ``n_draws`` grows."""
+        mu, log_var = self.encode(x, y)
+        std = (0.5 * log_var).exp()
+        z = mu + std * torch.randn((n_draws, *mu.shape), generator=gen)  # [K, B, Z]
+        normal = torch.distributions.Normal
+        log_q = normal(mu, std).log_prob(z).sum(-1)
+        log_prior = normal(0.0, 1.0).log_prob(z).sum(-1)
+        mean, var = self.decode(x.expand(n_draws, *x.shape), z)
+        log_lik = normal(mean, var.sqrt()).log_prob(y).sum(-1)
+        return torch.logsumexp(log_lik + log_prior - log_q, 0) - np.log(n_draws)
+
+
+__all__ = ["ConditionalVAE", "ConvVAE", "fit_vae", "gaussian_kl", "vae_loss"]
