@@ -81,13 +81,12 @@ class DropoutMLP(nn.Module):
         self.gen = torch_generator(stream_seed(seed, "dropout_masks"))
 
     def forward(self, x: torch.Tensor, dropout: bool = True) -> torch.Tensor:
-        h = x
         for layer in self.hidden:
-            h = nn.functional.silu(layer(h))
+            x = nn.functional.silu(layer(x))
             if dropout:
-                keep = torch.full_like(h, 1 - self.p)
-                h = h * torch.bernoulli(keep, generator=self.gen) / (1 - self.p)
-        return self.out(h)
+                keep = torch.full_like(x, 1 - self.p)
+                x = x * torch.bernoulli(keep, generator=self.gen) / (1 - self.p)
+        return self.out(x)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return ((self(x) - y) ** 2).mean()
