@@ -239,6 +239,10 @@ else:
 #
 # ## Exercises
 #
+# Graded: `ch06p_cma_update` (one generation's new mean and covariance,
+# steps 3 and 5 above) in `exercises/ch06p_model_free.ipynb` (see
+# {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-primer-cma-popsize
 # Run `cma_es.train` on CartPole with `popsize` 4, 16 and 64 at a fixed total

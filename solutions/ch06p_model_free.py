@@ -14,11 +14,12 @@
 # %% [markdown]
 # # Exercises for the model-free primer
 #
-# Four small computations at the heart of the primer's learners, each the
-# target or weight of a loss: REINFORCE's advantage (the return-to-go minus a
+# Five small computations at the heart of the primer's learners: four the
+# target or weight of a loss, REINFORCE's advantage (the return-to-go minus a
 # baseline), the generalised advantage of actor-critic, DQN's temporal-
-# difference target with terminal masking, and SAC's soft target with twin
-# critics and the entropy term. Write each function in numpy in the cell that
+# difference target with terminal masking and SAC's soft target with twin
+# critics and the entropy term; and one generation of CMA-ES's update of its
+# search distribution. Write each function in numpy in the cell that
 # raises `NotImplementedError`, then run the `check(...)` cell under it.
 #
 # Conventions: one array entry per time step or per transition; `terminated`
@@ -169,3 +170,43 @@ print(soft_target(np.array([1.0]), np.array([False]), np.array([2.0]),
 
 # %%
 check("ch06p_soft_target", globals())
+
+# %% [markdown]
+# ## Exercise 5 — CMA-ES's mean and covariance update (`ch06p_cma_update`, 4 points)
+#
+# CMA-ES searches with $\mathcal N(m, \sigma^2 C)$ (§P.5). One generation
+# sampled $\lambda$ candidates $\theta_k = m + \sigma y_k$ (`candidates`
+# `[lambda, n]`) and measured their `fitness` `[lambda]`, here a return:
+# **higher is better**. With $y_{i:\lambda}$ the $y$ of the $i$-th best
+# candidate, the recombination `weights` $w_1 \ge \dots \ge w_\mu$ `[mu]`
+# (summing to 1), the learning rates $c_1, c_\mu$ and the evolution path
+# $p_c$ `[n]` (already updated), the new mean and covariance are
+#
+# $$
+# m' = m + \sigma \sum_{i=1}^{\mu} w_i\, y_{i:\lambda}, \qquad
+# C' = (1 - c_1 - c_\mu)\, C + c_1\, p_c p_c^\top
+#      + c_\mu \sum_{i=1}^{\mu} w_i\, y_{i:\lambda} y_{i:\lambda}^\top .
+# $$
+#
+# Write `cma_update(mean, sigma, cov, candidates, fitness, weights, c1, cmu,
+# p_c)` returning the pair `(new_mean, new_cov)`. (The step size $\sigma$
+# and the paths are updated elsewhere; this is the part that moves and
+# shapes the search distribution.)
+
+# %%
+def cma_update(mean, sigma, cov, candidates, fitness, weights, c1, cmu, p_c):
+    # BEGIN SOLUTION
+    y = (np.asarray(candidates) - mean) / sigma
+    best = y[np.argsort(-np.asarray(fitness), kind="stable")[:len(weights)]]
+    new_mean = mean + sigma * weights @ best
+    rank_mu = np.einsum("i,ij,ik->jk", weights, best, best)
+    new_cov = (1 - c1 - cmu) * cov + c1 * np.outer(p_c, p_c) + cmu * rank_mu
+    return new_mean, new_cov
+    # END SOLUTION
+
+
+print(cma_update(np.zeros(2), 2.0, np.eye(2), np.array([[2.0, 0.0], [0.0, 2.0]]),
+                 np.array([1.0, 3.0]), np.array([1.0]), 0.0, 0.5, np.zeros(2)))
+
+# %%
+check("ch06p_cma_update", globals())

@@ -149,6 +149,70 @@ def soft_random(ns):
                  "50 random transitions, alpha 0.05", atol=1e-9)
 
 
+# ------------------------------------------- CMA-ES's mean and covariance
+def _ref_cma(mean, sigma, cov, cands, fitness, weights, c1, cmu, p_c):
+    y = (cands - mean) / sigma
+    best = y[np.argsort(-fitness, kind="stable")[:len(weights)]]
+    new_mean = mean + sigma * weights @ best
+    rank_mu = (weights[:, None, None] * best[:, :, None] * best[:, None, :]).sum(0)
+    new_cov = (1 - c1 - cmu) * cov + c1 * np.outer(p_c, p_c) + cmu * rank_mu
+    return new_mean, new_cov
+
+
+def _cma(ns, mean, sigma, cov, cands, fitness, weights, c1, cmu, p_c):
+    out = get_function(ns, "cma_update")(mean, sigma, cov, cands, fitness, weights,
+                                         c1, cmu, p_c)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise AssertionError("cma_update must return a pair (new_mean, new_cov), "
+                             f"got {type(out).__name__}")
+    n = len(mean)
+    return (as_array(out[0], "the new mean", shape=(n,)),
+            as_array(out[1], "the new covariance", shape=(n, n)))
+
+
+def cma_hand(ns):
+    mean, sigma, cov = np.zeros(2), 2.0, np.eye(2)
+    cands = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]])
+    fitness = np.array([1.0, 3.0, -1.0])   # the second candidate is best
+    weights = np.array([0.75, 0.25])
+    new_mean, new_cov = _cma(ns, mean, sigma, cov, cands, fitness, weights,
+                             0.0, 0.5, np.zeros(2))
+    # y = (0, 1) (best) and (1, 0); m' = 0 + 2 (0.75 (0, 1) + 0.25 (1, 0))
+    assert_close(new_mean, [0.5, 1.5],
+                 "three candidates in 2-D, sigma 2, the best two weighted 0.75 and "
+                 "0.25: the mean moves towards the best (higher fitness is better)",
+                 hint="rank by fitness, highest first; y_k = (theta_k - m) / sigma")
+    assert_close(new_cov, [[0.5 + 0.5 * 0.25, 0.0], [0.0, 0.5 + 0.5 * 0.75]],
+                 "the same with c1 = 0, c_mu = 0.5: half the old C plus half the "
+                 "weighted sum of y y^T of the winners (in units of sigma)",
+                 hint="use y = (theta - m) / sigma in the rank-mu term, not theta - m")
+    _, cov1 = _cma(ns, mean, sigma, cov, cands, fitness, weights, 0.2, 0.0,
+                   np.array([1.0, 2.0]))
+    assert_close(cov1, 0.8 * np.eye(2) + 0.2 * np.array([[1.0, 2.0], [2.0, 4.0]]),
+                 "c1 = 0.2, c_mu = 0, evolution path (1, 2): the rank-one term "
+                 "alone", hint="c1 p_c p_c^T is an outer product")
+
+
+def cma_random(ns):
+    rng = np.random.default_rng(5)
+    for n, lam, mu in ((3, 8, 4), (5, 12, 6), (1, 4, 2)):
+        mean, sigma = rng.normal(size=n), float(rng.uniform(0.3, 2.0))
+        a = rng.normal(size=(n, n))
+        cov = a @ a.T + n * np.eye(n)
+        cands = mean + sigma * rng.normal(size=(lam, n))
+        fitness = rng.normal(size=lam)
+        w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+        w /= w.sum()
+        args = (mean, sigma, cov, cands, fitness, w, 0.1, 0.3, rng.normal(size=n))
+        got_m, got_c = _cma(ns, *args)
+        ref_m, ref_c = _ref_cma(*args)
+        assert_close(got_m, ref_m, f"{lam} random candidates in {n}-D: the mean",
+                     atol=1e-9, hint="m + sigma * sum_i w_i y_(i:lambda)")
+        assert_close(got_c, ref_c, f"{lam} random candidates in {n}-D: the "
+                     "covariance", atol=1e-9,
+                     hint="(1 - c1 - c_mu) C + c1 p_c p_c^T + c_mu sum_i w_i y y^T")
+
+
 EXERCISES = [
     Exercise("ch06p_reinforce_advantage", "REINFORCE's advantage", "ch06p_model_free",
              ("reinforce_advantage",),
@@ -176,4 +240,11 @@ EXERCISES = [
               Check("a random minibatch", 2, soft_random)),
              hint="rew + gamma (1 - terminated) (minimum(q1, q2) - alpha logp)",
              forbidden=("mbrl_lessons.algorithms.sac.soft_q_target",)),
+    Exercise("ch06p_cma_update", "CMA-ES's mean and covariance update",
+             "ch06p_model_free", ("cma_update",),
+             (Check("three candidates in 2-D by hand", 2, cma_hand),
+              Check("random generations against the reference", 2, cma_random)),
+             hint="y = (theta - m) / sigma; rank by fitness, best first; "
+                  "m' = m + sigma sum w_i y_i; C' = (1 - c1 - c_mu) C + "
+                  "c1 p p^T + c_mu sum w_i y_i y_i^T"),
 ]
