@@ -3,10 +3,10 @@ global models, near the trajectory and away from it.
 
 Full budget: 10 seeds (about 30 s each; ``MBRL_LESSONS_SEEDS`` raises it),
 each one job of an ``mbrl_lessons.sweep`` sweep: a swing-up by MPC with the
-true pendulum, an affine model per step fitted to 30 true transitions within
-0.05 of it, and a global linear model and a global MLP fitted to 3,000 random
-transitions; one-step errors at 20 query points per step, perturbed by 0.01 to
-1.0.
+true pendulum, an affine model per step fitted to 30 true transitions around
+it (Gaussian noise of standard deviation 0.05), and a global linear model and
+a global MLP fitted to 3,000 random transitions; one-step errors at 20 query
+points per step, perturbed by 0.01 to 1.0.
 Writes results/ch05_local.json.
 """
 

@@ -133,8 +133,9 @@ plt.show()
 # s_{t+1} \approx A_t s_t + B_t a_t + c_t ,
 # $$
 #
-# fitted by least squares to 30 true transitions sampled within 0.05 of
-# $(s_t, a_t)$ — the model iterative LQR and guided policy search refit
+# fitted by least squares to 30 true transitions sampled around
+# $(s_t, a_t)$ (angle, speed and torque each moved by Gaussian noise of
+# standard deviation $\sigma = 0.05$) — the model iterative LQR and guided policy search refit
 # around their current trajectory. We compare it with the global linear
 # model and the global MLP of the experiment above, both fitted to random
 # transitions from the whole state space, at query points moved away from
@@ -215,8 +216,9 @@ else:
 #
 # ```{exercise}
 # :label: ex-ch05-local-radius
-# Refit the local model of the last section with samples within
-# $\sigma = 0.01$ and $\sigma = 0.3$ instead of $0.05$. How does the error
+# Refit the local model of the last section with samples drawn with a
+# noise standard deviation of $\sigma = 0.01$ and of $\sigma = 0.3$ instead
+# of $0.05$ (the argument `sigma` of `local_vs_global`). How does the error
 # curve move, and why does a wider sampling radius trade accuracy near the
 # trajectory for accuracy further away?
 # ```

@@ -74,8 +74,8 @@ full = load_results("ch06p_primer")
 # | CMA-ES | {doc}`ch06p_5_cma_es` | World Models' controller search (§7.1) |
 #
 # If you have met these methods before, skim the summaries at the end of
-# each section and do the graded exercises; chapter 7's pages link back
-# here where they lean on them.
+# each section and do the graded exercises; chapter 7's pages (§7.1 to
+# §7.5) link back here where they lean on them.
 #
 # ## Four learners on one task
 #

@@ -85,6 +85,9 @@ architecture("world_models");
 #   lives in V and M. C is found by CMA-ES {cite}`hansen2016cma`, a
 #   black-box evolution strategy that needs only the return of each candidate.
 #
+# (The primer teaches each piece: the VAE's ELBO and the LSTM in
+# {doc}`ch06p_4_vae_rnn`, CMA-ES in {doc}`ch06p_5_cma_es`.)
+#
 # **Our task** is the pendulum of chapter 4 seen only through the camera of
 # {doc}`§5.7 <ch05_7_state_abstraction>`: each observation is one grey 24 × 24 frame
 # (`mbrl_lessons/PixelPendulum-v0`). One frame shows the angle but not the

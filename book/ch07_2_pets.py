@@ -93,7 +93,8 @@ architecture("pets");
 # or only under lucky noise, scores lower than one that works for all of
 # them. With a handful of episodes of data, PETS matched model-free methods
 # that needed one or two orders of magnitude more experience, which is
-# where the paper's title comes from.
+# where the paper's title comes from. (The primer's
+# {doc}`ch06p_model_free` introduces those model-free learners.)
 #
 # ## The model
 #

@@ -86,7 +86,9 @@ architecture("dreamer");
 # itself is trained on the same imagined rollouts. So the model supplies
 # accurate *short-range* gradients, and the critic supplies the *long-range*
 # view that model rollouts cannot afford: the two halves of the old
-# actor-critic idea, with a learned model in the middle.
+# actor-critic idea, with a learned model in the middle. (The primer's
+# {doc}`ch06p_1_policy_gradients` teaches actor-critic and the
+# $\lambda$-weighted returns; {doc}`ch06p_4_vae_rnn` the GRU.)
 #
 # **Two versions of the agent.** The real Dreamer (and PlaNet before it
 # {cite}`hafner2019planet`) learns its world model from pixels: a *recurrent

@@ -43,8 +43,8 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
     PaperResult(
         "MBPO", ("janner2019mbpo",), "Janner et al. 2019",
         "MuJoCo continuous control",
-        "matches or exceeds the final returns of the best model-free methods "
-        "with about 10 % of their environment steps",
+        "reaches the final return of the strongest model-free baselines, or "
+        "beats it, after roughly a tenth of the environment interaction they use",
         (("ch07_mbpo", "mbpo_return", "pendulum swing-up"),
          ("ch07_mbpo_mujoco", "mbpo_minus_sac_g_same_steps", "MuJoCo"))),
     PaperResult(
@@ -54,9 +54,9 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "DeepMind Control from pixels (V1); Atari (V2); Atari, ProcGen, DMC, "
         "robotics and Minecraft (V3)",
         "V1: state of the art on DeepMind Control from images; V2: beats DQN on "
-        "Atari with one architecture; V3: one configuration across domains, "
-        "and the first to collect a diamond in Minecraft from scratch without "
-        "demonstrations",
+        "Atari with one architecture; V3: a single fixed configuration for every "
+        "domain, and the first agent to mine a diamond in Minecraft starting "
+        "from nothing, with no human demonstrations",
         (("ch07_dreamer", "dreamer_final_return", "pendulum swing-up"),)),
     PaperResult(
         "MuZero (and AlphaZero)", ("schrittwieser2020muzero", "silver2018alphazero"),

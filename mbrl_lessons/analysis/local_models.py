@@ -39,7 +39,8 @@ def local_vs_global(seed: int = 0, deltas=(0.01, 0.03, 0.1, 0.3, 1.0),
     from a swing-up trajectory (MPC with the true model, one episode):
 
     - ``local``: one affine model per step, fitted to ``n_local`` true
-      transitions within ``sigma`` of that step;
+      transitions around that step (angle, speed and torque each moved by
+      Gaussian noise of standard deviation ``sigma``);
     - ``global linear`` and ``global MLP``: fitted to ``n_train`` random
       transitions from the whole state space.
 
