@@ -257,9 +257,6 @@ else:
     display(Markdown(targets_markdown(full_vae)))
 
 # %% [markdown]
-# VAE_PROSE_PLACEHOLDER
-
-# %% [markdown]
 # ## Summary
 #
 # Squared error is minimised by the conditional mean, and on a transition with
