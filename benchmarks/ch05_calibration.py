@@ -66,6 +66,17 @@ targets = [
         "the same far transitions: fraction inside the ensemble's central 90% "
         "interval",
         per_seed("ensemble", "far", "coverage_90"), ">=", 0.8),
+] + [
+    Target.over_seeds(
+        f"mc_dropout_minus_{other}_rank_correlation_far",
+        "the same far transitions: Spearman rank correlation between predicted "
+        f"spread and true error, MC dropout minus {label}, paired by seed "
+        "(MC dropout ranks them better: > 0)",
+        {"mc_dropout": per_seed("mc_dropout", "far", "rank_correlation"),
+         other: per_seed(other, "far", "rank_correlation")}, ">", 0,
+        statistic="mean_difference")
+    for other, label in (("ensemble", "the ensemble"),
+                         ("laplace", "last-layer Laplace"))
 ]
 extra = {key: {m: {t: per_seed(m, t, key) for t in ("near", "far")} for m in METHODS}
          for key in ("calibration_error", "coverage_90", "nll", "rank_correlation")}
