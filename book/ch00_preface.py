@@ -185,6 +185,7 @@ print(first, second, "equal:", np.array_equal(first, second))
 # | $V^\pi(s)$, $Q^\pi(s,a)$ | state and action values of $\pi$; $V^\star, Q^\star$ optimal values |
 # | $H$ | a planning horizon |
 # | $\theta, \phi$ | parameters of a model and of a policy |
+# | $\vartheta$ | the pendulum's angle, on the pages that also name a model's parameters $\theta$ (elsewhere $\theta$, as gymnasium writes it) |
 # | `obs, act, rew, next_obs` | the same quantities in code |
 # | `[B, H, A]` | tensor shapes in docstrings: batch, horizon, action dimension |
 #

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Chapter 4: The basic schemes, from "fit once" to "backprop through the model"
 #
-# *About 20 minutes: 18 to read, 2 to run at FAST.*
+# *About 27 minutes: 25 to read, 2 to run at FAST.*
 #
 # There are four classic ways to turn a learned dynamics model into behaviour,
 # each fixing the most visible flaw of the one before {cite}`levine2017cs294`.
@@ -35,6 +35,8 @@
 #   gradients through long unrolls, and the run-time cost of planning;
 # - show a task where distribution mismatch sinks v0.5, how v1.0's refitting
 #   cures it, and why MPC collects the missing data more safely.
+# - measure how v2.0's policy exploits a wrong model, and what an ensemble
+#   and a disagreement penalty do against it.
 # ```
 
 # %% tags=["remove-input"]
@@ -89,7 +91,9 @@ full = load_results("ch04_schemes")
 #
 # Each episode starts at an angle drawn uniformly from the whole circle, with
 # a small random speed; the agent applies a torque in $[-2, 2]$ and is
-# charged $\theta^2 + 0.1\dot\theta^2 + 0.001u^2$ per step for 200 steps.
+# charged $\vartheta^2 + 0.1\dot\vartheta^2 + 0.001u^2$ per step for 200 steps,
+# where $\vartheta$ is the angle from upright (not $\theta$, which names the
+# model's weights).
 # A start near the top can score almost 0; from the bottom, even a perfect
 # swing-up pays for the seconds it takes, so a controller that always swings
 # up and balances still pays for the swing: MPC with the true model, which
@@ -498,7 +502,7 @@ def draw_control(noise=drift["noise"][-1]):
     ax.axhline(0, color="k", lw=0.5)
     ax.set_ylim(-np.pi, np.pi)
     ax.set_xlabel("step")
-    ax.set_ylabel("angle θ (0 = upright)")
+    ax.set_ylabel("angle ϑ (0 = upright)")
     ax.set_title(f"action noise {noise}")
     ax.legend(fontsize=8, loc="lower right")
 
@@ -567,7 +571,7 @@ def draw_cem(iterations=5, candidates=100, horizon=30):
     axes[0].set_xlabel("step of the plan")
     for upright in (0.0, 2 * np.pi):  # either way round is the top
         axes[0].axhline(upright, color="k", lw=0.5, ls=":")
-    axes[0].set_ylabel("predicted angle θ (unwrapped; 0, 2π = up)")
+    axes[0].set_ylabel("predicted angle ϑ (unwrapped; 0, 2π = up)")
     axes[0].set_title("sampled sequences (colour: iteration)")
     axes[1].set_xlabel("step of the plan")
     axes[1].set_ylabel("mean torque")
@@ -604,7 +608,105 @@ plt.show()
 # huge, noisy gradients, which is why `v2_0_backprop` clips gradient norms and
 # keeps the horizon short, and why later methods (Dreamer, chapter 7) add a
 # learned value function at the end of short imagined rollouts.
+
+# %% [markdown]
+# ## When v2.0 overfits: a policy that exploits its model
 #
+# v2.0 raises the return its model *predicts*, and nothing else. Write
+# $\hat J(\phi)$ for that predicted return, computed through the model $f_\theta$,
+# and $J(\phi)$ for the return the same policy gets in the world. The
+# optimiser climbs
+#
+# $$
+# \nabla_\phi \hat J(\phi) = \nabla_\phi J(\phi) + \nabla_\phi \Delta(\phi),
+# \qquad \Delta(\phi) = \hat J(\phi) - J(\phi),
+# $$
+#
+# and it cannot tell the two terms apart. Wherever the model errs in the
+# policy's favour, raising the error $\Delta$ is as good as raising the real
+# return, and a gradient through the model points straight at such errors.
+# The policy *overfits* the model, just as a network with many weights
+# overfits its training set: the measured score rises while the one that
+# matters does not. The gap $\Delta$ at the end of training measures it.
+#
+# The sled of the previous sections is the right place to watch this: its
+# random data never reach the ice, so a model fitted to them believes that
+# friction stops the sled everywhere. We train the same policy $\pi_\phi$
+# (same initial weights, same start states), unrolling 80 steps from the
+# start as v2.0 does, through five models (`analysis.v2_overfit`):
+#
+# - **the true sled**, the control: here $\Delta = 0$ by construction;
+# - **one MLP** fitted to ten random episodes: plain v2.0;
+# - **an ensemble** of $K = 5$ MLPs $f_{\theta_1}, \dots, f_{\theta_K}$, each
+#   fitted to its own bootstrap resample of the same data, the policy trained
+#   on the mean of the members' returns,
+#   $\hat J_{\text{ens}}(\phi) = \frac1K \sum_k \hat J_{\theta_k}(\phi)$,
+#   each member rolling out its own trajectory: a policy must then do well in
+#   every model the data allow, not only in one;
+# - **a disagreement penalty**: one trajectory through the members' mean
+#   prediction $\bar s_{t+1} = \frac1K\sum_k f_{\theta_k}(\bar s_t, a_t)$,
+#   with every reward lowered by $\lambda$ times the members' spread,
+#   $\tilde r_t = r(\bar s_t, a_t) - \lambda \big\lVert
+#   \operatorname{std}_k f_{\theta_k}(\bar s_t, a_t) \big\rVert$, once with
+#   $\lambda = 10$ and once with $\lambda = 100$. Where the data are thin the
+#   members disagree, and the penalty makes the model pessimistic exactly
+#   there, as MOPO does {cite}`yu2020mopo`.
+#
+# Every few gradient steps we measure, from the same 16 start states, the
+# predicted return (without the penalty) and the real one.
+
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Five panels on the sled, one per model the policy was trained through (true sled, one MLP, ensemble, disagreement penalty of weight 10 and 100): the predicted return (dashed) and the real return (solid) of the policy against gradient steps; through the single MLP the prediction is far above reality."}}
+from mbrl_lessons.analysis import v2_overfit as ovf  # noqa: E402
+
+ov_cfg = ovf.OverfitConfig(
+    seed=0, policy_steps=budget(fast=40, full=200), eval_every=budget(fast=10, full=25),
+    n_eval_starts=budget(fast=8, full=16),
+    train=TrainConfig(max_epochs=budget(fast=40, full=200), batch_size=64))
+ov = ovf.overfit_experiment(ov_cfg)
+titles = {"true": "true sled", "single": "one MLP (v2.0)", "ensemble": "ensemble",
+          "penalty": "penalty λ = 10", "strong penalty": "penalty λ = 100"}
+fig, axes = plt.subplots(1, 5, sharey=True, figsize=fig_size(2.8))
+for ax, v in zip(axes, ovf.VARIANTS, strict=True):
+    ax.plot(ov[v]["step"], ov[v]["predicted"], "--", label="predicted by its model")
+    ax.plot(ov[v]["step"], ov[v]["real"], label="real")
+    ax.set_title(titles[v], fontsize=8)
+    ax.set_xlabel("gradient step")
+axes[0].set_ylabel("episode return")
+axes[0].legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+for v in ovf.VARIANTS:
+    print(f"{titles[v]:>22s}: predicted {ov[v]['final_predicted']:7.1f}, real "
+          f"{ov[v]['final_real']:7.1f}, gap {ov[v]['gap']:6.1f}, crashed "
+          f"{ov[v]['final_crashed']:.0%} of the real episodes")
+
+# %% [markdown]
+# Read each panel as a pair of curves. Through the true sled they coincide:
+# what the policy expects is what it gets. Through the single MLP the dashed
+# curve climbs as high as the true sled's while the solid one falls: the
+# policy has learned to push all the way to the goal, trusting a friction
+# that the model invented for the ice, and the real sled crashes into the
+# wall. Nothing in the optimisation can notice: every number it sees comes
+# from the model. The regularised panels change what the optimiser sees, and
+# one seed at this budget says little about them; the full run does.
+#
+# The full-budget run (`benchmarks/ch04_v2_overfit.py`: five seeds, each
+# with its own data, models and policies, 200 gradient steps per policy; each
+# target's 95% bootstrap interval over the seeds beside it):
+
+# %% tags=["hide-input"]
+ovf_full = load_results("ch04_v2_overfit")
+if ovf_full is None:
+    print("No full-budget result yet: run `make reproduce`.")
+else:
+    display(Markdown(targets_markdown(ovf_full)))
+    for v, per in ovf_full["extra"]["per_variant"].items():
+        print(f"{titles[v]:>22s}: real return per seed "
+              + ", ".join(f"{x:5.0f}" for x in per["final_real"])
+              + "; gap " + ", ".join(f"{x:4.0f}" for x in per["gap"])
+              + f"; crashed {np.mean(per['final_crashed']):.0%}")
+
+# %% [markdown]
 # ## Compute per real action
 #
 # Measured while acting in the comparison above:
@@ -651,6 +753,17 @@ print(f"MPC: {mpc_s * 1000:.2f} ms per action; policy network: {pol_s * 1000:.3f
 # `env.unwrapped.state`), fit the model on them, and plan from $x = 0$ as
 # before. Does the plan still crash? Which is the cure here, more data or
 # data from the right place?
+# ```
+#
+# ```{exercise}
+# :label: ex-ch04-v2-overfit
+# Run `analysis.v2_overfit.overfit_experiment` on seeds 0-2 with the
+# penalty's weight $\lambda$ at 1, 10, 30, 100 and 300 (`OverfitConfig(penalty=...)`,
+# variants `("single", "penalty")`) and plot the gap and the real return
+# against $\lambda$. Where does the policy stop exploiting the model, and
+# what does it give up there? Then add two random episodes that start on
+# the ice to the data (`random_data` plus episodes from a `reset` that sets
+# `env.unwrapped.state`): does plain v2.0 still overfit?
 # ```
 #
 # ```{exercise}

@@ -220,21 +220,22 @@ plt.show()
 #   p(\theta \mid \mathcal D)\big|_{\theta^*}$. For all the weights of a
 #   network $H$ is too large to invert, so we take the common shortcut of
 #   treating only the *last layer* as uncertain {cite}`daxberger2021laplace`.
-#   With $\phi(x)$ the last hidden layer (plus a constant 1), $\Phi$ the
-#   matrix whose rows are $\phi(x_i)^\top$ for the training inputs
+#   With $\psi(x)$ the last hidden layer (plus a constant 1; $\phi$ is kept
+#   for a policy's parameters), $\Psi$ the
+#   matrix whose rows are $\psi(x_i)^\top$ for the training inputs
 #   $x_1, \dots, x_N$, noise variance $s_d^2$ in output $d$ and a prior
 #   $\mathcal N(0, \lambda^{-1} I)$ on that output's weights $w_d$, the
 #   layer is linear and the Hessian is exact:
 #
 # $$
-# \Sigma_d = \Big(\frac{\Phi^\top \Phi}{s_d^2} + \lambda I\Big)^{-1},
+# \Sigma_d = \Big(\frac{\Psi^\top \Psi}{s_d^2} + \lambda I\Big)^{-1},
 # \qquad
-# \operatorname{Var}[y_d \mid x] = \phi(x)^\top \Sigma_d\, \phi(x) + s_d^2 .
+# \operatorname{Var}[y_d \mid x] = \psi(x)^\top \Sigma_d\, \psi(x) + s_d^2 .
 # $$
 #
 # The prior precision $\lambda$ is not tuned on test data: it maximises the
 # Laplace approximation of the marginal likelihood, which with $P$ weights
-# per output (the length of $\phi$) is,
+# per output (the length of $\psi$) is,
 # up to terms that do not depend on $\lambda$,
 # $\sum_d \big[\tfrac P2 \log \lambda - \tfrac\lambda2 \lVert w_d^* \rVert^2
 # - \tfrac12 \log\det \Sigma_d^{-1}\big]$.

@@ -127,7 +127,7 @@ def draw_multistep(horizon=40):
         th = np.arctan2(traj[0, :horizon, 1], traj[0, :horizon, 0])
         axes[1].plot(t[1:], th, "--", label=f"k = {k}")
     axes[1].set_xlabel("step")
-    axes[1].set_ylabel("angle θ")
+    axes[1].set_ylabel("angle ϑ")
     axes[1].set_title("One test trajectory, open loop")
     axes[1].legend(fontsize=8)
     plt.tight_layout()

@@ -96,32 +96,35 @@ torch.set_num_threads(1)  # one thread: the test suite runs two notebooks at onc
 # futures differ. This is partial observability ({doc}`section 5.4 <ch05_4_partial_observability>`), and the
 # cheapest remedy listed there, a window of recent observations, is enough
 # here. The pendulum's integrator first updates the velocity and then moves
-# the angle with it, $\theta_{t+1} = \theta_t + \Delta t\,\dot\theta_{t+1}$,
-# so two consecutive angles pin down the current velocity exactly:
-# $\dot\theta_{t+1} = (\theta_{t+1} - \theta_t)/\Delta t$. Our observation is
+# the angle with it, $\vartheta_{t+1} = \vartheta_t + \Delta t\,\dot\vartheta_{t+1}$
+# (on this page the angle is $\vartheta$, because $\theta$ names the model's
+# weights, as everywhere in the book), so two consecutive angles pin down the
+# current velocity exactly:
+# $\dot\vartheta_{t+1} = (\vartheta_{t+1} - \vartheta_t)/\Delta t$. Our observation is
 # therefore the pair $o_t = (x_t, x_{t+1})$ of frames $x$.
 #
 # ## The model
 #
-# Three networks with parameters $\phi, \psi, \eta$: an encoder, a latent
-# transition written as a residual, and a decoder,
+# Three networks, together the model, with parameters
+# $\theta = (\theta_e, \theta_f, \theta_d)$: an encoder, a latent transition
+# written as a residual, and a decoder,
 #
 # $$
-# z_t = e_\phi(o_t), \qquad
-# \hat z_{t+1} = f_\psi(z_t, a_t) = z_t + g_\psi(z_t, a_t), \qquad
-# \hat o_t = d_\eta(z_t).
+# z_t = e_{\theta_e}(o_t), \qquad
+# \hat z_{t+1} = f_{\theta_f}(z_t, a_t) = z_t + g_{\theta_f}(z_t, a_t), \qquad
+# \hat o_t = d_{\theta_d}(z_t).
 # $$
 #
-# Starting from $\hat z_t = z_t$ and applying $f_\psi$ $k$ times along the
+# Starting from $\hat z_t = z_t$ and applying $f_{\theta_f}$ $k$ times along the
 # recorded actions gives $\hat z_{t+k}$. Training minimises, on windows of
 # $K+1$ observations,
 #
 # $$
 # \mathcal L =
-# \underbrace{\ell\big(d_\eta(z_t), o_t\big)}_{\text{reconstruction}}
+# \underbrace{\ell\big(d_{\theta_d}(z_t), o_t\big)}_{\text{reconstruction}}
 # + \frac{1}{K}\sum_{k=1}^{K} \Big[
-# \underbrace{\ell\big(d_\eta(\hat z_{t+k}), o_{t+k}\big)}_{\text{prediction}}
-# + \underbrace{\big\|\hat z_{t+k} - \operatorname{sg}[e_\phi(o_{t+k})]\big\|^2}_{\text{latent consistency}}
+# \underbrace{\ell\big(d_{\theta_d}(\hat z_{t+k}), o_{t+k}\big)}_{\text{prediction}}
+# + \underbrace{\big\|\hat z_{t+k} - \operatorname{sg}[e_{\theta_e}(o_{t+k})]\big\|^2}_{\text{latent consistency}}
 # \Big],
 # $$
 #
@@ -170,9 +173,9 @@ angles = np.linspace(-np.pi, np.pi, 8, endpoint=False)
 fig, axes = plt.subplots(1, 8, figsize=fig_size(1.6))
 for ax, th, img in zip(axes, angles, render_pendulum(angles), strict=True):
     ax.imshow(img, cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"θ = {np.degrees(th):.0f}°", fontsize=8)
+    ax.set_title(f"ϑ = {np.degrees(th):.0f}°", fontsize=8)
     ax.axis("off")
-plt.suptitle("What the model sees (θ = 0 is upright)", fontsize=9)
+plt.suptitle("What the model sees (ϑ = 0 is upright)", fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -356,7 +359,7 @@ live_figure(draw_horizon, caption="Ten steps ahead.",
 #
 # Nobody told the encoder what an angle is. Does its code contain one? A
 # *linear probe* answers: fit a least-squares map from $z$ to
-# $(\cos\theta, \sin\theta)$ on the training episodes and measure $R^2$ on the
+# $(\cos\vartheta, \sin\vartheta)$ on the training episodes and measure $R^2$ on the
 # test episodes. An $R^2$ near 1 means the angle can be read off the code by
 # a linear map. The same probe on the codes of an untrained encoder (random
 # weights) says how much of that comes for free from the pixels. We probe the
@@ -378,14 +381,14 @@ r2_vel = linear_probe_r2(z_fit, s_fit[:, 2:], z_test, s_test[:, 2:])
 untrained = LatentModel(lat_cfg)
 r2_untrained = linear_probe_r2(codes(untrained, px_train)[0], s_fit[:, :2],
                                codes(untrained, px_test)[0], s_test[:, :2])
-print(f"linear probe R^2: (cos θ, sin θ) {r2_angle:.3f} (untrained encoder "
+print(f"linear probe R^2: (cos ϑ, sin ϑ) {r2_angle:.3f} (untrained encoder "
       f"{r2_untrained:.3f}), velocity {r2_vel:.3f}")
 
 centred = z_test - z_test.mean(0)
 pcs = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
 fig, axes = plt.subplots(1, 2, figsize=fig_size(4.2))
 for ax, colour, label, cmap in (
-        (axes[0], np.arctan2(s_test[:, 1], s_test[:, 0]), "true angle θ", "twilight"),
+        (axes[0], np.arctan2(s_test[:, 1], s_test[:, 0]), "true angle ϑ", "twilight"),
         (axes[1], s_test[:, 2], "true velocity", "coolwarm")):
     sc = ax.scatter(pcs[:, 0], pcs[:, 1], c=colour, cmap=cmap, s=4)
     plt.colorbar(sc, ax=ax, label=label)
@@ -396,11 +399,11 @@ plt.show()
 
 # %% [markdown]
 # The angle is there, and mostly linearly: the probe reads most of the
-# variance of $(\cos\theta, \sin\theta)$ from the code, far more than it
+# variance of $(\cos\vartheta, \sin\vartheta)$ from the code, far more than it
 # reads from an untrained encoder (the full-budget values are in the table on
 # the chapter page, {doc}`ch05_model_learning`). Going round the figure, the colour changes
 # continuously, so the codes form a loop ordered by angle, a bent copy of the
-# circle $(\cos\theta, \sin\theta)$; the bend is what a linear map cannot
+# circle $(\cos\vartheta, \sin\vartheta)$; the bend is what a linear map cannot
 # undo. Near the hanging
 # position, where weak random torques keep the pendulum most of the time and
 # its velocity varies most, the loop widens, and the velocity separates the

@@ -177,7 +177,8 @@ if full is not None:
 #
 # (with no $\gamma \max Q$ term when the model says the step ends the
 # episode). After a real step, the pair just tried enters a priority queue
-# if $P > \theta$ (a small threshold, $10^{-4}$ here). Each planning step
+# if $P > \theta$ (a small threshold, $10^{-4}$ here; Sutton and Barto's
+# name for it and the code's `theta`, not a model's parameters). Each planning step
 # pops the pair with the largest priority and backs it up. That changes
 # $\max_{a'} Q(s, a')$, so every *predecessor* $(\bar s, \bar a)$ that the
 # model says leads into $s$ gets its own priority

@@ -118,15 +118,17 @@ from mbrl_lessons.models.vae import vae_loss
 # %% [markdown]
 # ## V: a variational autoencoder
 #
-# The encoder maps a frame $x$ to a Gaussian over codes,
-# $q_\phi(z \mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x))$;
-# the decoder maps a code back to pixel probabilities $\hat x_\theta(z)$.
+# V and M together are the model, so their weights are $\theta$'s, as
+# everywhere in the book (C, the policy, gets $\phi$). The encoder maps a
+# frame $x$ to a Gaussian over codes,
+# $q_{\theta_e}(z \mid x) = \mathcal N(\mu_{\theta_e}(x), \operatorname{diag}\sigma^2_{\theta_e}(x))$;
+# the decoder maps a code back to pixel probabilities $\hat x_{\theta_d}(z)$.
 # Training maximises the evidence lower bound (ELBO) on the log-likelihood of
 # each frame,
 #
 # $$
-# \log p_\theta(x) \;\ge\; \mathbb E_{q_\phi(z\mid x)}\big[\log p_\theta(x \mid z)\big]
-# - \beta\, \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big),
+# \log p_{\theta_d}(x) \;\ge\; \mathbb E_{q_{\theta_e}(z\mid x)}\big[\log p_{\theta_d}(x \mid z)\big]
+# - \beta\, \mathrm{KL}\big(q_{\theta_e}(z \mid x)\,\|\,\mathcal N(0, I)\big),
 # \qquad
 # \mathrm{KL} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big),
 # $$
@@ -139,7 +141,7 @@ from mbrl_lessons.models.vae import vae_loss
 # is a binary cross-entropy summed over pixels. The paper used a squared
 # error; on our frames, a thin bright rod on black, that loss sat on the
 # blurred mean frame for hundreds of steps, and the cross-entropy did not. M and
-# C see the posterior mean $\mu_\phi(x)$.
+# C see the posterior mean $\mu_{\theta_e}(x)$.
 
 # %%
 show_source(vae_loss)
@@ -154,11 +156,11 @@ show_source(vae_loss)
 # the data), plus a predicted reward $\hat r_t$:
 #
 # $$
-# p_\psi(y_t \mid h_{t+1}) = \sum_{k=1}^{K} \pi_k\,
+# p_{\theta_M}(y_t \mid h_{t+1}) = \sum_{k=1}^{K} \pi_k\,
 # \mathcal N\big(y_t;\ \mu_k,\ \operatorname{diag}\sigma_k^2\big),
 # \qquad \pi = \operatorname{softmax}(\ell),
 # \qquad
-# \mathcal L(\psi) = -\log p_\psi(y_t \mid h_{t+1}) + (\hat r_t - r_t)^2 .
+# \mathcal L(\theta_M) = -\log p_{\theta_M}(y_t \mid h_{t+1}) + (\hat r_t - r_t)^2 .
 # $$
 #
 # The negative log-likelihood is a log-sum-exp over components, trained on
@@ -189,8 +191,8 @@ show_source(MDNRNN.loss)
 # ## C: evolution in the dream
 #
 # C is $a_t = 2\tanh\big(w^\top [\tilde z_t, h_t] + b\big)$, 37 weights
-# $\theta$ ($\tilde z$ the normalised code). CMA-ES maximises the dreamed
-# return $\hat J_\tau(\theta) = \mathbb E\big[\sum_t \hat r_t\big]$, where the
+# $\phi = (w, b)$ ($\tilde z$ the normalised code). CMA-ES maximises the dreamed
+# return $\hat J_\tau(\phi) = \mathbb E\big[\sum_t \hat r_t\big]$, where the
 # codes come from M's samples at temperature $\tau$ and the rewards from M's
 # reward head, starting from codes of recorded real first frames. One loop
 # serves the dream and reality alike: only the source of the next code and
@@ -401,7 +403,8 @@ else:
 # of each frame plus $\beta$ times the closed-form KL of a diagonal Gaussian to
 # $\mathcal N(0, I)$. Check it against `vae_loss` on random inputs, then train
 # V with $\beta \in \{0, 1, 4\}$ and compare the reconstructions and how well a
-# linear probe reads $(\cos\theta, \sin\theta)$ from the codes.
+# linear probe reads $(\cos\vartheta, \sin\vartheta)$ (the angle, written
+# $\vartheta$ beside the model's $\theta$) from the codes.
 # ```
 #
 # ```{exercise}

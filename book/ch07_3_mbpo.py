@@ -125,8 +125,8 @@ full_mbpo = load_results("ch07_mbpo")  # the committed full-budget benchmark
 # makes the algorithm much less sensitive to its settings than its
 # deterministic cousins. Four pieces implement it.
 #
-# **A squashed Gaussian actor.** The network outputs a mean $\mu_\theta(s)$
-# and a log standard deviation $\log\sigma_\theta(s)$; we draw
+# **A squashed Gaussian actor.** The network outputs a mean $\mu_\phi(s)$
+# and a log standard deviation $\log\sigma_\phi(s)$; we draw
 # $u = \mu + \sigma\epsilon$ with $\epsilon \sim \mathcal N(0, I)$ and act
 # with $a = c\,\tanh(u)$, where $c$ is half the action range (2 for the
 # pendulum's torque). Writing the sample as a deterministic function of
@@ -149,23 +149,23 @@ full_mbpo = load_results("ch07_mbpo")  # the committed full-budget benchmark
 show_source(sac.squashed_log_prob)
 
 # %% [markdown]
-# **Twin critics and a soft target.** Two networks $Q_{\phi_1}, Q_{\phi_2}$
+# **Twin critics and a soft target.** Two networks $Q_{w_1}, Q_{w_2}$
 # regress onto the same target. With $a' \sim \pi(\cdot \mid s')$,
 #
 # $$
-# y = r + \gamma\,(1 - d)\Big(\min_{j=1,2} Q_{\bar\phi_j}(s', a')
+# y = r + \gamma\,(1 - d)\Big(\min_{j=1,2} Q_{\bar w_j}(s', a')
 #   - \alpha \log \pi(a' \mid s')\Big),
 # $$
 #
 # where $d$ marks a true termination (a time limit is not one, so the
-# pendulum always bootstraps) and $\bar\phi_j$ are *target* copies that
+# pendulum always bootstraps) and $\bar w_j$ are *target* copies that
 # trail the critics by Polyak averaging,
-# $\bar\phi \leftarrow (1-\tau)\bar\phi + \tau\phi$ with $\tau = 0.005$.
+# $\bar w \leftarrow (1-\tau)\bar w + \tau w$ with $\tau = 0.005$.
 # Taking the smaller of two estimates counters the upward bias that
 # maximising over a noisy critic creates (clipped double Q).
 #
 # **The actor** minimises $\mathbb E_{s}\big[\alpha \log\pi(a \mid s) -
-# \min_j Q_{\phi_j}(s, a)\big]$ with $a$ drawn by the reparameterised
+# \min_j Q_{w_j}(s, a)\big]$ with $a$ drawn by the reparameterised
 # sampler.
 #
 # **The temperature** is learned rather than tuned
