@@ -43,3 +43,14 @@ def test_local_model_is_accurate_near_its_point_and_not_far():
     assert err_near < 1e-3 and err_far > 20 * err_near
     with pytest.raises(ValueError, match="t must be"):
         local.predict(2, o, a)
+
+
+def test_inverse_model_recovers_the_torque_unless_the_speed_was_clipped():
+    from mbrl_lessons.analysis.local_models import inverse_model_errors
+
+    out = inverse_model_errors(n_train=800, n_test=1500, epochs=40, seed=0)
+    # inside the speed limit the two states determine the torque (range 4)
+    assert out["free"] < 0.35
+    # clipped at the limit they do not: several times worse
+    assert 0 < out["share_at_limit"] < 0.2
+    assert out["at_limit"] > 2 * out["free"]

@@ -75,3 +75,39 @@ def local_vs_global(seed: int = 0, deltas=(0.01, 0.03, 0.1, 0.3, 1.0),
         for k, v in errs.items():
             out[k].append(float(np.mean(v)))
     return out
+
+
+def inverse_model_errors(n_train: int = 3000, n_test: int = 2000, epochs: int = 100,
+                         seed: int = 0) -> dict:
+    """An inverse model ``(s_t, s_{t+1}) -> a_t`` of the pendulum: an MLP
+    (:class:`~mbrl_lessons.models.probabilistic.PointMLP`, squared error)
+    fitted to ``n_train`` random one-step transitions from the whole state
+    space, scored on ``n_test`` fresh ones by the mean absolute torque error,
+    separately where the next speed stayed inside the limit of ``MAX_SPEED``
+    (the torque is then determined by the two states) and where it was
+    clipped to the limit (many torques give the same next state).
+
+    Returns ``{"free": error, "at_limit": error, "share_at_limit": share,
+    "torque_range": 4.0}``."""
+    from mbrl_lessons.envs.pendulum import MAX_SPEED
+    from mbrl_lessons.models.probabilistic import (
+        PointMLP,
+        RegressionConfig,
+        fit_regression,
+    )
+
+    def data(n, name):
+        obs, act = pendulum_trajectories(n, 1, stream_seed(seed, name))
+        return np.concatenate([obs[:, 0], obs[:, 1]], 1), act[:, 0], obs[:, 1, 2]
+
+    x, y, _ = data(n_train, "inverse train")
+    model = PointMLP(6, 1, seed=stream_seed(seed, "inverse init"))
+    fit_regression(model, x, y, RegressionConfig(epochs=epochs),
+                   seed=stream_seed(seed, "inverse fit"))
+    tx, ty, speed = data(n_test, "inverse test")
+    with torch.no_grad():
+        err = np.abs(model(torch.as_tensor(tx)).numpy() - ty)[:, 0]
+    at_limit = np.abs(speed) >= MAX_SPEED - 1e-5
+    return {"free": float(err[~at_limit].mean()),
+            "at_limit": float(err[at_limit].mean()) if at_limit.any() else float("nan"),
+            "share_at_limit": float(at_limit.mean()), "torque_range": 4.0}
