@@ -340,19 +340,23 @@ else:
     plt.show()
 
 # %% [markdown]
-# **What the numbers say.** The printout above is the measurement, and every
-# claim missed. The controller trained only in the dream at $\tau = 1$ earned a
-# mean real return of about −1285 on the kicked task, *below* random torques
-# (about −1170): it did not get half-way to the MPC ceiling
-# (`real_return_tau1`), and did not even beat random (`beats_random_tau1`).
-# The dream was exploited at both temperatures: the CMA-ES mean's dreamed
-# return sat above its real return on most seeds. The gap at $\tau = 0.1$ was on
-# average larger than at $\tau = 1$, by about 48, but its interval over the five
-# seeds runs from about −59 to +155, so `lowest_tau_largest_gap` is not
-# established. And $\tau = 1$ transferred *worse* than $\tau = 0.1$, by about
-# 81, with an interval below zero (`higher_tau_transfers_better` missed). The
-# paper's temperature finding did not reproduce here, because neither dream
-# was good enough to train a controller that works.
+# **What the numbers say.** The printout above is the measurement; one
+# claim of four was met. The controller trained only in the dream at
+# $\tau = 1$ earned a mean real return of about −1266 on the kicked task,
+# *below* random torques (about −1180): it did not get half-way to the MPC
+# ceiling (`real_return_tau1`), and over the five seeds it was worse than
+# random by 87, with an interval of about 19 to 163 below it
+# (`beats_random_tau1`). The dream was exploited at both temperatures: the
+# CMA-ES mean's dreamed return sat above its real return on all five seeds
+# at $\tau = 0.1$ and on three of five at $\tau = 1$. That gap was larger
+# at the low temperature, by about 193 on average with an interval of about
+# 58 to 327 over the seeds, so `lowest_tau_largest_gap` holds: a calm dream
+# is easier to exploit, as the paper found. The second half of the paper's
+# finding did not show. Whether $\tau = 1$ transfers better than
+# $\tau = 0.1$ stays open: its mean real return was lower by about 43, and
+# the interval, from about −136 to +46, straddles zero
+# (`higher_tau_transfers_better` missed). Neither dream was good enough to
+# train a controller that works, so neither temperature could transfer one.
 #
 # Short development runs showed why. M's one-step predictions did follow the
 # torque, but its open-loop dreams drifted from the real codes within about
@@ -364,12 +368,12 @@ else:
 # the speed from memory, with a model this small and this little data.
 #
 # The diagnostic, C trained by CMA-ES in reality on the same $[z, h]$
-# features, helps to separate the culprits. It reached about −880 to −1005
+# features, helps to separate the culprits. It reached about −900 to −1010
 # after 40 generations, better than random torques but also far from a
 # swing-up. So the linear controller on these features, at this search
-# budget, is a second limit beside the dream. The whole benchmark took under
-# 14 minutes of one core, so there is room to give V, M and CMA-ES more; that is
-# where we would start.
+# budget, is a second limit beside the dream. The whole benchmark needed
+# about eight minutes of CPU (82 to 126 s per seed), so there is room to
+# give V, M and CMA-ES more; that is where we would start.
 #
 # ## When random data are not enough
 #
