@@ -406,36 +406,146 @@ if full is not None:
 # and TS-1 (PE), one probabilistic network (P), an ensemble of deterministic
 # networks (DE) and one deterministic network (D), all with the same CEM
 # budget, network size, training steps and number of real episodes, five
-# seeds each. The claim it tests is the paper's: PE reaches a return of
-# $-10$ in fewer real steps than D, with a 95 % interval over seeds that
-# excludes zero. Its result, when it has been run:
+# seeds each. The claim it tests is the paper's: PE-TS-$\infty$ reaches a
+# stated return in fewer real steps than D, with a 95 % interval over seeds
+# that excludes zero. The same run also puts PETS against SAC on the same
+# task: SAC gets five times PETS's real steps, and PETS's last ensemble and
+# SAC's last policy are scored from the same five starts.
+#
+# Which return to state was settled before the reported runs, on three pilot
+# seeds (100 to 102) that the results never use. A first run asked for
+# $-10$, and every family reached it in its fourth episode on every seed. The
+# cell below shows why that was no test: an arm that applies no torque at
+# all scores about $-11.5$, because the return adds up the fingertip's
+# distance to the target over 50 steps, and a target that happens to lie
+# close to the resting fingertip makes even that a good score. The pilots
+# tried ten episodes, returns from $-10$ to $-5$ and 300 or 1,000 gradient
+# steps per refit; a larger planner and the harder Pusher-v5 only as far as
+# their cost allowed. No setting had PE ahead of D on all three pilot seeds;
+# the largest mean gap, 150 real steps, came from one seed on which D stayed
+# stuck. The reported run uses that setting: ten episodes (500 real steps),
+# 1,000 gradient steps per refit, and a stated return of $-8$. The
+# benchmark's description lists the pilots.
 
 # %%
+import gymnasium as gym
+
+
+def zero_torque_returns(env_id: str, seeds) -> np.ndarray:
+    """The return of holding the arm still (zero action) from each start."""
+    env, out = gym.make(env_id), []
+    for s in seeds:
+        env.reset(seed=int(s))
+        total, done = 0.0, False
+        while not done:
+            _, r, term, trunc, _ = env.step(np.zeros(env.action_space.shape))
+            total, done = total + float(r), term or trunc
+        out.append(total)
+    return np.array(out)
+
+
+still = zero_torque_returns("Reacher-v5", range(20))
+print(f"zero torques on Reacher-v5, 20 starts: mean {still.mean():.1f}, "
+      f"from {still.min():.1f} to {still.max():.1f}")
+
 pets_mujoco = load_results("ch07_pets_mujoco")
 if pets_mujoco is None:
     print("benchmarks/ch07_pets_mujoco.py has not been run at the full budget yet; "
           "until it has, this page makes no claim about the model families.")
 else:
-    for key, (m, lo, hi) in pets_mujoco["extra"]["ci95"].items():
+    pm = pets_mujoco["extra"]
+    from mbrl_lessons.core.seeding import stream_seed
+
+    # the five evaluation starts of each seed (those of sac.evaluate)
+    starts = [stream_seed(seed, "eval", i) for seed in range(pets_mujoco["config"]["seeds"])
+              for i in range(pets_mujoco["config"]["eval_episodes"])]
+    still_eval = zero_torque_returns("Reacher-v5", starts)
+    print(f"zero torques from the {len(starts)} evaluation starts: mean "
+          f"{still_eval.mean():.1f}")
+    print("real steps to the stated return, per seed:")
+    for fam, steps in pm["per_seed"]["steps_to_threshold"].items():
+        print(f"  {fam:10s} {steps}")
+    for key, (m, lo, hi) in pm["ci95"].items():
         print(f"{key:34s} {m:8.1f}  95% interval [{lo:8.1f}, {hi:8.1f}]")
     for t in pets_mujoco["targets"]:
-        print(f"{t['id']}: {'met' if t['met'] else 'MISSED'}")
+        print(f"{t['id']}: {t['measured']:.2f}, 95% interval "
+              f"[{t['ci'][0]:.2f}, {t['ci'][1]:.2f}], "
+              f"{'met' if t['met'] else 'not met'}")
+
+# %% mystnb={"image": {"alt": "Episode return against real steps on Reacher-v5 for the five PETS model families, mean over seeds, with SAC's evaluation return over five times as many steps, the stated return and the score of holding the arm still."}}
+if pets_mujoco is not None:
+    ep_len = pm["episode_length"]
+    fig, axes = plt.subplots(1, 2, figsize=fig_size(3.6), sharey=True,
+                             gridspec_kw={"width_ratios": [1, 1.6]})
+    names = {"pe_ts_inf": "PE TS-$\\infty$", "pe_ts1": "PE TS-1", "p": "P",
+             "de": "DE", "d": "D"}
+    for i, (fam, name) in enumerate(names.items()):
+        r = np.asarray(pm["returns"][fam])
+        x = ep_len * np.arange(1, r.shape[1] + 1)
+        axes[0].plot(x, r.mean(0), "o-", ms=3, color=f"C{i}", label=name)
+    sc = pm["sac_curves"]
+    sr = np.asarray(sc["returns"])
+    axes[1].plot(sc["steps"], sr.mean(0), "s-", color="C5", ms=4,
+                 label=f"SAC, evaluation ({len(sr)} seeds)")
+    axes[1].fill_between(sc["steps"], sr.min(0), sr.max(0), color="C5", alpha=0.2)
+    pe = pm["per_seed"]["eval_return_pe_ts_inf"]
+    axes[1].errorbar([pets_mujoco["config"]["pets_steps"]], [np.mean(pe)],
+                     yerr=[[np.mean(pe) - np.min(pe)], [np.max(pe) - np.mean(pe)]],
+                     fmt="o", color="C0", label="PE TS-$\\infty$, same starts")
+    for ax in axes:
+        ax.axhline(pets_mujoco["config"]["threshold"], color="k", ls="--", lw=0.8,
+                   label="stated return")
+        ax.axhline(still.mean(), color="grey", ls=":", lw=1, label="zero torques")
+        ax.set_xlabel("real environment steps")
+    axes[0].set_ylim(-25, 0)
+    axes[0].set_ylabel("episode return (mean over seeds)")
+    axes[0].legend(handles=axes[0].get_lines()[:len(names)], fontsize=7, ncol=2)
+    axes[1].legend(fontsize=7, loc="lower right")
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
-# At the budget this machine allowed (six real episodes of 50 steps, a CEM of
-# 100 candidates over 3 iterations with a 10-step horizon, five particles,
-# three-layer networks of 64 units), the five model families cannot be told
-# apart. On every seed both PE-TS-$\infty$ and D first reach $-10$ in their
-# fourth episode (200 real steps), so D's minus PE-TS-$\infty$'s steps is 0
-# with an interval of $[0, 0]$; PE-TS-$\infty$ minus D in mean return over
-# the planned episodes is $+0.07$, interval $[-1.29, 1.16]$. The paper's claim
-# is not shown here. An earlier run of the same code, whose seeds drew other
-# random streams, had PE-TS-$\infty$ first and D last on average, with
-# intervals that already included zero: at five seeds per family, that
-# ordering was seed-to-seed noise. The paper's Reacher runs used far larger
-# models, particle counts and planning budgets (mbrl-lib: ensembles of seven
-# 4x200 networks, 20 particles, CEM 350 x 5, horizon 15) and many more
-# episodes; `benchmarks/README.md` compares the costs.
+# The left panel shows every family's episode returns (the random first
+# episode, about $-44$, lies below the frame); the right one SAC's
+# evaluation return every 500 real steps, and PE-TS-$\infty$'s last ensemble
+# scored from the same starts at its own 500 steps.
+#
+# At this budget the model families still cannot be told apart. The real
+# steps to a return of $-8$ were 200, 400, 200, 250 and 350 for
+# PE-TS-$\infty$ on the five seeds and 200, 400, 250, 250 and 200 for D, so
+# D's minus PE-TS-$\infty$'s is $-20$ steps with an interval of $[-90, 30]$:
+# if anything D came first, and the interval straddles zero. PE-TS-$\infty$
+# minus D in mean return over the nine planned episodes is $+0.11$, interval
+# $[-0.45, 0.59]$. The deterministic ensemble (DE) reached $-8$ in its
+# fourth episode on all five seeds, the earliest of the five families, which
+# is not the paper's ordering either. The paper's claim is not shown here,
+# and the pilots had not shown it on more than one seed of three. Most of the swings from episode to
+# episode, such as the dip of all five curves in episode 9, come from the
+# targets: every family meets the same target positions in the same
+# episode, and a far target costs more than any difference between the
+# models. Reacher's dynamics are smooth and noise-free, so one network fitted
+# on a few hundred transitions predicts the next ten steps well enough for
+# this planner. What the ensemble guards against, a planner that steers into
+# regions where a lone network is confidently wrong, needs a planner strong
+# enough to find those regions and a task whose model errors cost something.
+# The paper's Reacher runs had both: larger models, particle counts and
+# planning budgets (mbrl-lib: ensembles of seven 4x200 networks, 20
+# particles, CEM 350 x 5, horizon 15) and many more episodes. In the pilots
+# a planner still far smaller than that (CEM 200 x 5, horizon 15, five
+# particles) cost about ten times as much per action as the one used here,
+# more than this benchmark could spend; `benchmarks/README.md` compares the
+# costs.
+#
+# Against SAC, PETS met its target. After 500 real steps PE-TS-$\infty$
+# scores $-7.9$ $[-8.4, -7.5]$ from the evaluation starts, SAC after 2,500
+# steps $-9.5$ $[-10.1, -8.9]$; PETS minus SAC is $+1.6$ with an interval of
+# $[1.0, 2.3]$, so PETS reached SAC's return with a fifth of its real steps.
+# Read it with the reference beside it: holding the arm still scores $-11.1$
+# from the same starts. In 2,500 steps SAC has gained about one and a half
+# points over doing nothing and PETS, in 500, about three. That is the
+# paper's kind of result at a small scale: SAC is slow to get going on this
+# task. It does not say that PETS ends higher than SAC would with more
+# steps, which this run did not measure.
 
 # %% [markdown]
 # ## Particles fanning out
@@ -564,7 +674,12 @@ else:
 # and the $\beta$-NLL fixed it. On this deterministic task the particle
 # propagation schemes score alike (sampling minus mean $-5.1$, interval
 # $[-15.0, 0.0]$); the paper's gains from sampling came from noisy,
-# high-dimensional tasks.
+# high-dimensional tasks. On MuJoCo's Reacher, at the budget this machine
+# affords, the paper's model ablation is not reproduced either: PE-TS-$\infty$
+# and one deterministic network reach a return of $-8$ at the same pace (D
+# minus PE-TS-$\infty$: $-20$ real steps, interval $[-90, 30]$). PETS does
+# reach the return that SAC has after five times as many real steps ($+1.6$,
+# interval $[1.0, 2.3]$), at scores a few points above holding the arm still.
 
 # %% [markdown]
 # ## Exercises

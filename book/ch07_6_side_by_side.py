@@ -178,7 +178,10 @@ plt.show()
 # five seeds it shows the spread the seeds had, and a wide one means they
 # disagree). InvertedDoublePendulum-v5 scores up to about 9,300 per
 # 1,000-step episode; Reacher-v5 returns are negative distances and control
-# costs over 50 steps, closer to zero is better.
+# costs over 50 steps, closer to zero is better (holding the arm still
+# scores about $-11.5$, see §7.2). The last two PETS rows and the SAC row
+# score PETS's last ensemble and SAC's policy from the same five starts,
+# SAC after five times PETS's real steps.
 #
 # The two stable-baselines3 rows run the reference library's SAC with the
 # same settings and seeds as our SAC arms above (`benchmarks/ch07_sac_reference.py`,
@@ -220,6 +223,14 @@ def mujoco_rows():
                          pets["config"]["env_id"], n * ep,
                          mean_ci(pets["extra"]["per_seed"]["mean_return_planned"][fam]),
                          "ch07_pets_mujoco"))
+        per_seed, cfg = pets["extra"]["per_seed"], pets["config"]
+        if "eval_return_sac" in per_seed:
+            rows.append(("PETS, PE TS-inf (evaluation starts)", "7.2", cfg["env_id"],
+                         cfg["pets_steps"], mean_ci(per_seed["eval_return_pe_ts_inf"]),
+                         "ch07_pets_mujoco"))
+            rows.append(("SAC, G = 1 (same evaluation starts)", "7.2", cfg["env_id"],
+                         cfg["sac_steps"], mean_ci(per_seed["eval_return_sac"]),
+                         "ch07_pets_mujoco"))
     return rows
 
 
@@ -230,8 +241,9 @@ else:
     lines = ["| agent | section | task | real steps | return (95% interval) | from |",
              "|---|---|---|---|---|---|"]
     for agent, sec, env, steps, (m, lo, hi), name in mrows:
-        lines.append(f"| {agent} | {sec} | {env} | {steps:,} | {m:.0f} "
-                     f"[{lo:.0f}, {hi:.0f}] | `{name}` |")
+        f = ".1f" if abs(m) < 100 else ".0f"  # Reacher's returns are small
+        lines.append(f"| {agent} | {sec} | {env} | {steps:,} | {m:{f}} "
+                     f"[{lo:{f}}, {hi:{f}}] | `{name}` |")
     display(Markdown("\n".join(lines)))
 
 # %% [markdown]

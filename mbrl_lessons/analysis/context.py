@@ -39,7 +39,8 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "matches model-free SAC and PPO with far fewer environment steps; "
         "probabilistic ensembles keep the planner from exploiting the model",
         (("ch07_pets", "pets_ts_inf_mean_return_episodes_6_10", "pendulum swing-up"),
-         ("ch07_pets_mujoco", "return_pe_ts_inf_minus_d", "MuJoCo"))),
+         ("ch07_pets_mujoco", "steps_d_minus_pe_ts_inf", "MuJoCo, PE against D"),
+         ("ch07_pets_mujoco", "pets_minus_sac_at_5x_steps", "MuJoCo, against SAC"))),
     PaperResult(
         "MBPO", ("janner2019mbpo",), "Janner et al. 2019",
         "MuJoCo continuous control",
