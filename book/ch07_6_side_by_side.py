@@ -179,7 +179,9 @@ plt.show()
 # disagree). InvertedDoublePendulum-v5 scores up to about 9,300 per
 # 1,000-step episode; Reacher-v5 returns are negative distances and control
 # costs over 50 steps, closer to zero is better (holding the arm still
-# scores about $-11.5$, see §7.2). The last two PETS rows and the SAC row
+# scores about $-11.5$, see §7.2). The PETS rows marked "mean of planned
+# episodes" average episodes 2 to 10, the early ones with little data
+# included; the row marked "evaluation starts" and the SAC row below it
 # score PETS's last ensemble and SAC's policy from the same five starts,
 # SAC after five times PETS's real steps.
 #
