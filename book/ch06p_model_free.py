@@ -25,7 +25,7 @@
 # After this primer you can
 # - name the model-free learner, network or optimiser inside each algorithm of chapter 7;
 # - train REINFORCE, actor-critic, DQN, SAC and CMA-ES from the package, and read their learning curves;
-# - compute the targets and weights of their losses (graded in `exercises/ch06p_model_free.ipynb`);
+# - compute the targets and weights of their losses, and one generation of CMA-ES (graded in `exercises/ch06p_model_free.ipynb`);
 # - explain what a VAE's ELBO and a recurrent state contribute to a world model.
 # ```
 
