@@ -264,7 +264,7 @@ else:
 # %% [markdown]
 # The ten seeds split cleanly in two. On four of them the VAE escaped
 # collapse: its KL term is about one nat per transition (a coin needs
-# $\log 2 \approx 0.7$), its samples are 0.10 to 0.11 from the world's,
+# $\log 2 \approx 0.7$), its samples are about 0.1 (0.095 to 0.114) from the world's,
 # and its test negative log-likelihood, about $-0.5$, is far below the
 # Gaussian's 0.9. On the other six the KL term is 0.00 and the VAE *is* the
 # Gaussian model, at the same distance of 0.29. So on average the VAE's
@@ -272,7 +272,7 @@ else:
 # its interval are below 0 in the table), but they are not as close as the
 # mixture's: the target of half the Gaussian's distance is missed, with an
 # interval of about 0.55 to 0.93 of it. Even when it escapes, the VAE stays
-# behind the mixture (0.10 against about 0.06), because its decoder must
+# behind the mixture (about 0.1 against 0.04 to 0.07), because its decoder must
 # turn a continuous $z$ into two separate branches and spends some samples
 # in the gap between them, where $z$ is near 0. When you know the number of
 # outcomes, a mixture is the simpler and better model; a VAE earns its cost
