@@ -238,7 +238,7 @@ print(f"VAE: test NLL {gen_run.vae_test_nll:.2f} (importance-sampled, 100 draws)
 # is just a Gaussian model again, with the Gaussian's test likelihood and
 # the Gaussian's samples. Collapse is a stable point of the ELBO: while the
 # decoder ignores $z$, any information the encoder puts into $z$ costs KL
-# and buys nothing, so there is no gradient to leave it. Which of the two a
+# and buys nothing, so there is almost no gradient to leave it. Which of the two a
 # fit ends in depends on the initial weights and the minibatches. The step
 # size matters too: in our first trials, at the Adam step of
 # $3 \times 10^{-3}$ the other models use, the VAE collapsed, so it trains
