@@ -248,8 +248,8 @@ else:
 #
 # How high can a win rate against a random player go? Expectimax over all
 # of OpenSpiel's positions answers exactly, for a perfect player choosing at
-# random among its best moves, for one choosing the best move that wins most
-# often against random play, and for any player at all:
+# random among its best moves, for one taking, among its best moves, the one
+# that wins most often against random play, and for any player at all:
 
 # %%
 ttt_os = games.load_game("tic_tac_toe")
