@@ -246,20 +246,20 @@ plt.suptitle("Real frames (top) and V's reconstructions from 4-number codes")
 plt.show()
 
 # %%
-theta, trace = cma_in_dream(wm, task, cfg)
+phi, trace = cma_in_dream(wm, task, cfg)
 rand = random_baseline(task, cfg)
 print(f"CMA-ES mean after {cfg.generations} generations: dream {trace.dream[-1]:.0f}, "
       f"real {trace.real[-1]:.0f}; random torques {rand:.0f}")
 
 # %% tags=["hide-input"] mystnb={"image": {"alt": "First figure: two rows of decoded pendulum frames every five steps, the real episode of the controller on top and the dream of the same controller from the same first frame below. Second figure: left, the angle read from each frame over the steps, real against dreamed; right, returns against CMA-ES generation: the best candidate in the dream, the CMA-ES mean in the dream and in reality, and random torques as a dotted line."}}
-th = torch.as_tensor(theta, dtype=torch.float32)[None]
+ph = torch.as_tensor(phi, dtype=torch.float32)[None]
 start = eval_starts(cfg)[:1]
 real_world = Reality(wm.vae, cfg.task(task), start,
                      torch_generator(stream_seed(cfg.seed, "eval_kicks")))
-_, real_codes = rollout_returns(th, wm.model, real_world, 40, record=True)
+_, real_codes = rollout_returns(ph, wm.model, real_world, 40, record=True)
 dream_world = Dream(wm.model, real_codes[:, 0], 1.0,
                     torch_generator(stream_seed(cfg.seed, "eval_dream")))
-_, dream_codes = rollout_returns(th, wm.model, dream_world, 40, record=True)
+_, dream_codes = rollout_returns(ph, wm.model, dream_world, 40, record=True)
 steps = range(0, 40, 5)
 with torch.no_grad():
     real_img = wm.vae.decode(real_codes[0, list(steps)])

@@ -38,18 +38,18 @@ TINY = WorldModelsConfig(n_random_episodes=16, episode_len=50, max_angle=0.5,
 
 
 def test_controller_is_linear_in_z_and_h_and_bounded():
-    theta = torch.zeros(2, n_controller_params(4, 8))
-    theta[0, 0], theta[1, -1] = 1.0, 100.0
+    phi = torch.zeros(2, n_controller_params(4, 8))
+    phi[0, 0], phi[1, -1] = 1.0, 100.0
     zn, h = torch.zeros(2, 3, 4), torch.zeros(2, 3, 8)
     zn[0, :, 0] = torch.tensor([0.1, -0.2, 0.3])
-    a = controller_act(theta, zn, h)
+    a = controller_act(phi, zn, h)
     assert a.shape == (2, 3, 1)
     torch.testing.assert_close(a[0, :, 0], 2 * torch.tanh(zn[0, :, 0]))
     torch.testing.assert_close(a[1], torch.full((3, 1), 2.0))
-    with pytest.raises(ValueError, match="theta must be"):
+    with pytest.raises(ValueError, match="phi must be"):
         controller_act(torch.zeros(2, 5), zn, h)
     with pytest.raises(ValueError, match="zn must be"):
-        controller_act(theta, zn, torch.zeros(2, 4, 8))
+        controller_act(phi, zn, torch.zeros(2, 4, 8))
 
 
 def test_the_dream_with_the_true_dynamics_reproduces_the_real_return():
@@ -57,13 +57,13 @@ def test_the_dream_with_the_true_dynamics_reproduces_the_real_return():
     true pixel pendulum instead of M's samples, gives exactly the return of
     the same V, M and C run frame by frame in the gymnasium env."""
     vae, model = ConvVAE(24, 4, seed=0), MDNRNN(4, 8, 3, seed=0)
-    theta = np.random.default_rng(0).normal(0, 1.0, n_controller_params(4, 8))
+    phi = np.random.default_rng(0).normal(0, 1.0, n_controller_params(4, 8))
     # C decides every second step and holds its torque: the agent must too
     task = task_of("mbrl_lessons/PixelPendulum-v0", action_repeat=2)
     starts = eval_starts(replace(TINY, n_eval=3))
-    batched = rollout_returns(torch.as_tensor(theta, dtype=torch.float32)[None],
+    batched = rollout_returns(torch.as_tensor(phi, dtype=torch.float32)[None],
                               model, Reality(vae, task, starts, torch_generator(0)), 25)
-    agent, returns = WorldModelsAgent(vae, model, theta, action_repeat=2), []
+    agent, returns = WorldModelsAgent(vae, model, phi, action_repeat=2), []
     env = make("PixelPendulum-v0")
     for s in starts:
         frame, _ = env.reset(seed=0)
@@ -78,10 +78,10 @@ def test_the_dream_with_the_true_dynamics_reproduces_the_real_return():
     assert batched.item() == pytest.approx(np.mean(returns), rel=1e-4)
     # and a dream at tau = 0 is deterministic, at tau = 1 it is not
     z0 = Reality(vae, task, starts, torch_generator(0)).reset(1)
-    th = torch.as_tensor(theta, dtype=torch.float32)[None]
-    d0 = [rollout_returns(th, model, Dream(model, z0, 0.0, torch_generator(s)), 20)
+    ph = torch.as_tensor(phi, dtype=torch.float32)[None]
+    d0 = [rollout_returns(ph, model, Dream(model, z0, 0.0, torch_generator(s)), 20)
           for s in (1, 2)]
-    d1 = [rollout_returns(th, model, Dream(model, z0, 1.0, torch_generator(s)), 20,
+    d1 = [rollout_returns(ph, model, Dream(model, z0, 1.0, torch_generator(s)), 20,
                           record=True)[1] for s in (1, 2)]
     assert torch.equal(d0[0], d0[1]) and not torch.equal(d1[0], d1[1])
 
@@ -117,7 +117,7 @@ def test_train_runs_the_whole_loop_on_pixels():
     assert r.n_transitions == 16 * 50
     assert r.trace.generation.tolist() == [0, 1, 2] and len(r.trace.best_dream) == 2
     assert r.real_return == r.trace.real[-1] and np.isfinite(r.random_return)
-    assert r.theta.shape == (n_controller_params(TINY.z_dim, TINY.rnn_hidden),)
+    assert r.phi.shape == (n_controller_params(TINY.z_dim, TINY.rnn_hidden),)
 
 
 def test_bad_inputs_are_refused():
@@ -142,11 +142,11 @@ def test_evaluation_streams_leave_training_alone():
                     n_random_episodes=4)
     a = train("mbrl_lessons/PixelPendulum-v0", quick)
     b = train("mbrl_lessons/PixelPendulum-v0", replace(quick, n_eval=8))
-    np.testing.assert_array_equal(a.theta, b.theta)
+    np.testing.assert_array_equal(a.phi, b.phi)
     np.testing.assert_array_equal(a.trace.best_dream, b.trace.best_dream)
     assert a.real_return != b.real_return  # other starts, other scores
     again = train("mbrl_lessons/PixelPendulum-v0", quick)
-    np.testing.assert_array_equal(a.theta, again.theta)
+    np.testing.assert_array_equal(a.phi, again.phi)
     assert a.random_return == again.random_return
     other = train("mbrl_lessons/PixelPendulum-v0", replace(quick, seed=1))
-    assert not np.array_equal(a.theta, other.theta)
+    assert not np.array_equal(a.phi, other.phi)

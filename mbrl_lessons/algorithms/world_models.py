@@ -117,20 +117,20 @@ def n_controller_params(z_dim: int, hidden: int) -> int:
     return z_dim + hidden + 1
 
 
-def controller_act(theta: torch.Tensor, zn: torch.Tensor, h: torch.Tensor
+def controller_act(phi: torch.Tensor, zn: torch.Tensor, h: torch.Tensor
                    ) -> torch.Tensor:
-    """C for a whole population at once: ``theta [P, D + H + 1]``, normalised
+    """C for a whole population at once: ``phi [P, D + H + 1]``, normalised
     codes ``zn [P, N, D]`` and LSTM states ``h [P, N, H]`` -> torques
     ``[P, N, 1]`` in ``[-2, 2]``: ``2 tanh(w . [zn, h] + b)``."""
     if zn.ndim != 3 or h.ndim != 3 or zn.shape[:2] != h.shape[:2]:
         raise ValueError(f"zn must be [P, N, D] and h [P, N, H], got "
                          f"{tuple(zn.shape)} and {tuple(h.shape)}")
     P, n = zn.shape[0], n_controller_params(zn.shape[-1], h.shape[-1])
-    if theta.ndim != 2 or theta.shape != (P, n):
-        raise ValueError(f"theta must be [P={P}, {n}], got {tuple(theta.shape)}")
+    if phi.ndim != 2 or phi.shape != (P, n):
+        raise ValueError(f"phi must be [P={P}, {n}], got {tuple(phi.shape)}")
     x = torch.cat([zn, h], -1)
-    return MAX_TORQUE * torch.tanh(torch.einsum("pd,pnd->pn", theta[:, :-1], x)
-                                   + theta[:, -1:])[..., None]
+    return MAX_TORQUE * torch.tanh(torch.einsum("pd,pnd->pn", phi[:, :-1], x)
+                                   + phi[:, -1:])[..., None]
 
 
 # ----------------------------------------------------------------- dream, reality
@@ -178,9 +178,9 @@ class Reality:
 
 
 @torch.no_grad()
-def rollout_returns(theta: torch.Tensor, model: MDNRNN, world: World,
+def rollout_returns(phi: torch.Tensor, model: MDNRNN, world: World,
                     horizon: int, record: bool = False):
-    """Mean return ``[P]`` of each controller ``theta [P, n]`` over the
+    """Mean return ``[P]`` of each controller ``phi [P, n]`` over the
     world's starts, all ``P x N`` episodes stepped together (every
     controller meets the same starts: common random numbers).
 
@@ -188,14 +188,14 @@ def rollout_returns(theta: torch.Tensor, model: MDNRNN, world: World,
     ``h_{t+1}`` and its prediction; the world returns ``z_{t+1}`` and
     ``r_t``.  With ``record`` also returns the codes ``[P * N, horizon + 1, D]``.
     """
-    P = theta.shape[0]
+    P = phi.shape[0]
     z = world.reset(P)
     N = len(z) // P
     h = torch.zeros(len(z), model.H)
     state, total, codes = None, torch.zeros(len(z)), [z]
     for _ in range(horizon):
         zn = (z - model.z_mean) / model.z_std
-        a = controller_act(theta, zn.view(P, N, -1), h.view(P, N, -1)).reshape(-1, 1)
+        a = controller_act(phi, zn.view(P, N, -1), h.view(P, N, -1)).reshape(-1, 1)
         params, r_hat, state = model.step(z, a, state)
         z, r = world.step(z, a, params, r_hat)
         total += r
@@ -224,10 +224,10 @@ class WorldModelsAgent:
     of an episode, then ``act(frame) -> action [1]`` every physics step; C
     decides every ``action_repeat`` steps and the action is held between."""
 
-    def __init__(self, vae: ConvVAE, model: MDNRNN, theta: np.ndarray,
+    def __init__(self, vae: ConvVAE, model: MDNRNN, phi: np.ndarray,
                  action_repeat: int = 1) -> None:
         self.vae, self.model, self.repeat = vae, model, action_repeat
-        self.theta = torch.as_tensor(theta, dtype=torch.float32)[None]
+        self.phi = torch.as_tensor(phi, dtype=torch.float32)[None]
         self.reset()
 
     def reset(self) -> None:
@@ -239,7 +239,7 @@ class WorldModelsAgent:
         if self.t % self.repeat == 0:
             z = self.vae.code(torch.as_tensor(frame, dtype=torch.float32)[None])
             zn = (z - self.model.z_mean) / self.model.z_std
-            a = controller_act(self.theta, zn[None], self.h[None])[0]
+            a = controller_act(self.phi, zn[None], self.h[None])[0]
             _, _, self.state = self.model.step(z, a, self.state)
             self.h, self.held = self.state[0][0], a[0].numpy()
         self.t += 1
@@ -406,12 +406,12 @@ def random_baseline(task: Task, cfg: WorldModelsConfig) -> float:
                           cfg.decisions)
 
 
-def score(theta: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
+def score(phi: np.ndarray | torch.Tensor, wm: WorldModel, task: Task,
           cfg: WorldModelsConfig) -> tuple[float, float]:
     """``(dream, real)`` return of one controller from the SAME fixed starts
     (so dream minus real measures the model, not two samples of starts); the
     dream at ``cfg.tau``, reality with its own fixed kicks."""
-    th = torch.as_tensor(theta, dtype=torch.float32)[None]
+    th = torch.as_tensor(phi, dtype=torch.float32)[None]
     starts = eval_starts(cfg)
     real = Reality(wm.vae, cfg.task(task), starts,
                    torch_generator(stream_seed(cfg.seed, "eval_kicks")))
@@ -471,7 +471,7 @@ def cma_in_dream(wm: WorldModel, task: Task, cfg: WorldModelsConfig,
 
 
 class WorldModelsResult(NamedTuple):
-    theta: np.ndarray       # [n] final controller (the CMA-ES mean)
+    phi: np.ndarray         # [n] final controller (the CMA-ES mean)
     world_model: WorldModel  # V, M, the random data and the fit logs
     trace: Trace
     dream_return: float     # final controller's return inside M
@@ -488,8 +488,8 @@ def train(env, cfg: WorldModelsConfig = WorldModelsConfig(), *,
     task = task_of(env)
     t0 = time.perf_counter()
     wm = fit_world_model(task, cfg, progress)
-    theta, trace = cma_in_dream(wm, task, cfg, progress)
-    return WorldModelsResult(theta, wm, trace, float(trace.dream[-1]),
+    phi, trace = cma_in_dream(wm, task, cfg, progress)
+    return WorldModelsResult(phi, wm, trace, float(trace.dream[-1]),
                              float(trace.real[-1]), random_baseline(task, cfg),
                              cfg.n_random_episodes * cfg.episode_len,
                              time.perf_counter() - t0)

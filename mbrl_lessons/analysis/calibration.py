@@ -15,7 +15,7 @@ distribution three ways:
   variance (Gal & Ghahramani 2016);
 - **last-layer Laplace**: one network; its last linear layer gets a
   Gaussian posterior centred at the trained weights with precision
-  ``Phi^T Phi / s^2 + lambda I`` (the exact Hessian of the loss in those
+  ``Psi^T Psi / s^2 + lambda I`` (the exact Hessian of the loss in those
   weights), ``lambda`` chosen by the Laplace approximation of the marginal
   likelihood (MacKay 1992; Daxberger et al. 2021).
 
@@ -147,21 +147,21 @@ def fit_last_layer_laplace(model: PointMLP, x_train, y_train,
     """A Gaussian posterior over the last layer's weights of a trained
     :class:`PointMLP`, centred at those weights.
 
-    With features ``Phi`` (the last hidden layer plus a 1), noise ``s_d^2``
+    With features ``Psi`` (the last hidden layer plus a 1), noise ``s_d^2``
     and a prior ``N(0, I / lambda)``, the log-posterior's Hessian in output
-    ``d``'s weights ``w_d`` is ``-(Phi^T Phi / s_d^2 + lambda I)`` exactly (the
+    ``d``'s weights ``w_d`` is ``-(Psi^T Psi / s_d^2 + lambda I)`` exactly (the
     layer is linear).  ``lambda`` maximises the Laplace approximation of the
     marginal likelihood summed over outputs, up to terms free of lambda:
     ``(P/2) log lambda - (lambda/2) ||w_d||^2 - (1/2) log det H_d``."""
-    phi = _features(model, x_train)
+    psi = _features(model, x_train)
     last = model.net[-1]
     w = torch.cat([last.weight, last.bias[:, None]], 1).detach().numpy().astype(float)
     with torch.no_grad():
         mean = model(torch.as_tensor(x_train, dtype=torch.float32)).numpy()
     noise = _noise_var(mean, y_train)
-    gram = phi.T @ phi
+    gram = psi.T @ psi
     eig = np.linalg.eigvalsh(gram)
-    P = phi.shape[1]
+    P = psi.shape[1]
     grid = np.asarray(grid, dtype=float)
     if grid.ndim != 1 or (grid <= 0).any():
         raise ValueError("grid must be a 1-d array of positive prior precisions")
@@ -175,11 +175,11 @@ def fit_last_layer_laplace(model: PointMLP, x_train, y_train,
 
 
 def laplace_predictive(model: PointMLP, fit: LaplaceFit, x) -> Predictive:
-    """The network's output; variance ``phi(x)^T Sigma_d phi(x) + s_d^2``."""
-    phi = _features(model, x)
+    """The network's output; variance ``psi(x)^T Sigma_d psi(x) + s_d^2``."""
+    psi = _features(model, x)
     with torch.no_grad():
         mean = model(torch.as_tensor(x, dtype=torch.float32)).numpy()
-    epi = np.einsum("nf,dfg,ng->nd", phi, fit.covariances, phi)
+    epi = np.einsum("nf,dfg,ng->nd", psi, fit.covariances, psi)
     return Predictive(mean, epi + fit.noise_var)
 
 
