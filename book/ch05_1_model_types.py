@@ -206,7 +206,7 @@ from mbrl_lessons.analysis.local_models import inverse_model_errors  # noqa: E40
 
 show_source(inverse_model_errors)
 inv = inverse_model_errors(n_train=budget(fast=1000, full=3000),
-                           n_test=budget(fast=1000, full=2000),
+                           n_test=budget(fast=1000, full=4000),
                            epochs=budget(fast=60, full=100), seed=0)
 print(f"mean |torque error|, speed inside the limit: {inv['free']:.2f}; "
       f"speed clipped at the limit ({inv['share_at_limit']:.1%} of the test "
@@ -254,9 +254,16 @@ else:
 # Fit an *inverse* model of the pendulum, $(s_t, s_{t+1}) \mapsto a_t$, to
 # random transitions, once with `fit_affine` on the features
 # $(\sin\theta_t, \dot\theta_t, \dot\theta_{t+1})$ and once with a small
-# MLP on the raw observations. Why is the first one exact whenever the speed
-# limit of $8$ rad/s is not reached, and what goes wrong for transitions
-# that hit it? (Hint: which torques lead to the same clipped speed?)
+# MLP on the raw observations. `fit_affine(obs, act, next_obs)` fits
+# $\texttt{next\_obs} \approx A\,\texttt{obs} + B\,\texttt{act} + c$
+# by least squares, so give it the features `[N, 3]` as `obs`, an empty
+# `np.zeros((N, 0))` as `act` and the torques `[N, 1]` as `next_obs`: $A$
+# `[1, 3]` and $c$ are then the inverse model's coefficients
+# (`analysis.local_models.inverse_model_errors` shows how to draw the
+# transitions and score the MLP). Why is the first one exact whenever the
+# speed limit of $8$ rad/s is not reached, and what goes wrong for
+# transitions that hit it? (Hint: which torques lead to the same clipped
+# speed?)
 # ```
 #
 # ```{exercise}

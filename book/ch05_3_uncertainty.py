@@ -649,8 +649,9 @@ else:
 # on held-out pendulum transitions like the training data and far too
 # confident on transitions from the whole state space, where the ensemble's
 # 90% interval held only about half of them. On those far transitions the
-# last-layer Laplace was clearly the worst calibrated; between the ensemble
-# and MC dropout the seeds showed no difference. As an exploration bonus, the
+# last-layer Laplace was clearly the worst calibrated, and MC dropout was,
+# narrowly, better calibrated than the ensemble: its calibration error was
+# lower by 0.023 $[0.002, 0.046]$ over ten seeds. As an exploration bonus, the
 # ensemble's spread sent a model-based learner straight down deep chains of
 # up to 20 states, while ε-greedy never found the reward from 10 states on,
 # and, unlike a count bonus at the same weight, it stopped pulling once the

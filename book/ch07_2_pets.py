@@ -675,9 +675,11 @@ else:
 # propagation schemes score alike (sampling minus mean $-5.1$, interval
 # $[-15.0, 0.0]$); the paper's gains from sampling came from noisy,
 # high-dimensional tasks. On MuJoCo's Reacher, at the budget this machine
-# affords, the paper's model ablation is not reproduced either: PE-TS-$\infty$
-# and one deterministic network reach a return of $-8$ at the same pace (D
-# minus PE-TS-$\infty$: $-20$ real steps, interval $[-90, 30]$). PETS does
+# affords, the paper's model ablation is not reproduced either: no
+# difference was shown between PE-TS-$\infty$ and one deterministic network
+# in the real steps they need to reach a return of $-8$ (D minus
+# PE-TS-$\infty$: $-20$ steps, interval $[-90, 30]$, which neither shows
+# them equal nor rules out a gap of a few hundred steps). PETS does
 # reach the return that SAC has after five times as many real steps ($+1.6$,
 # interval $[1.0, 2.3]$), at scores a few points above holding the arm still.
 

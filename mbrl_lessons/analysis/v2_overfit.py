@@ -49,7 +49,8 @@ VARIANTS = ("true", "single", "ensemble", "penalty", "strong penalty")
 
 @dataclass(frozen=True)
 class OverfitConfig:
-    """One run of the experiment (defaults: the full budget)."""
+    """One run of the experiment (defaults: the settings of the full-budget
+    run, ``benchmarks/ch04_v2_overfit.py``)."""
 
     seed: int = 0
     """Seed of every random draw (data, models, policy, start states)."""
@@ -64,7 +65,7 @@ class OverfitConfig:
     """Model fitting (the same for every model)."""
     horizon: int = EPISODE_STEPS
     """Steps unrolled through the model per policy-gradient step."""
-    policy_steps: int = 400
+    policy_steps: int = 200
     """Policy-gradient steps."""
     batch: int = 32
     """Imagined start states per gradient step."""
