@@ -249,6 +249,11 @@ else:
 # %% [markdown]
 # ## Exercises
 #
+# Graded: `ch05_inverse_model` (the pendulum's torque solved exactly from two
+# states, NaN where the speed was clipped) in
+# [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb)
+# (see {doc}`ch00_checking_your_work`).
+#
 # ```{exercise}
 # :label: ex-ch05-inverse
 # Fit an *inverse* model of the pendulum, $(s_t, s_{t+1}) \mapsto a_t$, to

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: mystnb,tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -14,12 +14,14 @@
 # %% [markdown]
 # # Exercises for chapter 5: learning the dynamics model
 #
-# Six small functions behind the chapter's models: the loss a Gaussian
+# Ten small functions behind the chapter's models: the loss a Gaussian
 # model is trained with (§5.2), the split of an ensemble's variance into its
 # aleatoric and epistemic parts (§5.3), a detector that notices when the
 # physics change (§5.5), the loss that trains a model through its own
 # rollouts (§5.6), the consistency term of a latent model (§5.7) and the
-# multi-time model of an option (§5.8). Write each function in numpy (the
+# multi-time model of an option (§5.8), plus the Bayes filter, an ensemble's
+# disagreement, a last layer's Laplace posterior (§5.3) and the pendulum's
+# exact inverse model (§5.1). Write each function in numpy (the
 # latent loss in torch) in the cell that raises `NotImplementedError`, then
 # run the `check(...)` cell under it.
 
@@ -312,3 +314,75 @@ print(table_disagreement(np.array([[[[1.0, 0.0]]], [[[0.0, 1.0]]]])))
 
 # %%
 check("ch05_table_disagreement", globals())
+
+# %% [markdown]
+# ## Exercise 9 — a last layer's Laplace posterior (`ch05_laplace_last_layer`, 4 points)
+#
+# §5.3's Laplace approximation keeps the network's hidden layers fixed and
+# treats its last layer as Bayesian linear regression on the features
+# $\Psi$ `[N, d]` (the last hidden layer with a constant 1 appended, as
+# `fit_last_layer_laplace` builds them), targets $y$ `[N]`, noise variance
+# $\sigma^2$ and the prior $\mathcal N(0, I/\lambda)$ ($\lambda$ the prior
+# precision, the package's convention). The posterior over the weights and
+# the predictive at new features $\psi_*$ are
+#
+# $$
+# \Sigma = \Big(\frac{\Psi^\top \Psi}{\sigma^2} + \lambda I\Big)^{-1}, \quad
+# m = \frac{\Sigma \Psi^\top y}{\sigma^2}, \quad
+# \mu_* = \psi_*^\top m, \quad
+# v_* = \psi_*^\top \Sigma\, \psi_* + \sigma^2 .
+# $$
+#
+# Write `laplace_last_layer(psi, y, noise_var, prior_precision, psi_star)`
+# (`psi_star` `[M, d]`) returning `(m, Sigma, mu_star, v_star)`. (The package
+# centres the posterior at the trained weights instead of $m$; its $\Sigma$
+# and $v_*$ are these.)
+
+# %%
+def laplace_last_layer(psi, y, noise_var, prior_precision, psi_star):
+    # BEGIN SOLUTION
+    psi, psi_star = np.asarray(psi, dtype=float), np.asarray(psi_star, dtype=float)
+    cov = np.linalg.inv(psi.T @ psi / noise_var
+                        + prior_precision * np.eye(psi.shape[1]))
+    mean = cov @ psi.T @ np.asarray(y, dtype=float) / noise_var
+    var_star = np.einsum("nf,fg,ng->n", psi_star, cov, psi_star) + noise_var
+    return mean, cov, psi_star @ mean, var_star
+    # END SOLUTION
+
+
+# two orthogonal features: Sigma = I / 4, m = (1, -0.5), v* = 0.5 + 0.5
+print(laplace_last_layer(np.eye(2), np.array([2.0, -1.0]), 0.5, 2.0,
+                         np.array([[1.0, 1.0]])))
+
+# %%
+check("ch05_laplace_last_layer", globals())
+
+# %% [markdown]
+# ## Exercise 10 — the pendulum's torque from two states (`ch05_inverse_model`, 4 points)
+#
+# §5.1's inverse model learns $a_t$ from $(s_t, s_{t+1})$. For Pendulum-v1
+# (`mbrl_lessons.envs.pendulum`: $g = 10$, $m = l = 1$, $\Delta t = 0.05$,
+# speed limit 8) the answer is known: with $s = (\cos\theta, \sin\theta,
+# \dot\theta)$ the step is
+# $\dot\theta_{t+1} = \mathrm{clip}\big(\dot\theta_t + (\tfrac{3g}{2l}\sin\theta_t
+# + \tfrac{3}{ml^2} u)\Delta t,\ \pm 8\big)$, so solve it for $u$. Where the
+# speed was clipped ($|\dot\theta_{t+1}| \ge 8 - 10^{-5}$) many torques give
+# the same transition: return NaN there. Write `inverse_torque(obs, next_obs)`
+# (both `[N, 3]`) returning `[N]` torques.
+
+# %%
+def inverse_torque(obs, next_obs):
+    # BEGIN SOLUTION
+    g, m, l, dt, max_speed = 10.0, 1.0, 1.0, 0.05, 8.0
+    obs, next_obs = np.asarray(obs, dtype=float), np.asarray(next_obs, dtype=float)
+    accel = (next_obs[:, 2] - obs[:, 2]) / dt
+    u = (accel - 3 * g / (2 * l) * obs[:, 1]) * m * l ** 2 / 3
+    return np.where(np.abs(next_obs[:, 2]) >= max_speed - 1e-5, np.nan, u)
+    # END SOLUTION
+
+
+# at rest at theta = pi/2, next speed 0.9: torque 1
+print(inverse_torque(np.array([[0.0, 1.0, 0.0]]), np.array([[0.0, 1.0, 0.9]])))
+
+# %%
+check("ch05_inverse_model", globals())

@@ -437,6 +437,126 @@ def disagreement_random(ns):
                       "members")
 
 
+# ---------------------------------------- a last layer's Laplace posterior
+def _ref_laplace(psi, y, noise_var, prior_precision, psi_star):
+    cov = np.linalg.inv(psi.T @ psi / noise_var
+                        + prior_precision * np.eye(psi.shape[1]))
+    mean = cov @ psi.T @ y / noise_var
+    return (mean, cov, psi_star @ mean,
+            np.einsum("nf,fg,ng->n", psi_star, cov, psi_star) + noise_var)
+
+
+def _laplace(ns, psi, y, noise_var, prior_precision, psi_star):
+    out = get_function(ns, "laplace_last_layer")(psi, y, noise_var, prior_precision,
+                                                 psi_star)
+    if not isinstance(out, (tuple, list)) or len(out) != 4:
+        raise AssertionError("laplace_last_layer must return four things (mean, cov, "
+                             f"pred_mean, pred_var), got {type(out).__name__}")
+    d, n = psi.shape[1], len(psi_star)
+    return (as_array(out[0], "the posterior mean", shape=(d,)),
+            as_array(out[1], "the posterior covariance", shape=(d, d)),
+            as_array(out[2], "the predictive mean", shape=(n,)),
+            as_array(out[3], "the predictive variance", shape=(n,)))
+
+
+def laplace_hand(ns):
+    # two orthogonal unit features, one observation each: Sigma = 1 / (1/s2 + lam)
+    psi = np.array([[1.0, 0.0], [0.0, 1.0]])
+    y = np.array([2.0, -1.0])
+    m, c, pm, pv = _laplace(ns, psi, y, 0.5, 2.0, np.array([[1.0, 1.0]]))
+    assert_close(c, np.eye(2) / 4.0, "Psi = I, noise 0.5, prior precision 2: "
+                 "Sigma = (I / 0.5 + 2 I)^-1 = I / 4",
+                 hint="Sigma = inv(Psi^T Psi / noise_var + prior_precision I)")
+    assert_close(m, [1.0, -0.5], "the same: m = Sigma Psi^T y / noise_var",
+                 hint="m = Sigma @ Psi.T @ y / noise_var")
+    assert_close(pm, [0.5], "the predictive mean at psi* = (1, 1)",
+                 hint="psi*^T m")
+    assert_close(pv, [0.5 + 0.5], "the predictive variance at psi* = (1, 1): "
+                 "psi*^T Sigma psi* = 0.5 plus the noise 0.5",
+                 hint="psi*^T Sigma psi* + noise_var (the noise stays in)")
+
+
+def laplace_random(ns):
+    rng = np.random.default_rng(11)
+    for n, d, s2, lam in ((40, 5, 0.3, 1.0), (8, 12, 0.05, 0.2), (200, 3, 2.0, 10.0)):
+        psi = np.concatenate([rng.normal(size=(n, d - 1)), np.ones((n, 1))], 1)
+        y = psi @ rng.normal(size=d) + np.sqrt(s2) * rng.normal(size=n)
+        star = np.concatenate([rng.normal(size=(7, d - 1)), np.ones((7, 1))], 1)
+        got = _laplace(ns, psi, y, s2, lam, star)
+        for g, r, what in zip(got, _ref_laplace(psi, y, s2, lam, star),
+                              ("posterior mean", "posterior covariance",
+                               "predictive mean", "predictive variance"), strict=True):
+            assert_close(g, r, f"{n} random points, {d} features (the last a 1), "
+                         f"noise {s2}, prior precision {lam}: the {what}",
+                         atol=1e-7)
+
+
+# ------------------------------------- an inverse model of the pendulum, exact
+def _pendulum_pairs(rng, n):
+    """Random states and torques in Pendulum-v1's ranges, stepped by the
+    package's true dynamics (float64)."""
+    import torch
+
+    from mbrl_lessons.envs.pendulum import pendulum_step
+
+    th = rng.uniform(-np.pi, np.pi, n)
+    obs = np.stack([np.cos(th), np.sin(th), rng.uniform(-8.0, 8.0, n)], 1)
+    u = rng.uniform(-2.0, 2.0, n)
+    nxt = pendulum_step(torch.as_tensor(obs), torch.as_tensor(u[:, None])).numpy()
+    return obs, nxt, u
+
+
+def _inverse(ns, obs, nxt):
+    out = get_function(ns, "inverse_torque")(obs, nxt)
+    # NaN is an answer here (a clipped speed), so as_array's finiteness check is off
+    arr = as_array(out, "inverse_torque's result", shape=(len(obs),), kind="")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise AssertionError(f"inverse_torque should return floats (NaN where the "
+                             f"speed was clipped), got dtype {arr.dtype}")
+    if np.isinf(arr).any():
+        raise AssertionError("inverse_torque returned inf; check for a division "
+                             "by zero")
+    return arr
+
+
+def inverse_hand(ns):
+    # at rest at theta = pi/2 (sin = 1): gravity alone adds 15 * 0.05 = 0.75 rad/s;
+    # the next speed 0.9 means 3 u * 0.05 = 0.15, u = 1
+    obs = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 2.0], [1.0, 0.0, 7.9]])
+    nxt = np.array([[0.0, 1.0, 0.9], [1.0, 0.0, 1.85], [1.0, 0.0, 8.0]])
+    got = _inverse(ns, obs, nxt)
+    assert_close(got[:2], [1.0, -1.0],
+                 "theta = pi/2 at rest, next speed 0.9 (torque 1); theta = 0 at "
+                 "speed 2, next speed 1.85 (torque -1)",
+                 hint="u = (m l^2 / 3) ((thdot' - thdot) / dt - 3 g / (2 l) sin theta)")
+    if not np.isnan(got[2]):
+        raise AssertionError(
+            f"the next speed is 8.0, the limit: the speed was clipped and many torques "
+            f"give this transition, so the answer must be NaN; got {got[2]:.4g}. Hint: "
+            "return NaN where abs(thdot') >= MAX_SPEED - 1e-5")
+
+
+def inverse_random(ns):
+    rng = np.random.default_rng(17)
+    obs, nxt, u = _pendulum_pairs(rng, 500)
+    got = _inverse(ns, obs, nxt)
+    at_limit = np.abs(nxt[:, 2]) >= 8.0 - 1e-5
+    assert at_limit.any() and not at_limit.all()
+    assert_close(got[~at_limit], u[~at_limit],
+                 f"{int((~at_limit).sum())} random transitions whose speed stayed "
+                 "inside the limit: the torques that produced them", atol=1e-6,
+                 hint="sin theta_t is s_t[1]; use the speed change, not the angle "
+                      "change")
+    if not np.isnan(got[at_limit]).all():
+        raise AssertionError(
+            f"{int(at_limit.sum())} random transitions ended at the speed limit "
+            f"(|thdot'| = 8); {int((~np.isnan(got[at_limit])).sum())} of them got a "
+            "number instead of NaN. Hint: the clip loses the torque there")
+    if np.isnan(got[~at_limit]).any():
+        raise AssertionError("NaN returned for a transition that did not reach the "
+                             "speed limit")
+
+
 EXERCISES = [
     Exercise("ch05_gaussian_nll", "The Gaussian negative log-likelihood",
              "ch05_models", ("gaussian_nll",),
@@ -495,4 +615,17 @@ EXERCISES = [
              hint="p = weights / weights.sum(axis=3, keepdims=True); spread = "
                   "((p - p.mean(0)) ** 2).sum(axis=3).mean(axis=0)",
              forbidden=("mbrl_lessons.analysis.exploration.BootstrapTableEnsemble",)),
+    Exercise("ch05_laplace_last_layer", "A last layer's Laplace posterior",
+             "ch05_models", ("laplace_last_layer",),
+             (Check("two orthogonal features, by hand", 2, laplace_hand),
+              Check("random features against the reference", 2, laplace_random)),
+             hint="Sigma = inv(Psi^T Psi / noise_var + prior_precision I); "
+                  "m = Sigma Psi^T y / noise_var; "
+                  "var* = psi*^T Sigma psi* + noise_var"),
+    Exercise("ch05_inverse_model", "The pendulum's torque from two states",
+             "ch05_models", ("inverse_torque",),
+             (Check("three transitions, by hand", 2, inverse_hand),
+              Check("random transitions against their torques", 2, inverse_random)),
+             hint="u = (m l^2 / 3) ((thdot' - thdot) / dt - 3 g / (2 l) sin theta); "
+                  "NaN where abs(thdot') >= 8 - 1e-5"),
 ]
