@@ -662,7 +662,7 @@ else:
 # %% [markdown]
 # ## Exercises
 #
-# The graded versions of the split of an ensemble's variance into its aleatoric and epistemic parts (`ch05_split_uncertainty`) of the table ensemble's disagreement that drives the exploration bonus (`ch05_table_disagreement`) and of a last layer's Laplace posterior and predictive (`ch05_laplace_last_layer`) are in [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb) (see {doc}`ch00_checking_your_work`). The exercises below go further than the grader does.
+# The graded versions of the split of an ensemble's variance into its aleatoric and epistemic parts (`ch05_split_uncertainty`), of the table ensemble's disagreement that drives the exploration bonus (`ch05_table_disagreement`), and of a last layer's Laplace posterior and predictive (`ch05_laplace_last_layer`) are in [`exercises/ch05_models.ipynb`](https://colab.research.google.com/github/mbrl-lessons/mbrl-lessons/blob/main/exercises/ch05_models.ipynb) (see {doc}`ch00_checking_your_work`). The exercises below go further than the grader does.
 #
 # ```{exercise}
 # :label: ex-ch05-ensemble
