@@ -65,7 +65,7 @@ test-py: install
 
 test-nb: install
 	MBRL_LESSONS_FAST=1 OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile \
-	  --nbval-lax --nbval-current-env --timeout=600 \
+	  --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=180 --timeout=600 \
 	  -p no:cacheprovider book $(wildcard solutions/*.ipynb)
 
 # Build from an empty cache (every notebook executes, FAST) into its own folder
@@ -111,7 +111,7 @@ test-colab: install $(COLAB_VENV)/.installed
 	  2>&1 | grep -v 'is ignored' || true
 	$(COLAB_VENV)/bin/python .ci/check_pins.py .ci/colab-packages.txt
 	PYDEVD_DISABLE_FILE_VALIDATION=1 MBRL_LESSONS_FAST=1 OMP_NUM_THREADS=1 $(COLAB_VENV)/bin/pytest -q -n 2 --dist loadfile \
-	  --nbval-lax --nbval-current-env --timeout=600 -p no:cacheprovider book
+	  --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=180 --timeout=600 -p no:cacheprovider book
 
 lab: install
 	$(BIN)/jupyter lab book
