@@ -8,7 +8,9 @@ simulation count, 100 games as each side (FAST: fewer).  Checkpoints along
 training are scored against the solver and against random play for the
 strength-against-games curve.  A perfect minimax player's record against the
 random player is measured the same way as the reference for the win-rate
-target.
+target, and the exact records of three perfect players against the random
+player (``analysis.games.perfect_vs_random``, enumerated over OpenSpiel's
+positions) give the ceiling no agent can pass.
 """
 
 import time
@@ -25,6 +27,7 @@ from mbrl_lessons.algorithms.alphazero import (  # noqa: E402
     AlphaZeroPlayer,
     train,
 )
+from mbrl_lessons.analysis import games as games_lib  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
@@ -109,18 +112,26 @@ win_both = [rate(r["vs_random"], 0) for r in per_seed]
 ref_first = [rate(r["vs_random"], 0, slice(0, 1)) for r in ref_seed]
 ref_both = [rate(r["vs_random"], 0) for r in ref_seed]
 n_final = 2 * FINAL_GAMES
+exact = {p: games_lib.perfect_vs_random(games_lib.load_game("tic_tac_toe"), p)
+         for p in games_lib.VS_RANDOM_POLICIES}   # [2, 3]: first / second x W/D/L
+exact_both = {p: float(e[:, 0].mean()) for p, e in exact.items()}
 targets = [
     Target.over_seeds("solver_losses",
                       f"games lost to OpenSpiel's alpha-beta solver per seed, of "
                       f"{2 * FINAL_GAMES} ({FINAL_GAMES} as each side); the mean "
                       "is 0 only if no seed lost a game", solver_losses, "<=", 0),
     Target.over_seeds("random_win_rate_first",
-                      "win rate against a uniformly random player, moving first",
+                      "win rate against a uniformly random player, moving first "
+                      "(exactly: a perfect player choosing uniformly among optimal "
+                      f"moves wins {exact['uniform_optimal'][0, 0]:.3f}, the best "
+                      f"optimal moves {exact['best_optimal'][0, 0]:.3f})",
                       win_first, ">=", 0.95),
     Target.over_seeds("random_win_rate_both_sides",
                       "win rate against a uniformly random player, half the games "
                       "as each side (a perfect minimax player measured the same "
-                      f"way wins {np.mean(ref_both):.3f})", win_both, ">=", 0.95),
+                      f"way wins {np.mean(ref_both):.3f}; exactly, the best optimal "
+                      f"moves win {exact_both['best_optimal']:.3f} and no player "
+                      f"more than {exact_both['best_any']:.3f})", win_both, ">=", 0.95),
 ]
 write_results("ch07_alphazero", config={"alphazero": CFG, "seeds": SEEDS,
                                         "final_games_per_side": FINAL_GAMES,
@@ -133,4 +144,5 @@ write_results("ch07_alphazero", config={"alphazero": CFG, "seeds": SEEDS,
                   "random_win_second_per_seed": win_second,
                   "perfect_reference_win_first": ref_first,
                   "perfect_reference_win_both": ref_both,
+                  "exact_vs_random": {p: e.tolist() for p, e in exact.items()},
                   "per_seed": per_seed})
