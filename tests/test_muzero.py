@@ -10,6 +10,7 @@ from mbrl_lessons.algorithms import muzero as mz
 from mbrl_lessons.envs import encoder_for
 from mbrl_lessons.envs.gridworld import GridWorld
 from mbrl_lessons.envs.mazes import shortest_path_length
+from mbrl_lessons.models.muzero_net import unroll
 
 # from S, "right" reaches G in 4 steps; "left" needs 6; up and down hit walls
 TINY = """\
@@ -44,12 +45,12 @@ def test_unroll_shapes_and_errors():
     out = net.initial_inference(obs)
     assert out[0].shape == (5, 8) and out[1].shape == (5, 3) and out[2].shape == (5,)
     assert out[0].min() >= 0.0 and out[0].max() <= 1.0  # scaled
-    u = mz.unroll(net, obs, act)
+    u = unroll(net, obs, act)
     assert u.value.shape == (5, 5) and u.reward.shape == (5, 5)
     assert u.logits.shape == (5, 5, 3)
     assert torch.all(u.reward[:, 0] == 0)
     with pytest.raises(ValueError, match="actions"):
-        mz.unroll(net, obs, act[:3])
+        unroll(net, obs, act[:3])
 
 
 def test_frozen_model_matches_torch():
@@ -197,7 +198,7 @@ def fit_and_score(shuffle_actions: bool) -> float:
         opt.step()
     with torch.no_grad():  # value error of the unrolled steps, held out
         b = random_walk_replay(5).sample(1024, np.random.default_rng(2))
-        out = mz.unroll(net, b.obs, b.actions)
+        out = unroll(net, b.obs, b.actions)
         return float(((out.value - b.value)[:, 1:] ** 2).mean())
 
 

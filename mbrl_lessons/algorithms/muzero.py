@@ -1,6 +1,6 @@
 """MuZero (Schrittwieser et al. 2020): tree search in a learned latent model, §7.5.
 
-Three small networks (``models/muzero_net.py``), representation
+Three small networks (``models/muzero_net.py``, with the unrolled loss), representation
 ``h(o) -> s``, dynamics ``g(s, a) -> (r, s')`` and prediction
 ``f(s) -> (logits, v)``, are trained by unrolling ``g`` for ``K`` steps
 along stored trajectories and fitting only what a planner needs: the observed
@@ -35,10 +35,10 @@ import torch
 from gymnasium import spaces
 
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.replay import EpisodeReplay, UnrollBatch
+from mbrl_lessons.core.replay import EpisodeReplay
 from mbrl_lessons.core.seeding import make_rng
 from mbrl_lessons.envs import encoder_for
-from mbrl_lessons.models.muzero_net import FrozenModel, MuZeroNet
+from mbrl_lessons.models.muzero_net import FrozenModel, MuZeroNet, muzero_losses
 from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 
 # ----------------------------------------------------------------- targets
@@ -69,54 +69,6 @@ def n_step_value_targets(rewards: np.ndarray, root_values: np.ndarray, gamma: fl
         if t + n < T or not terminated:  # a terminal state adds nothing
             z[t] += gamma ** (end - t) * root_values[end]
     return z
-
-
-# -------------------------------------------------------------------- losses
-
-
-class Unroll(NamedTuple):
-    value: torch.Tensor   # [B, K + 1]
-    reward: torch.Tensor  # [B, K + 1] (entry 0 is 0)
-    logits: torch.Tensor  # [B, K + 1, A]
-
-
-def unroll(net: MuZeroNet, obs: torch.Tensor, actions: torch.Tensor) -> Unroll:
-    """``h`` once, then ``g`` along ``actions [B, K]``, with ``f`` at every step.
-
-    The gradient into each hidden state is halved (paper App. G) so that the
-    total gradient through a long unroll stays of the same size.
-    """
-    if obs.ndim != 2 or actions.ndim != 2 or len(obs) != len(actions):
-        raise ValueError(f"unroll needs obs [B, O] and actions [B, K], got "
-                         f"{tuple(obs.shape)} and {tuple(actions.shape)}")
-    s, logits, v = net.initial_inference(obs)
-    values, rewards, all_logits = [v], [torch.zeros_like(v)], [logits]
-    for k in range(actions.shape[1]):
-        s = 0.5 * s + 0.5 * s.detach()
-        step = net.recurrent_inference(s, actions[:, k])
-        s = step.next_state
-        values.append(step.value)
-        rewards.append(step.reward)
-        all_logits.append(step.logits)
-    return Unroll(torch.stack(values, 1), torch.stack(rewards, 1),
-                  torch.stack(all_logits, 1))
-
-
-def muzero_losses(net: MuZeroNet, batch: UnrollBatch,
-                  step_weight: float | None = None) -> torch.Tensor:
-    """Value, reward and policy losses ``[3]`` (paper eq. 1), each summed over
-    the unroll and averaged over the batch; steps ``k >= 1`` are weighted
-    ``step_weight`` (``None``: the paper's ``1/K``)."""
-    out = unroll(net, batch.obs, batch.actions)
-    K = batch.actions.shape[1]
-    w = torch.full((K + 1,), 1.0 / K if step_weight is None else step_weight)
-    w[0] = 1.0
-    w = w * batch.mask
-    value = ((out.value - batch.value) ** 2 * w).sum(1).mean()
-    reward = ((out.reward - batch.reward)[:, 1:] ** 2 * w[:, 1:]).sum(1).mean()
-    ce = -(batch.policy * torch.log_softmax(out.logits, -1)).sum(-1)
-    policy = (ce * batch.policy_mask * w).sum(1).mean()
-    return torch.stack([value, reward, policy])
 
 
 # -------------------------------------------------------------------- training
@@ -349,8 +301,8 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
         losses=np.array(losses).reshape(-1, 3), seconds=time.time() - t0, config=cfg)
 
 
-# EpisodeReplay, UnrollBatch (core.replay), MuZeroNet, FrozenModel (models.muzero_net)
+# EpisodeReplay (core.replay), MuZeroNet, FrozenModel, muzero_losses (models.muzero_net)
 # and encoder_for (envs) are imported here for the callers of this module
-__all__ = ["Checkpoint", "MuZeroConfig", "MuZeroResult", "Unroll", "fresh_policy",
+__all__ = ["Checkpoint", "MuZeroConfig", "MuZeroResult", "fresh_policy",
            "greedy_steps", "muzero_losses", "n_step_value_targets",
-           "network_value_targets", "search", "train", "unroll"]
+           "network_value_targets", "search", "train"]

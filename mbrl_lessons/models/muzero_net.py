@@ -4,7 +4,8 @@
 * dynamics ``g(s, a) -> (r, s')``: a predicted reward and the next hidden state;
 * prediction ``f(s) -> (logits, v)``: a policy prior and a value.
 
-:class:`MuZeroNet` is what training unrolls (torch, batched);
+:class:`MuZeroNet` is what training unrolls (torch, batched; :func:`unroll`
+and the K-step loss :func:`muzero_losses` are here, beside the networks);
 :class:`FrozenModel` is a snapshot of the same weights that the pUCT search
 calls one state at a time through an mctx-style ``recurrent_fn``
 (:class:`~mbrl_lessons.core.types.RecurrentFn`).  The training loop is
@@ -14,11 +15,14 @@ calls one state at a time through an mctx-style ``recurrent_fn``
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 from torch import nn
 
 from mbrl_lessons.core.nets import mlp
+from mbrl_lessons.core.replay import UnrollBatch
 from mbrl_lessons.core.types import RecurrentOutput
 
 
@@ -122,3 +126,51 @@ class FrozenModel:
 
 
 __all__ = ["FrozenModel", "MuZeroNet", "scale_hidden"]
+
+
+# ------------------------------------------------- the K-step unrolled loss
+
+
+class Unroll(NamedTuple):
+    value: torch.Tensor   # [B, K + 1]
+    reward: torch.Tensor  # [B, K + 1] (entry 0 is 0)
+    logits: torch.Tensor  # [B, K + 1, A]
+
+
+def unroll(net: MuZeroNet, obs: torch.Tensor, actions: torch.Tensor) -> Unroll:
+    """``h`` once, then ``g`` along ``actions [B, K]``, with ``f`` at every step.
+
+    The gradient into each hidden state is halved (paper App. G) so that the
+    total gradient through a long unroll stays of the same size.
+    """
+    if obs.ndim != 2 or actions.ndim != 2 or len(obs) != len(actions):
+        raise ValueError(f"unroll needs obs [B, O] and actions [B, K], got "
+                         f"{tuple(obs.shape)} and {tuple(actions.shape)}")
+    s, logits, v = net.initial_inference(obs)
+    values, rewards, all_logits = [v], [torch.zeros_like(v)], [logits]
+    for k in range(actions.shape[1]):
+        s = 0.5 * s + 0.5 * s.detach()
+        step = net.recurrent_inference(s, actions[:, k])
+        s = step.next_state
+        values.append(step.value)
+        rewards.append(step.reward)
+        all_logits.append(step.logits)
+    return Unroll(torch.stack(values, 1), torch.stack(rewards, 1),
+                  torch.stack(all_logits, 1))
+
+
+def muzero_losses(net: MuZeroNet, batch: UnrollBatch,
+                  step_weight: float | None = None) -> torch.Tensor:
+    """Value, reward and policy losses ``[3]`` (paper eq. 1), each summed over
+    the unroll and averaged over the batch; steps ``k >= 1`` are weighted
+    ``step_weight`` (``None``: the paper's ``1/K``)."""
+    out = unroll(net, batch.obs, batch.actions)
+    K = batch.actions.shape[1]
+    w = torch.full((K + 1,), 1.0 / K if step_weight is None else step_weight)
+    w[0] = 1.0
+    w = w * batch.mask
+    value = ((out.value - batch.value) ** 2 * w).sum(1).mean()
+    reward = ((out.reward - batch.reward)[:, 1:] ** 2 * w[:, 1:]).sum(1).mean()
+    ce = -(batch.policy * torch.log_softmax(out.logits, -1)).sum(-1)
+    policy = (ce * batch.policy_mask * w).sum(1).mean()
+    return torch.stack([value, reward, policy])
