@@ -238,13 +238,13 @@ else:
 # simulations per move) no seed lost any of its 200 games against the
 # solver: all were draws. Untrained, the greedy search loses 7 of 50
 # checkpoint games as first player but 35 of 50 as second; as second player
-# the losses fall to 13 after 150 games, 3 after 450 and none from 900 on.
-# Against the random player no seed lost any of 1,000 games. It won 96.2%
-# as first player (95% bootstrap interval 94.6–97.6%, so the 95% target is
-# not shown: the whole interval must clear it) and 90.7% over both sides
-# (interval 89.2–92.9%, missed). Against OpenSpiel's MCTS bot with the same
+# the losses fall to 8 after 150 games, 5 after 300 and none from 450 on.
+# Against the random player no seed lost any of 1,000 games. It won 98.2%
+# as first player (95% bootstrap interval 97.0–99.2%, so the 95% target is
+# met: the whole interval clears it) and 93.4% over both sides
+# (interval 92.3–94.5%, missed). Against OpenSpiel's MCTS bot with the same
 # 64 simulations (random rollouts instead of a network) AlphaZero lost none
-# of 200 games and won 90 of 100 as first player and 25 of 100 as second.
+# of 200 games and won 88 of 100 as first player and 15 of 100 as second.
 #
 # How high can a win rate against random play go? Expectimax over all of
 # OpenSpiel's positions answers for three players: perfect, random
