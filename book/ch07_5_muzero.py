@@ -86,9 +86,8 @@ architecture("muzero");
 # AlphaZero {cite}`silver2018alphazero` learns a board game from its rules
 # alone. One network reads a position $s$ and returns a prior over moves and
 # a value, $(\mathbf p, v) = f_\theta(s)$, where $v \in [-1, 1]$ is the
-# result the player to move can expect (loss $-1$, draw 0, win $+1$). No one
-# shows it a good move. It learns from what a search, guided by the network
-# itself, found:
+# result the player to move can expect (loss $-1$, draw 0, win $+1$). It
+# learns only from what a search, guided by the network itself, found:
 #
 # 1. **Self-play.** The network plays both sides. Before each move a pUCT
 #    search (the rule is given with MuZero below) looks ahead through the true
@@ -108,11 +107,10 @@ architecture("muzero");
 # 4. **Evaluation.** Now and then, play greedily (the most visited move of a
 #    search with no noise) against fixed opponents.
 #
-# Why should this loop get better rather than chase its own tail? With the
-# same network, the visit counts of a search are a better policy than the
-# prior they started from: the search has looked several moves ahead, and
-# its value estimates come from positions nearer the end of the game, where
-# they are easier to get right. The search is a *policy improvement
+# Why should this loop improve rather than chase its own tail? The visit
+# counts of a search are a better policy than the prior they started from:
+# the search looked several moves ahead, to positions nearer the end of the
+# game, whose values are easier to get right. The search is a *policy improvement
 # operator*. Training $\mathbf p$ towards $\boldsymbol\pi$ stores that
 # improvement in the network, training $v$ towards $z$ makes the leaf values
 # more accurate, and the next search starts from both and improves again:
@@ -280,9 +278,8 @@ else:
 # the real environment, however little its internal state resembles the
 # world. Such a model is called *value equivalent*: equivalent to the real
 # environment as far as rewards and values go
-# {cite}`grimm2020valueequivalence`. Predicting pixels, or here which maze
-# cell comes next, is more than the planner needs, and spends model capacity
-# on detail that may not matter for the decision.
+# {cite}`grimm2020valueequivalence`. Predicting pixels, or which maze cell
+# comes next, spends model capacity on detail the decision may not need.
 #
 # ## Three functions
 #
@@ -327,7 +324,8 @@ else:
 # An unvisited child has no $Q$ yet; we score it $\bar Q = 0$, the bottom of
 # the range, as the paper's pseudocode and `mctx`'s default do, so among
 # untried moves the prior alone decides. (Gumbel MuZero
-# {cite}`danihelka2022gumbel` fills the gap with the parent's value.) If the
+# {cite}`danihelka2022gumbel` fills it with a mix of the network's value and
+# the visited children's $Q$.) If the
 # root started with $N = 0$, the bonus $P\sqrt{N}$ would be 0 for every
 # child and the first visit would go to action 0 whatever the prior said; as
 # in `mctx`, the network's own evaluation counts as a node's first visit
@@ -452,7 +450,7 @@ show_source(run_mcts)
 #    values, and replace the policy targets of $M = 200$ random stored
 #    positions by a fresh search.
 # 4. **Learn.** Take 200 Adam steps on $\mathcal L_t$, each on 64 positions
-#    drawn uniformly (an episode, then a step), unrolling $K = 5$ steps.
+#    (a uniform episode, then a uniform step in it), unrolling $K = 5$ steps.
 # ```
 #
 # The numbered comments of `train` in `mbrl_lessons/algorithms/muzero.py`
@@ -562,15 +560,13 @@ plt.show()
 # can correct a wrong cell only where the learned values tell the moves
 # apart.
 #
-# An earlier version of this code walked the 16-step route in all three
-# seeds it was run on. Its search had two defects, fixed here: it scored unvisited
-# children with the parent's value (and called that `mctx`'s choice, which
-# it is not: it is Gumbel MuZero's), and its first simulation ignored the
-# prior, so that every stored policy target carried at least 1/30 on
-# action 0. We have not measured which of the two changes costs the maze
-# seeds, or whether more simulations or episodes win them back; an
-# exercise below asks you to. A search is only as good as the model it
-# searches and the prior that tells it where to look.
+# An earlier version of this code walked the 16-step route on all three
+# seeds it ran. Its search had the two defects fixed here: unvisited
+# children scored with the parent's value, and a first simulation that
+# ignored the prior (every stored policy target carried at least 1/30 on
+# action 0). Which fix costs the maze seeds, and whether more simulations
+# win them back, is not measured; an exercise asks you to. A search is only
+# as good as its model and its prior.
 #
 # ## What the model believes
 #
@@ -833,7 +829,9 @@ else:
 # keeps five Atari games on a $10 \times 10$ binary grid. In Breakout the
 # paddle moves left, right or stays, each brick pays $+1$, and a missed ball
 # ends the game; actions are sticky (probability 0.1). The maze's MuZero
-# (`algorithms/muzero.py`) plays the flattened frame unchanged, against the
+# (`algorithms/muzero.py`) plays the flattened frame, with no policy
+# Reanalyse, 5 Adam steps per episode and a temperature falling only to ½,
+# against the
 # primer's DQN (`algorithms/dqn.py`, the MinAtar paper's convolutional
 # network) on as many real frames, and a random policy. Shrunk: thousands
 # of frames, not millions; MLPs; 16 simulations.
@@ -866,7 +864,8 @@ else:
 # %% [markdown]
 # After about 6,500 frames (500 episodes, 4,218–8,642 per seed) MuZero's
 # greedy return was 0.72 per episode, 1.6 times the random policy's 0.46
-# (interval 0.9–2.4; target 3). DQN, on the same frames, reached 3.48:
+# (interval 0.9–2.4, which includes 1: over five seeds MuZero is not shown
+# better than random; target 3). DQN, on the same frames, reached 3.48:
 # MuZero is 2.76 behind (2.23–3.37). Only two seeds beat random clearly
 # (0.93, 1.27).
 
@@ -887,8 +886,9 @@ else:
 # The tree search runs in those hidden states with a pUCT rule that follows the
 # learned policy prior, and its results become the training targets of the
 # policy. On the Dyna maze, with the search as published, one seed of five
-# learns within 40 episodes to walk close to the shortest route; search is
-# never worse than the raw policy head at the end. Its learned values rise towards the goal along the route it uses,
+# learns within 40 episodes to walk close to the shortest route; search and
+# the raw policy head end equal on every seed (both fail on four), so no
+# advantage of search is shown at the end. Its learned values rise towards the goal along the route it uses,
 # and stay rough where it never goes.
 #
 # On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 40%
