@@ -99,9 +99,9 @@ architecture("dreamer");
 # runs it on the pendulum's true state with chapter 4's learned MLP dynamics
 # model and the *known* reward function, as v2.0 did. That makes the
 # comparison with v2.0 fair (same model, same reward, same data), and a whole
-# run takes between half a minute and a minute and a half on one CPU core
+# run takes about half a minute to a minute and a half on one CPU core
 # (the full benchmark's 20 runs, five seeds of four variants, took about
-# 1,090 CPU-seconds in all, 23 to 92 s each). The second half, *Dreamer
+# 1,132 CPU-seconds in all, 28 to 94 s each). The second half, *Dreamer
 # from pixels*, puts back what the first half left out: the agent sees only
 # small camera frames (the pixel pendulum of
 # {doc}`section 5.7 <ch05_7_state_abstraction>`), learns an RSSM with a
@@ -560,10 +560,13 @@ show_source(behaviour_losses)
 # The cell below trains the pixel agent. The FAST build collects five
 # episodes, two of them with random actions, and takes a hundred updates
 # after the second random episode and after each of the next two (the last
-# episode is collected after the last update). That is enough to watch the world model
-# learn, but not the actor: its returns stay at the random level. The
-# committed full-budget run further down shows the rest. The loss curves
-# have one point per update.
+# episode is collected after the last update). That is enough to watch the
+# world model learn, but not the actor: at FAST the returns printed below
+# stay at the random level and are not a learning curve. What shows that the
+# pipeline works at this budget is the world model: the falling loss curves
+# (one point per update) and, after them, the reconstructions and the dreamed
+# frames. The learning curve to judge the agent by is the committed
+# full-budget run further down, read from `results/`.
 
 # %% tags=["hide-input"] mystnb={"image": {"alt": "Three panels of pixel Dreamer's training losses against update, one per loss term, with the free-nats floor of the KL term as a dotted line."}}
 pix_cfg = DreamerPixelsConfig(n_seed_episodes=budget(fast=2, full=5),

@@ -141,6 +141,81 @@ def test_observe_and_loss_shapes(det):
         m.observe(frames[0], acts[0])
 
 
+def test_world_model_loss_terms_by_hand(monkeypatch):
+    """Stub heads with known outputs; each term of ``world_model_loss`` is its
+    docstring's formula, computed here by hand: the frame term
+    ``Σ_pixels (ô - o)² / (2 σ²)`` averaged over frames, the reward term
+    ``½ (r̂ - r)²`` and the Bernoulli continuation term ``-ln p(c | ℓ)`` averaged
+    over steps 1.. (entry 0 precedes the first frame and is not scored), and
+    ``total = frame + reward + cont + kl_scale · KL_bal`` with KL_bal the mean
+    KL(q || p) floored at free nats."""
+    m, B, T, S = _model(), 2, 3, 16
+    g = torch_generator(5)
+    frames = 0.5 * torch.rand(B, T, S, S, generator=g)
+    acts = torch.randn(B, T, 1, generator=g)
+    # the decoder's mean frame is the true frame plus `delta` on a 4 x 16 strip
+    deltas = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
+    o_hat = frames.clone()
+    for b in range(B):
+        for t in range(T):
+            o_hat[b, t, :4, :] += deltas[b][t]
+    # entry 0 of each sequence gets absurd values: scoring it would show
+    r_hat = torch.tensor([[9.0, 0.5, -1.0], [9.0, 2.0, 0.0]])
+    rewards = torch.tensor([[-7.0, 1.0, -2.0], [-7.0, 1.5, 0.5]])
+    logits = torch.tensor([[-9.0, 2.0, -1.0], [-9.0, 0.5, 3.0]])
+    conts = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    seen = {}
+
+    def stub(name, out):
+        def forward(feat):
+            seen[name] = feat
+            if name == "decoder":
+                assert feat.shape[:2] == (B, T)
+                return out
+            assert feat.shape[:2] == (B, T - 1)  # steps 1..T-1 only
+            return out[:, 1:, None]
+        return forward
+
+    monkeypatch.setattr(m.decoder, "forward", stub("decoder", o_hat))
+    monkeypatch.setattr(m.reward_head, "forward", stub("reward", r_hat))
+    monkeypatch.setattr(m.cont_head, "forward", stub("cont", logits))
+
+    sigma, kl_scale = 0.5, 0.3
+    # frame: each frame has 4 * 16 = 64 pixels off by its delta
+    frame_hand = (sum(64 * d**2 for row in deltas for d in row) / (B * T)
+                  / (2 * sigma**2))
+    # reward: (0.5 - 1)², (-1 + 2)², (2 - 1.5)², (0 - 0.5)² -> ½ · 1.75 / 4
+    reward_hand = 0.5 * (0.25 + 1.0 + 0.25 + 0.25) / 4
+    # continuation: -ln σ(ℓ) = ln(1 + e^-ℓ) when c = 1, -ln(1 - σ(ℓ)) = ln(1 + e^ℓ)
+    # when c = 0; steps (ℓ, c) = (2, 1), (-1, 0), (0.5, 1), (3, 1)
+    cont_hand = (math.log1p(math.exp(-2.0)) + math.log1p(math.exp(-1.0))
+                 + math.log1p(math.exp(-0.5)) + math.log1p(math.exp(-3.0))) / 4
+    # KL: rerun the filter with the same generator to get the prior
+    post, prior = m.observe(frames, acts, torch_generator(0))
+    qm, qs, pm, ps = (x.double().detach().numpy()
+                      for x in (post.mean, post.std, prior.mean, prior.std))
+    kl_hand = float((np.log(ps / qs) + (qs**2 + (qm - pm) ** 2) / (2 * ps**2)
+                     - 0.5).sum(-1).mean())
+
+    for free_nats in (0.0, kl_hand + 1.0):  # below and above the floor
+        loss = world_model_loss(m, frames, acts, rewards, conts, torch_generator(0),
+                                kl_scale=kl_scale, balance=0.8, free_nats=free_nats,
+                                frame_std=sigma)
+        assert loss.image.item() == pytest.approx(frame_hand, rel=1e-5)
+        assert loss.reward.item() == pytest.approx(reward_hand, rel=1e-5)
+        assert loss.cont.item() == pytest.approx(cont_hand, rel=1e-5)
+        assert loss.kl.item() == pytest.approx(kl_hand, rel=1e-4)
+        total_hand = (frame_hand + reward_hand + cont_hand
+                      + kl_scale * max(kl_hand, free_nats))
+        assert loss.total.item() == pytest.approx(total_hand, rel=1e-5)
+        # the heads read the posterior's feature [h, z]; reward and cont from t = 1
+        feat = m.feature(loss.post)
+        assert torch.equal(seen["decoder"], feat)
+        assert torch.equal(seen["reward"], feat[:, 1:])
+        assert torch.equal(seen["cont"], feat[:, 1:])
+        assert torch.equal(loss.post.mean, post.mean)  # same filter as the rerun
+
+
 def test_no_deterministic_path_has_no_memory_beyond_z():
     """Without the deterministic path, the next state depends on (z, a) only:
     two states with the same z but different h step identically."""
