@@ -252,12 +252,12 @@ else:
 
 # %% [markdown]
 # A few thousand steps are not enough for SAC to swing the pendulum up
-# reliably: in the benchmark its best seed touched the $-250$ of a swing-up
-# held at the top ($-233$ at 4,000 steps) but ended at $-714$, and no seed
-# ended above it. §7.3 feeds this very learner with short model rollouts
-# (MBPO), which at 3,000 real steps had one seed of five above $-250$
-# ($-161$) and a second close ($-302$); its lead over SAC at equal real
-# steps is not shown at five seeds.
+# reliably: in the benchmark no seed of eight ended above the $-250$ of a
+# swing-up held at the top (the best touched $-223$ at 4,500 steps but
+# ended at $-411$). §7.3 feeds this very learner with short model rollouts
+# and five updates per real step (MBPO), which at 3,000 real steps had four
+# seeds of eight above $-250$; §7.3 also shows how much of that lead the
+# extra updates alone would buy.
 #
 # ## Summary
 #

@@ -291,7 +291,7 @@ show_source(mbpo.mixed_batch)
 # 200-step episodes with fixed start states. A pendulum swung up and balanced
 # from a random start scores around $-150$; a policy that never swings it up
 # scores below $-1{,}000$. The live run below uses one seed; the full
-# benchmark five.
+# benchmark eight.
 
 # %% mystnb={"image": {"alt": "Two panels of evaluation return against real steps: left, this run of MBPO and of SAC alone; right, the full benchmark's mean and min-max over seeds; MBPO reaches high returns with fewer real steps."}}
 env = gym.make("Pendulum-v1")
@@ -328,16 +328,16 @@ plt.show()
 
 # %% [markdown]
 # The right panel is the committed full-budget result (if the benchmark has
-# been run): the mean over five seeds with the range shaded; the dotted line
+# been run): the mean over eight seeds with the range shaded; the dotted line
 # at $-250$ marks "swung up and held". In the benchmark MBPO does not clear
-# that line reliably: at 3,000 real steps its mean is $-696$, 95 % interval
-# $[-1{,}080, -306]$, with one seed above the line ($-161$), a second close
-# to it ($-302$) and three far below. SAC, with exactly the same learner but
-# one update per step on real data only, is at $-868$ $[-1{,}161, -555]$
-# after 5,000 steps, below the line: its best seed touched it ($-233$ at
-# 4,000 steps) but ended at $-714$, and one more ended close ($-283$). At equal real steps (3,000) MBPO is ahead of SAC by 355, but the
-# interval, $[-23, 739]$, includes zero, so the advantage is not shown at
-# five seeds. The benchmark's claims, as measured:
+# that line reliably: at 3,000 real steps its mean is $-533$, 95 % interval
+# $[-911, -226]$, with four seeds above the line ($-124$ to $-217$), a fifth
+# close to it ($-285$) and three far below. SAC, with exactly the same
+# learner but one update per step on real data only, is at $-795$
+# $[-977, -611]$ after 5,000 steps, with no seed above the line: its best
+# seed touched $-223$ at 4,500 steps and ended at $-411$. At equal real
+# steps (3,000) MBPO is ahead of SAC by 493, interval $[190, 739]$, above
+# zero: shown at eight seeds. The benchmark's claims, as measured:
 
 # %%
 if full_mbpo is not None:
@@ -373,12 +373,14 @@ if full_mbpo is not None:
 # intervals over the seeds, and a comparison counts as shown only if its
 # whole interval lies above zero.
 
-# %% mystnb={"image": {"alt": "Evaluation return against real steps on a MuJoCo task for MBPO and SAC, mean and min-max over seeds."}}
-mujoco_mbpo = load_results("ch07_mbpo_mujoco")
-if mujoco_mbpo is None:
-    print("benchmarks/ch07_mbpo_mujoco.py has not been run yet")
-else:
-    curves = mujoco_mbpo["extra"]["curves"]
+# %%
+def show_fair_arms(name: str, log_scale: bool) -> None:
+    """Plot and print one fair-baseline benchmark's three arms from results/."""
+    res = load_results(name)
+    if res is None:
+        print(f"benchmarks/{name}.py has not been run yet")
+        return
+    curves, cfg_m = res["extra"]["curves"], res["config"]
     fig, ax = plt.subplots(figsize=fig_size(3.6))
     for arm, label, marker in (("mbpo", "MBPO, k=1, G=5", "o-"),
                                ("sac_g", "SAC, G=5 (MBPO's learner, real data)",
@@ -387,14 +389,13 @@ else:
         r = np.array(curves[arm]["returns"])
         ax.plot(curves[arm]["steps"], r.mean(0), marker, label=label)
         ax.fill_between(curves[arm]["steps"], r.min(0), r.max(0), alpha=0.15)
-    ax.set_yscale("log")
+    if log_scale:
+        ax.set_yscale("log")
     ax.set_xlabel("real environment steps")
-    ax.set_ylabel("evaluation return (log scale)")
-    ax.set_title(f"{mujoco_mbpo['config']['env_id']}: mean and min-max over "
-                 f"{mujoco_mbpo['config']['seeds']} seeds")
+    ax.set_ylabel("evaluation return" + (" (log scale)" if log_scale else ""))
+    ax.set_title(f"{cfg_m['env_id']}: mean and min-max over {cfg_m['seeds']} seeds")
     ax.legend(fontsize=8)
     plt.show()
-    cfg_m = mujoco_mbpo["config"]
     N = cfg_m["sac_steps"]
     third = N // 3 - (N // 3) % cfg_m["eval_every"]
     for arm, step, text in (("mbpo", third, "MBPO at a third of SAC's steps"),
@@ -405,10 +406,14 @@ else:
         lo, hi = bootstrap_ci([vals])
         print(f"{text:32s} mean {vals.mean():7.0f}  95% interval [{lo:7.0f}, "
               f"{hi:7.0f}]  seeds {np.round(vals).astype(int).tolist()}")
-    for t in mujoco_mbpo["targets"]:
+    for t in res["targets"]:
         lo, hi = t.get("ci") or (float("nan"), float("nan"))
         print(f"{t['id']:32s} mean {t['measured']:7.0f}  95% interval [{lo:7.0f}, "
               f"{hi:7.0f}]  {'met' if t['met'] else 'not shown'} (> 0)")
+
+
+# %% mystnb={"image": {"alt": "Evaluation return against real steps on InvertedDoublePendulum for MBPO and SAC, mean and min-max over seeds."}}
+show_fair_arms("ch07_mbpo_mujoco", log_scale=True)
 
 # %% [markdown]
 # On this task the paper's claim does not hold at our budget, and the
@@ -497,7 +502,7 @@ print("model-vs-truth distance after 1, 5, 10, 20 steps:",
 # final models if available); the shaded part is the error MBPO's learner
 # actually sees. The right panel shows, from the full benchmark, the learning
 # curves of MBPO with $k = 1$, $5$ and $20$ over the first 1,500 real steps,
-# the chosen one in bold (mean over the five seeds the ablation ran, for
+# the chosen one in bold (mean over the eight seeds the ablation ran, for
 # every $k$).
 
 # %% mystnb={"image": {"alt": "Two panels. Left: the distance between model and true state along a branched rollout against model steps, with the chosen rollout length marked. Right: MBPO's evaluation return against real steps for each rollout length k from the benchmark."}}
@@ -547,28 +552,32 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # Three things are visible. First, the drift grows steadily with the number
 # of model steps: each imagined step starts from a slightly wrong state and
 # the errors pile up, as the $k\,\epsilon_{m'}$ term of the bound says. In
-# the benchmark the final $k = 5$ models drift 19 times farther after 20
-# steps than after one (95 % interval $[15, 24]$ over five seeds, the
+# the benchmark the final $k = 5$ models drift 22 times farther after 20
+# steps than after one (95 % interval $[17, 27]$ over eight seeds, the
 # `model_error_compounds` target).
 #
-# Second, the ablation does not rank the rollout lengths. At 1,500 real
-# steps, $k = 5$ minus $k = 1$ is $-8$ $[-252, 255]$ and $k = 5$ minus
-# $k = 20$ is $-103$ $[-400, 192]$, paired by seed: both intervals straddle
-# zero, so neither "a few model steps beat one" nor the paper's "very long
-# rollouts hurt" is shown here; the targets set from those claims are
-# missed. On the pendulum a long branch is not obviously harmful: the system
+# Second, on the pendulum the ablation points the other way from the
+# paper. At 1,500 real steps, $k = 5$ minus $k = 20$ is $-196$, interval
+# $[-382, -29]$, paired over eight seeds: the long rollouts did *better*,
+# and the interval excludes zero, so the paper's "very long rollouts hurt"
+# is not only unshown here but contradicted. $k = 5$ minus $k = 1$ is
+# $-142$ $[-349, 38]$: no ranking shown. Counted as runs that clear the
+# $-250$ bar at 1,500 steps, $k = 1$ and $k = 20$ solved one seed of eight
+# each and $k = 5$ none. On the pendulum a long branch is cheap: the system
 # is smooth, deterministic and three-dimensional, and after 20 steps the
 # drift is still a fraction of the state's scale, so the $k\,\epsilon_{m'}$
-# penalty is cheap. On the paper's MuJoCo tasks (contacts, tens of
-# dimensions) the model error is much larger; the authors used $k = 1$ on
-# some of them and, on others, raised $k$ slowly from 1 as training went on.
+# penalty costs little while the longer branches carry reward information
+# further from the real states. On the paper's MuJoCo tasks (contacts, tens
+# of dimensions) the model error is much larger; the authors used $k = 1$
+# on some of them and, on others, raised $k$ slowly from 1 as training went
+# on.
 #
 # Third, the spread is the story. Each evaluation episode either swings the
 # pendulum up or does not, two outcomes far apart in return, and at 1,500
-# real steps the runs are half-way through learning the swing-up, so a mean
-# of five episodes mostly counts how many happened to succeed; with five
-# seeds per setting the intervals are several hundred wide. The last
-# exercise below asks how many seeds a fair ranking needs.
+# real steps most runs are still learning the swing-up, so a mean of five
+# episodes mostly counts how many happened to succeed; even with eight seeds
+# per setting the intervals are a few hundred wide. The last exercise below
+# asks how many seeds a fair ranking needs.
 
 # %% [markdown]
 # ## Summary
@@ -576,16 +585,15 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # MBPO feeds a model-free learner, soft actor-critic, with short rollouts of an
 # ensemble model branched from real states, so that most of its many gradient
 # updates use model data while no branch drifts far. In the benchmark MBPO
-# held one seed of five above $-250$ at 3,000 real steps and a second close
-# to it; SAC with one update per step ended 5,000 steps with none above it
-# (its best seed touched $-233$ at 4,000 steps, then fell to $-714$). At
-# equal real steps MBPO's lead over SAC has an interval that includes
-# zero: not shown at five seeds. That comparison also mixes the model with the update count: on
+# held four seeds of eight above $-250$ at 3,000 real steps; SAC with one
+# update per step ended 5,000 steps with none above it. At equal real steps
+# MBPO's lead over that SAC is shown (493, interval $[190, 739]$), but the
+# comparison mixes the model with the update count: on
 # InvertedDoublePendulum, SAC given MBPO's five updates per step beat MBPO
 # clearly at our budget, and MBPO's lead over SAC at one update was smaller
 # than what the extra updates alone gave SAC. The drift of the model grows
-# with the branch length, as the bound says; the rollout-length ablation
-# does not separate $k = 1$, $5$ and $20$ on the pendulum.
+# with the branch length, as the bound says; yet on the pendulum $k = 20$
+# beat $k = 5$ at 1,500 steps, the opposite of the paper's ablation.
 
 # %% [markdown]
 # ## Exercises

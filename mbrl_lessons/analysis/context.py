@@ -47,7 +47,9 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "reaches the final return of the strongest model-free baselines, or "
         "beats it, after roughly a tenth of the environment interaction they use",
         (("ch07_mbpo", "mbpo_return", "pendulum swing-up"),
-         ("ch07_mbpo_mujoco", "mbpo_minus_sac_g_same_steps", "MuJoCo"))),
+         ("ch07_mbpo_mujoco", "mbpo_minus_sac_g_same_steps", "MuJoCo"),
+         ("ch07_mbpo_hopper", "mbpo_third_minus_sac_g_final", "Hopper, a third of "
+          "the steps"))),
     PaperResult(
         "Dreamer V1–V3",
         ("hafner2020dreamer", "hafner2021dreamerv2", "hafner2023dreamerv3"),
