@@ -148,3 +148,18 @@ def test_write_results_records_the_sweeps_that_ran(tmp_path, monkeypatch):
     assert payload["sweeps"] == [{"name": "b", "variants": ["v"], "seeds": [0, 1],
                                   "failed": 0}]
     assert _ran_through_sweep(payload)
+
+
+def test_write_results_records_the_software_stack(tmp_path):
+    """The same seed reproduces a run only on the same stack (a new torch build
+    moved every learning curve of ch07_mbpo and ch07_alphazero), so a results
+    file says which one it ran on."""
+    import torch
+
+    from mbrl_lessons.core.results import write_results
+
+    path = write_results("b", config={}, seconds=1.0, results_dir=tmp_path,
+                         targets=[Target.over_seeds("t", "", [1, 2], ">", 0)])
+    sw = json.loads(path.read_text())["software"]
+    assert sw["torch"] == torch.__version__
+    assert {"python", "numpy", "gymnasium"} <= set(sw)

@@ -229,6 +229,23 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def software_versions() -> dict[str, str]:
+    """The versions a result depends on beyond the commit.  The same seed gives
+    the same numbers only on the same stack: a different torch build (or
+    thread count) changes floating-point sums, and a learning run amplifies
+    the difference until the curves part."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "machine": platform.machine()}
+    for pkg in ("numpy", "torch", "gymnasium", "mujoco", "open_spiel"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
 def write_results(
     name: str,
     *,
@@ -246,6 +263,7 @@ def write_results(
         "commit": _START_COMMIT or git_commit(),
         "budget": budget_name(),
         "seconds": round(float(seconds), 2),
+        "software": software_versions(),
         "config": _jsonable(config),
         "targets": [t.as_dict() for t in targets],
     }
