@@ -130,3 +130,92 @@ def test_one_step_errors_of_a_model_that_knows_the_rules():
     import pytest
     with pytest.raises(ValueError, match="move to make"):
         mg.one_step_errors(GAME, Rules(True), t.positions(terminal=True))
+
+
+# ------------------------------------------------------- the conv net (issue 16)
+
+
+def test_conv_config_is_validated():
+    import pytest
+    for bad in ({"net": "cnn"}, {"channels": 0}, {"blocks": -1}):
+        with pytest.raises(ValueError):
+            mg.MuZeroGameConfig(**bad)
+    assert mg.MuZeroGameConfig().net == "mlp"  # connect four keeps its model
+    no_board = GAME.__class__(**{**GAME.__dict__, "board_shape": ()})
+    with pytest.raises(ValueError, match="board_shape"):
+        mg.make_model(no_board, mg.MuZeroGameConfig(net="conv"))
+
+
+def test_action_planes_are_cells_or_columns():
+    import pytest
+
+    from mbrl_lessons.models.muzero_conv import action_planes
+    np.testing.assert_array_equal(action_planes((3, 3), 9), np.eye(9))
+    cols = action_planes((2, 3), 3).reshape(3, 2, 3)  # cell r * cols + c
+    assert (cols[1, :, 1] == 1).all() and cols[1].sum() == 2
+    with pytest.raises(ValueError):
+        action_planes((3, 3), 4)
+
+
+def test_frozen_conv_model_computes_what_the_torch_net_does():
+    """The search's numpy copy (3x3 convs as gathered neighbourhoods times the
+    filters, hidden states [cells, channels]) against torch's conv2d, on a
+    square and a non-square board, with random heads so every output counts;
+    a wrong filter layout, padding or flatten order fails here."""
+    from mbrl_lessons.models.muzero_conv import ConvMuZeroNet, FrozenConvModel
+    rng = np.random.default_rng(0)
+    for shape, n_act in (((3, 3), 9), ((6, 7), 7)):
+        net = ConvMuZeroNet(2, shape, n_act, channels=4, blocks=2, hidden=8, seed=3)
+        with torch.no_grad():
+            for m in (net.prediction[-1], net.reward_head[-1]):
+                m.weight.normal_(generator=torch.Generator().manual_seed(1))
+        model = FrozenConvModel(net)
+        obs = (rng.random((4, 2 * shape[0] * shape[1])) < 0.3).astype(np.float32)
+        acts = rng.integers(0, n_act, 4)
+        with torch.no_grad():
+            s, logits, v = net.initial_inference(torch.as_tensor(obs))
+            out = net.recurrent_inference(s, torch.as_tensor(acts))
+        for i in range(4):
+            s_np, logits_np, v_np = model.initial(obs[i])
+            np.testing.assert_allclose(s_np, s[i].reshape(4, -1).T, atol=1e-5)
+            np.testing.assert_allclose(logits_np, logits[i], atol=1e-5)
+            assert abs(v_np - float(v[i])) < 1e-5
+            step = model.recurrent(s_np, int(acts[i]))
+            assert 0 < step.reward < 1
+            assert abs(step.reward - float(out.reward[i])) < 1e-5
+            np.testing.assert_allclose(step.next_state,
+                                       out.next_state[i].reshape(4, -1).T, atol=1e-5)
+            np.testing.assert_allclose(step.logits, out.logits[i], atol=1e-5)
+            assert abs(step.value - float(out.value[i])) < 1e-5
+
+
+def test_conv_reward_is_scored_by_cross_entropy():
+    """The conv net's 0/1 rewards are trained by cross-entropy (the MLP's by
+    squared error): the reward loss equals BCE of the unrolled predictions."""
+    from mbrl_lessons.core.replay import EpisodeReplay
+    from mbrl_lessons.models.muzero_net import muzero_losses, unroll
+
+    rng = np.random.default_rng(2)
+    cfg = mg.MuZeroGameConfig(n_simulations=4, net="conv", channels=4, hidden=8)
+    net, freeze = mg.make_model(GAME, cfg)
+    replay = EpisodeReplay(18, 9, 3)
+    for _ in range(6):
+        replay.add(*mg.self_play(GAME, freeze(net), cfg, rng), True, rng)
+    b = replay.sample(64, rng)
+    assert b.reward.max() == 1  # some winning moves are in the batch
+    p = unroll(net, b.obs, b.actions).reward[:, 1:]
+    bce = -(b.reward[:, 1:] * torch.log(p) + (1 - b.reward[:, 1:]) * torch.log(1 - p))
+    w = b.mask[:, 1:] / 3
+    expected = (bce * w).sum(1).mean()
+    assert torch.isclose(muzero_losses(net, b)[1], expected, rtol=1e-5)
+
+
+def test_conv_train_smoke_and_reproducible():
+    torch.set_num_threads(1)
+    import dataclasses
+    tiny = dataclasses.replace(TINY, net="conv", channels=4)
+    a = mg.train(None, tiny)
+    assert a.losses.shape == (6, 3) and np.isfinite(a.losses).all()
+    b = mg.train(None, tiny)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    np.testing.assert_array_equal(a.vs_random, b.vs_random)

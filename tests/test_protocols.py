@@ -54,6 +54,9 @@ def test_the_package_models_and_planners_fit_their_protocols():
         assert planner.plan(np.zeros(3, np.float32)).shape == (3, 1)
     net = MuZeroNet(4, 2, latent_dim=3, hidden=5)
     assert isinstance(FrozenModel(net).recurrent, RecurrentFn)
+    from mbrl_lessons.models.muzero_conv import ConvMuZeroNet, FrozenConvModel
+    conv = ConvMuZeroNet(2, (3, 3), 9, channels=2, hidden=4)
+    assert isinstance(FrozenConvModel(conv).recurrent, RecurrentFn)
     game = tictactoe_game()
     assert isinstance(rules_model(game, None), RecurrentFn)
 

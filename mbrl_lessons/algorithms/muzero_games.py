@@ -2,13 +2,15 @@
 
 The same networks, replay and losses as :mod:`mbrl_lessons.algorithms.muzero`
 (representation ``h``, dynamics ``g`` with a reward, prediction ``f``;
-``K``-step unrolled training), played the way AlphaZero plays
-(:mod:`mbrl_lessons.algorithms.alphazero`): self-play, the same two-player
-pUCT search, the same temperature and root noise, the same number of
-simulations.  What differs is what the search is given.  AlphaZero searches
-the rules; MuZero searches its learned model, knowing only the legal moves at
-the root (as in the paper: inside the tree every move is allowed and the end
-of the game is never announced, so the model has to learn both).
+``K``-step unrolled training; ``net="conv"`` swaps in the paper's
+board-game networks, :mod:`mbrl_lessons.models.muzero_conv`), played the
+way AlphaZero plays (:mod:`mbrl_lessons.algorithms.alphazero`): self-play,
+the same two-player pUCT search, the same temperature and root noise, the
+same number of simulations.  What differs is what the search is given.
+AlphaZero searches the rules; MuZero searches its learned model, knowing only
+the legal moves at the root (as in the paper: inside the tree every move is
+allowed and the end of the game is never announced, so the model has to
+learn both).
 
 Conventions, as in the search: ``reward[t]`` is paid to the player who made
 move ``t`` (+1 for the winning move, else 0); every value is for the player
@@ -38,6 +40,7 @@ from mbrl_lessons.algorithms.muzero import (
     muzero_losses,
 )
 from mbrl_lessons.core.progress import tqdm
+from mbrl_lessons.models.muzero_conv import ConvMuZeroNet, FrozenConvModel
 from mbrl_lessons.search.mcts import Game
 from mbrl_lessons.search.puct import PUCTNode, best_action, run_mcts, visit_policy
 
@@ -50,13 +53,45 @@ class MuZeroGameConfig(AlphaZeroConfig):
     unroll_steps: int = 5
     """``K``: dynamics steps unrolled in training."""
     latent_dim: int = 32
-    """Size of the hidden state."""
+    """Size of the hidden state (``net="mlp"``)."""
+    net: str = "mlp"
+    """``"mlp"``: :class:`MuZeroNet`, flat hidden state, squared-error reward;
+    ``"conv"``: :class:`ConvMuZeroNet`, the paper's board-game design (hidden
+    state as ``channels`` board planes, residual conv ``h`` and ``g``, the
+    move given as a plane), a 0/1 reward trained by cross-entropy."""
+    channels: int = 32
+    """Planes of the hidden state (``net="conv"``)."""
+    blocks: int = 1
+    """Residual blocks in each of ``h`` and ``g`` (``net="conv"``)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.unroll_steps < 1 or self.latent_dim < 1:
-            raise ValueError("MuZeroGameConfig.unroll_steps and latent_dim must "
-                             "be >= 1")
+        if self.unroll_steps < 1 or self.latent_dim < 1 or self.channels < 1:
+            raise ValueError("MuZeroGameConfig.unroll_steps, latent_dim and "
+                             "channels must be >= 1")
+        if self.blocks < 0:
+            raise ValueError("MuZeroGameConfig.blocks must be >= 0")
+        if self.net not in ("mlp", "conv"):
+            raise ValueError(f"MuZeroGameConfig.net must be 'mlp' or 'conv', "
+                             f"got {self.net!r}")
+
+
+def make_model(game: Game, cfg: MuZeroGameConfig
+               ) -> tuple[MuZeroNet | ConvMuZeroNet, type]:
+    """The network ``cfg.net`` names, seeded by ``cfg.seed``, and the class
+    of its numpy copy for the search."""
+    obs_dim = len(game.encode(game.initial))
+    if cfg.net == "mlp":
+        return (MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden,
+                          cfg.seed), FrozenModel)
+    if len(game.board_shape) != 2:
+        raise ValueError("net='conv' needs a game with a board_shape")
+    planes, cells = divmod(obs_dim, game.board_shape[0] * game.board_shape[1])
+    if cells:
+        raise ValueError(f"an encoding of {obs_dim} is not whole planes of a "
+                         f"{game.board_shape} board")
+    return (ConvMuZeroNet(planes, game.board_shape, game.n_actions, cfg.channels,
+                          cfg.blocks, cfg.hidden, cfg.seed), FrozenConvModel)
 
 
 def search(game: Game, model: FrozenModel, state, cfg: MuZeroGameConfig,
@@ -114,7 +149,7 @@ def self_play(game: Game, model: FrozenModel, cfg: MuZeroGameConfig,
 class MuZeroGameResult:
     """What :func:`train` returns (as ``AlphaZeroResult``, with the model)."""
 
-    net: MuZeroNet
+    net: MuZeroNet | ConvMuZeroNet
     checkpoint_games: np.ndarray
     checkpoints: list[FrozenModel]
     vs_random: np.ndarray           # [C, 2, 3] win/draw/loss as first/second
@@ -134,12 +169,12 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
     rng, eval_rng = (np.random.default_rng(s)
                      for s in np.random.SeedSequence(cfg.seed).spawn(2))
     obs_dim = len(game.encode(game.initial))
-    net = MuZeroNet(obs_dim, game.n_actions, cfg.latent_dim, cfg.hidden, cfg.seed)
+    net, freeze = make_model(game, cfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     games_kept: list[tuple] = []
     lengths, losses = [], []
     ckpt = Checkpoints(game, cfg, MuZeroGamePlayer, eval_rng)
-    model = FrozenModel(net)
+    model = freeze(net)
     for g in tqdm(range(cfg.n_games + 1), desc="MuZero", disable=not progress):
         if ckpt.due(g):
             ckpt.add(g, model)
@@ -165,7 +200,7 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
             parts.sum().backward()
             opt.step()
             losses.append(parts.detach().numpy())
-        model = FrozenModel(net)
+        model = freeze(net)
     return MuZeroGameResult(net, np.array(ckpt.games), ckpt.nets,
                             np.array(ckpt.vs_random),
                             np.array(lengths), np.array(losses).reshape(-1, 3),
@@ -204,4 +239,5 @@ def from_alphazero(cfg: AlphaZeroConfig, **model) -> MuZeroGameConfig:
 
 
 __all__ = ["MuZeroGameConfig", "MuZeroGamePlayer", "MuZeroGameResult",
-           "from_alphazero", "one_step_errors", "search", "self_play", "train"]
+           "from_alphazero", "make_model", "one_step_errors", "search", "self_play",
+           "train"]

@@ -164,7 +164,8 @@ class ConnectFourRules:
         searches and learners take."""
         return Game(self.legal_actions, self.play, self.is_terminal, self.winner,
                     self.to_play, n_actions=self.columns, initial=self.initial,
-                    encode=self.encode, symmetries=self.symmetries)
+                    encode=self.encode, symmetries=self.symmetries,
+                    board_shape=(self.rows, self.columns))
 
     def openspiel_name(self) -> str:
         """The same game in OpenSpiel."""

@@ -37,6 +37,10 @@ def scale_hidden(s: torch.Tensor) -> torch.Tensor:
 class MuZeroNet(nn.Module):
     """``h``, ``g`` and ``f`` as MLPs with one hidden layer each."""
 
+    reward_loss = "mse"
+    """How :func:`muzero_losses` scores the reward: squared error (``"bce"``:
+    cross-entropy of a predicted probability, for 0/1 rewards)."""
+
     def __init__(self, obs_dim: int, n_actions: int, latent_dim: int = 32,
                  hidden: int = 64, seed: int = 0) -> None:
         super().__init__()
@@ -162,15 +166,21 @@ def unroll(net: MuZeroNet, obs: torch.Tensor, actions: torch.Tensor) -> Unroll:
 def muzero_losses(net: MuZeroNet, batch: UnrollBatch,
                   step_weight: float | None = None) -> torch.Tensor:
     """Value, reward and policy losses ``[3]`` (paper eq. 1), each summed over
-    the unroll and averaged over the batch; steps ``k >= 1`` are weighted
-    ``step_weight`` (``None``: the paper's ``1/K``)."""
+    the unroll and averaged over the batch (the reward scored as
+    ``net.reward_loss`` says); steps ``k >= 1`` are weighted ``step_weight``
+    (``None``: the paper's ``1/K``)."""
     out = unroll(net, batch.obs, batch.actions)
     K = batch.actions.shape[1]
     w = torch.full((K + 1,), 1.0 / K if step_weight is None else step_weight)
     w[0] = 1.0
     w = w * batch.mask
     value = ((out.value - batch.value) ** 2 * w).sum(1).mean()
-    reward = ((out.reward - batch.reward)[:, 1:] ** 2 * w[:, 1:]).sum(1).mean()
+    if getattr(net, "reward_loss", "mse") == "bce":  # 0/1 rewards, a probability
+        err = nn.functional.binary_cross_entropy(
+            out.reward[:, 1:], batch.reward[:, 1:], reduction="none")
+    else:
+        err = (out.reward - batch.reward)[:, 1:] ** 2
+    reward = (err * w[:, 1:]).sum(1).mean()
     ce = -(batch.policy * torch.log_softmax(out.logits, -1)).sum(-1)
     policy = (ce * batch.policy_mask * w).sum(1).mean()
     return torch.stack([value, reward, policy])

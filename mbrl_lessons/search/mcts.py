@@ -51,7 +51,8 @@ class Game:
     starting state, and the board as a float vector seen from the player to
     move (so one network plays both sides).  ``symmetries`` (optional) are
     the board's symmetries as index permutations of the encoding and of the
-    actions, ``[(obs_perm, action_perm), ...]``."""
+    actions, ``[(obs_perm, action_perm), ...]``; ``board_shape`` (optional)
+    is ``(rows, cols)`` of the board planes in ``encode``, for conv nets."""
 
     legal_actions: Callable
     play: Callable
@@ -62,6 +63,7 @@ class Game:
     initial: object = None
     encode: Callable | None = None
     symmetries: tuple = ()
+    board_shape: tuple = ()
 
 
 def tictactoe_game() -> Game:
@@ -69,7 +71,7 @@ def tictactoe_game() -> Game:
 
     return Game(t.legal_actions, t.play, t.is_terminal, t.winner, t.to_play,
                 n_actions=9, initial=t.EMPTY, encode=t.encode,
-                symmetries=t.SYMMETRIES)
+                symmetries=t.SYMMETRIES, board_shape=(3, 3))
 
 
 def ucb_score(q: float, n_parent: int, n_child: int, c: float) -> float:
