@@ -373,7 +373,7 @@ if full_mbpo is not None:
 # intervals over the seeds, and a comparison counts as shown only if its
 # whole interval lies above zero.
 
-# %%
+# %% mystnb={"image": {"alt": "Evaluation return against real steps on InvertedDoublePendulum for MBPO and SAC, mean and min-max over seeds."}}
 def show_fair_arms(name: str, log_scale: bool) -> None:
     """Plot and print one fair-baseline benchmark's three arms from results/."""
     res = load_results(name)
@@ -412,7 +412,6 @@ def show_fair_arms(name: str, log_scale: bool) -> None:
               f"{hi:7.0f}]  {'met' if t['met'] else 'not shown'} (> 0)")
 
 
-# %% mystnb={"image": {"alt": "Evaluation return against real steps on InvertedDoublePendulum for MBPO and SAC, mean and min-max over seeds."}}
 show_fair_arms("ch07_mbpo_mujoco", log_scale=True)
 
 # %% [markdown]

@@ -75,10 +75,18 @@ def test_reinforce_learns_cartpole_and_ascending_the_wrong_way_does_not(monkeypa
 
 
 def test_actor_critic_learns_cartpole_and_a_flipped_advantage_does_not(monkeypatch):
+    """Judged on the last 20 training episodes, the stochastic policy the
+    gradient actually shapes: the greedy evaluation of a policy pushed the
+    wrong way can balance by accident (with torch 2.13, seed 0's flipped run
+    scored 348 greedily while its own episodes averaged 33).  Over seeds 0-2
+    the correct version's last 20 episodes average 150-187, the flipped one's
+    10-33 (random play: about 22)."""
     cfg = pg.ActorCriticConfig(total_steps=6000, eval_every=6000, seed=0)
     good = pg.train_actor_critic("CartPole-v1", cfg)
-    assert good.eval_returns[-1] > 150, good.eval_returns
+    good_late = float(np.mean(good.episode_returns[-20:]))
+    assert good_late > 100, good.episode_returns[-20:]
     orig = pg.gae_advantages
     monkeypatch.setattr(pg, "gae_advantages", lambda *a: -orig(*a))
     broken = pg.train_actor_critic("CartPole-v1", cfg)
-    assert broken.eval_returns[-1] < 60, broken.eval_returns
+    broken_late = float(np.mean(broken.episode_returns[-20:]))
+    assert broken_late < 50 and good_late > 3 * broken_late, (good_late, broken_late)
