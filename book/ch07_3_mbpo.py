@@ -501,19 +501,20 @@ show_fair_arms("ch07_mbpo_hopper", log_scale=False)
 # interval reaches a little above zero, so the claim is not refuted at five
 # seeds, but the estimate is on the wrong side. At equal real steps (9,000)
 # MBPO scores 299 $[230, 369]$ and SAC at $G = 5$ 361 $[317, 405]$, a
-# difference of $-62$ $[-154, 47]$: no effect of the model either way.
+# difference of $-62$ $[-154, 47]$: no effect of the model shown either way.
 # Against SAC at $G = 1$, which has 199 $[176, 226]$ at 9,000 steps and 206
 # $[168, 239]$ at 18,000, MBPO is ahead by 100 $[36, 161]$, an interval above
 # zero. The pattern of InvertedDoublePendulum repeats: the model data help a
 # learner that takes one update per step, and the extra updates alone help
-# at least as much. None of the arms learned to hop far. SAC at $G = 5$
-# levels off near 360 from about 8,000 steps on, far below what the paper
-# reports for Hopper with its larger networks, $G = 20$ and many more steps;
-# at about 0.016 s of CPU per real step for SAC at $G = 5$ and 0.028 s for
-# MBPO, the paper's budget is out of reach of this machine. What the run does show is
+# about as much (the gap between the two is not shown either way). None of the arms learned to hop far. SAC at $G = 5$
+# stays between about 250 and 420 from 8,000 steps on, far below what the
+# paper reports for Hopper with its larger networks, $G = 20$ and many more
+# steps; at about 0.031 s per real step for SAC at $G = 5$ and 0.046 s for
+# MBPO on this shared machine, the paper's budget is out of reach. What the run does show is
 # where MBPO's reported gain can come from at a small budget: compared with
 # SAC at one update per step it looks like sample efficiency, and the same
-# learner at the same update ratio, with no model, does as well.
+# learner at the same update ratio, with no model, was not shown to do
+# worse.
 #
 # ## Rollout length: watching the model drift
 #
@@ -630,8 +631,8 @@ live_figure(draw_k, caption="Rollout length k = 5.",
 # MBPO's lead over that SAC is shown (493, interval $[190, 739]$), but the
 # comparison mixes the model with the update count: on
 # InvertedDoublePendulum, SAC given MBPO's five updates per step beat MBPO
-# clearly at our budget, and MBPO's lead over SAC at one update was smaller
-# than what the extra updates alone gave SAC; on Hopper, SAC at MBPO's five
+# clearly at our budget, and MBPO's lead over SAC at one update was, as
+# estimated, smaller than what the extra updates alone gave SAC; on Hopper, SAC at MBPO's five
 # updates per step was level with MBPO at equal steps and MBPO at a third of
 # SAC's steps was not shown ahead. The drift of the model grows
 # with the branch length, as the bound says; yet on the pendulum $k = 20$
