@@ -64,9 +64,10 @@ def run_seed(cfg, seed: int) -> dict:
     import gymnasium as gym
 
     from mbrl_lessons.algorithms import dqn, muzero
+    from mbrl_lessons.core.seeding import stream_rng, stream_seed
     from mbrl_lessons.envs.minatar_tools import (
         EpisodeLog,
-            binned_curve,
+        binned_curve,
         make_minatar,
         play_returns,
     )
@@ -74,7 +75,8 @@ def run_seed(cfg, seed: int) -> dict:
 
     torch.set_num_threads(1)
     mz_cfg, dqn_cfg = dataclasses.replace(cfg["muzero"], seed=seed), cfg["dqn"]
-    eval_seed = 10_000 * (seed + 1)  # evaluation episodes no learner trained on
+    # evaluation episodes from a stream no learner trained on
+    eval_seed = stream_seed(seed, "eval_episodes")
 
     # MuZero
     env = EpisodeLog(make_minatar(GAME))
@@ -89,7 +91,7 @@ def run_seed(cfg, seed: int) -> dict:
 
     mz_eval = play_returns(make_minatar(GAME), mz_policy, EVAL_EPISODES, eval_seed,
                            EVAL_FRAMES)
-    sample_rng = np.random.default_rng([seed, 3])
+    sample_rng = stream_rng(seed, "muzero_sampled")
 
     def mz_sampled(obs) -> int:  # the last training temperature, no noise
         pi = visit_policy(muzero.search(model, enc(obs), mz_cfg),
@@ -107,13 +109,13 @@ def run_seed(cfg, seed: int) -> dict:
     d_res = dqn.train(dqn_env, d_cfg, eval_env=gym.wrappers.TimeLimit(
         make_minatar(GAME), EVAL_FRAMES))
     dqn_seconds = time.time() - t0
-    agent, greedy_rng = d_res.agent, np.random.default_rng(0)
+    agent, greedy_rng = d_res.agent, stream_rng(seed, "dqn_greedy")
     dqn_eval = play_returns(make_minatar(GAME),
                             lambda o: agent.act(o, 0.0, greedy_rng), EVAL_EPISODES,
                             eval_seed, EVAL_FRAMES)
 
     # a uniformly random policy
-    rng = np.random.default_rng([seed, 5])
+    rng = stream_rng(seed, "random_policy")
     rnd_env = make_minatar(GAME)
     n_act = int(rnd_env.action_space.n)
     rnd_eval = play_returns(rnd_env, lambda o: int(rng.integers(n_act)),

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng
+from mbrl_lessons.core.seeding import make_rng, stream_seed
 from mbrl_lessons.envs import as_env
 
 
@@ -137,7 +137,7 @@ def train(env: gym.Env | str, cfg: CMAESConfig = CMAESConfig(), *,
         # cma's own draws go through our Generator, not numpy's global state
         "randn": lambda *shape: rng.standard_normal(shape)})
     res = CMAESResult(np.zeros(ctrl.n_params), ctrl, [], [], [], [], 0, 0.0)
-    eval_seeds = [10_000 + cfg.seed * 100 + i for i in range(cfg.eval_episodes)]
+    eval_seeds = [stream_seed(cfg.seed, "eval", i) for i in range(cfg.eval_episodes)]
     for g in tqdm(range(1, cfg.generations + 1), desc="CMA-ES", leave=False,
                   disable=not progress):
         xs = es.ask()

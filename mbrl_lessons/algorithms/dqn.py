@@ -34,7 +34,7 @@ from torch import nn
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_seeded
+from mbrl_lessons.core.seeding import make_rng, stream_rng, stream_seed, torch_seeded
 from mbrl_lessons.envs import as_env
 
 ENCODERS = ("auto", "mlp", "conv")
@@ -280,9 +280,9 @@ class DQNResult:
 
 def evaluate(env: gym.Env, agent: DQNAgent, episodes: int, seed: int) -> float:
     """Mean undiscounted return of the greedy policy over ``episodes`` episodes."""
-    rng, total = make_rng(seed), 0.0
+    rng, total = stream_rng(seed, "eval_actions"), 0.0
     for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
+        obs, _ = env.reset(seed=stream_seed(seed, "eval", i))
         done = False
         while not done:
             obs, r, term, trunc, _ = env.step(agent.act(obs, 0.0, rng))
@@ -335,7 +335,7 @@ def train(env: gym.Env | str, cfg: DQNConfig = DQNConfig(), *, progress: bool = 
         if t % cfg.eval_every == 0:
             res.eval_steps.append(t)
             res.eval_returns.append(evaluate(eval_env, agent, cfg.eval_episodes,
-                                             seed=10_000 + cfg.seed * 100))
+                                             seed=cfg.seed))
             res.losses.append(float(np.mean(window)) if window else float("nan"))
             window = []
     res.seconds = time.time() - t0

@@ -39,7 +39,7 @@ from torch import nn
 from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
+from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
 from mbrl_lessons.envs.pixel_pendulum import render_pendulum
 from mbrl_lessons.models.rssm import RSSM, State, world_model_loss
 
@@ -424,15 +424,20 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
         raise TypeError(f"cfg must be a DreamerPixelsConfig, got {type(cfg).__name__}")
     env = as_pixel_env(env, cfg.size)
     seed = cfg.seed
-    rng, gen = make_rng(seed), torch_generator(seed)
+    # named streams: numpy for the actions' noise and the replay's draws, torch
+    # for the latent samples of acting and of learning, one seed per network
+    rng = stream_rng(seed, "noise_and_replay")
+    gen = torch_generator(stream_seed(seed, "latent_samples"))
     act_dim = env.action_space.shape[0]
     max_a = float(env.action_space.high[0])
     r = cfg.rssm
     model = RSSM(act_dim, cfg.size, r.deter, r.stoch, r.hidden, r.embed, r.channels,
-                 deterministic_path=r.deterministic_path, seed=seed)
+                 deterministic_path=r.deterministic_path,
+                 seed=stream_seed(seed, "world_model"))
     actor = TanhGaussianActor(model.feat_dim, act_dim, max_a, cfg.hidden,
-                              seed=seed + 10)
-    critic = mlp(model.feat_dim, 1, cfg.hidden, 2, nn.ELU, seed=seed + 11)
+                              seed=stream_seed(seed, "actor"))
+    critic = mlp(model.feat_dim, 1, cfg.hidden, 2, nn.ELU,
+                 seed=stream_seed(seed, "critic"))
     target = copy.deepcopy(critic).requires_grad_(False)
     opt_model = torch.optim.Adam(model.parameters(), lr=cfg.model_lr, eps=1e-5)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, eps=1e-5)

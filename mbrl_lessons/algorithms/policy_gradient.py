@@ -33,7 +33,7 @@ from torch import nn
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
-from mbrl_lessons.core.seeding import make_rng, torch_generator
+from mbrl_lessons.core.seeding import make_rng, stream_seed, torch_generator
 from mbrl_lessons.envs import as_env
 
 
@@ -209,7 +209,7 @@ def evaluate(env: gym.Env, policy: Policy, episodes: int, seed: int) -> float:
     """Mean undiscounted return of the greedy (argmax) policy."""
     total = 0.0
     for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
+        obs, _ = env.reset(seed=stream_seed(seed, "eval", i))
         done = False
         while not done:
             obs, r, term, trunc, _ = env.step(policy.act(obs, None, greedy=True))
@@ -235,9 +235,11 @@ def train_reinforce(env: gym.Env | str, cfg: REINFORCEConfig = REINFORCEConfig()
     env = as_env(env)
     obs_dim, n_act = check_env(env)
     eval_env = _eval_env(env, eval_env)
-    t0, gen = time.time(), torch_generator(cfg.seed)
-    policy = Policy(obs_dim, n_act, cfg.hidden, cfg.layers, cfg.seed)
-    value = (mlp(obs_dim, 1, cfg.hidden, cfg.layers, nn.Tanh, seed=cfg.seed + 1)
+    t0, gen = time.time(), torch_generator(stream_seed(cfg.seed, "actions"))
+    policy = Policy(obs_dim, n_act, cfg.hidden, cfg.layers,
+                    stream_seed(cfg.seed, "policy"))
+    value = (mlp(obs_dim, 1, cfg.hidden, cfg.layers, nn.Tanh,
+                 seed=stream_seed(cfg.seed, "value"))
              if cfg.baseline else None)
     pi_opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
     v_opt = torch.optim.Adam(value.parameters(), lr=cfg.value_lr) if value else None
@@ -285,7 +287,7 @@ def train_reinforce(env: gym.Env | str, cfg: REINFORCEConfig = REINFORCEConfig()
         while steps >= next_eval and next_eval <= cfg.total_steps:
             res.eval_steps.append(next_eval)
             res.eval_returns.append(evaluate(eval_env, policy, cfg.eval_episodes,
-                                             seed=10_000 + cfg.seed * 100))
+                                             seed=cfg.seed))
             next_eval += cfg.eval_every
     bar.close()
     res.seconds = time.time() - t0
@@ -302,10 +304,12 @@ def train_actor_critic(env: gym.Env | str,
     env = as_env(env)
     obs_dim, n_act = check_env(env)
     eval_env = _eval_env(env, eval_env)
-    t0, gen = time.time(), torch_generator(cfg.seed)
+    t0, gen = time.time(), torch_generator(stream_seed(cfg.seed, "actions"))
     make_rng(cfg.seed)  # refuses a bad seed like every other train
-    policy = Policy(obs_dim, n_act, cfg.hidden, cfg.layers, cfg.seed)
-    value = mlp(obs_dim, 1, cfg.hidden, cfg.layers, nn.Tanh, seed=cfg.seed + 1)
+    policy = Policy(obs_dim, n_act, cfg.hidden, cfg.layers,
+                    stream_seed(cfg.seed, "policy"))
+    value = mlp(obs_dim, 1, cfg.hidden, cfg.layers, nn.Tanh,
+                 seed=stream_seed(cfg.seed, "value"))
     params = [*policy.parameters(), *value.parameters()]
     opt = torch.optim.Adam(params, lr=cfg.lr)
     res = PGResult(policy, value, [], [], [], 0.0)
@@ -335,7 +339,7 @@ def train_actor_critic(env: gym.Env | str,
             if t % cfg.eval_every == 0:
                 res.eval_steps.append(t)
                 res.eval_returns.append(evaluate(eval_env, policy, cfg.eval_episodes,
-                                                 seed=10_000 + cfg.seed * 100))
+                                                 seed=cfg.seed))
         bar.update(n)
         done_b[-1] = 1.0  # the advantage sum stops at the rollout's end
         o_t = torch.as_tensor(np.asarray(o_b, np.float32))

@@ -83,11 +83,14 @@ def fans_by_data(result: PETSResult, cfg: PETSConfig, episodes, horizon: int = 5
     angles, disagreement = [], []
     for k in episodes:
         n = k * episode_len
-        model = make_ensemble(obs.shape[1], act.shape[1], cfg, seed + k)
+        # named streams: each k's initial weights and fit draws of their own, one
+        # particle stream shared by every k (its fans differ by the model only)
+        model = make_ensemble(obs.shape[1], act.shape[1], cfg,
+                              stream_seed(seed, "init", k))
         fit_ensemble(model, *dynamics_data(obs[:n], act[:n], next_obs[:n]),
-                     train_cfg, seed=seed + k)
+                     train_cfg, seed=stream_seed(seed, "fit", k))
         angles.append(particle_fan(model, obs[start], seq, n_particles, "ts_inf",
-                                   seed=seed))
+                                   seed=stream_seed(seed, "particles")))
         with torch.no_grad():
             mean, _ = model.predict(held_x.expand(model.ensemble_size, -1, -1))
         disagreement.append(float(mean[..., 2].std(0).mean()))

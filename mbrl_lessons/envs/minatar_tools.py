@@ -17,6 +17,8 @@ from collections.abc import Callable
 import gymnasium as gym
 import numpy as np
 
+from mbrl_lessons.core.seeding import stream_seed
+
 
 def make_minatar(game: str = "breakout", *, minimal_actions: bool = True,
                  sticky_action_prob: float = 0.1) -> gym.Env:
@@ -71,10 +73,11 @@ class FloatObs(gym.ObservationWrapper):
 def play_returns(env: gym.Env, policy: Callable[[np.ndarray], int], n_episodes: int,
                  seed: int, max_frames: int = 2000) -> np.ndarray:
     """Returns ``[n_episodes]`` of ``policy(obs) -> action``; episode ``i``
-    starts from ``reset(seed=seed + i)`` and is cut after ``max_frames``."""
+    starts from ``reset(seed=stream_seed(seed, "eval", i))`` and is cut after
+    ``max_frames``."""
     out = np.zeros(n_episodes)
     for i in range(n_episodes):
-        obs, _ = env.reset(seed=seed + i)
+        obs, _ = env.reset(seed=stream_seed(seed, "eval", i))
         for _ in range(max_frames):
             obs, r, term, trunc, _ = env.step(int(policy(obs)))
             out[i] += r

@@ -23,6 +23,7 @@ from torch import nn
 
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.replay import UnrollBatch
+from mbrl_lessons.core.seeding import stream_seed
 from mbrl_lessons.core.types import RecurrentOutput
 
 
@@ -45,10 +46,13 @@ class MuZeroNet(nn.Module):
                  hidden: int = 64, seed: int = 0) -> None:
         super().__init__()
         self.n_actions, self.latent_dim = n_actions, latent_dim
-        self.representation = mlp(obs_dim, latent_dim, hidden, 1, nn.ELU, seed)
+        # each function's initial weights from its own named stream of ``seed``
+        self.representation = mlp(obs_dim, latent_dim, hidden, 1, nn.ELU,
+                                  stream_seed(seed, "representation"))
         self.dynamics = mlp(latent_dim + n_actions, latent_dim + 1, hidden, 1,
-                            nn.ELU, seed + 1)
-        self.prediction = mlp(latent_dim, n_actions + 1, hidden, 1, nn.ELU, seed + 2)
+                            nn.ELU, stream_seed(seed, "dynamics"))
+        self.prediction = mlp(latent_dim, n_actions + 1, hidden, 1, nn.ELU,
+                              stream_seed(seed, "prediction"))
         # start from a uniform prior, zero values and zero rewards: a random
         # offset in the first search values would live on in the bootstrapped
         # targets, which keep the search values they were stored with

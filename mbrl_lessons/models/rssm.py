@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mbrl_lessons.core.nets import mlp
-from mbrl_lessons.core.seeding import torch_seeded
+from mbrl_lessons.core.seeding import stream_seed, torch_seeded
 
 
 class State(NamedTuple):
@@ -151,9 +151,12 @@ class RSSM(nn.Module):
         self.deter_dim, self.stoch_dim, self.min_std = deter, stoch, min_std
         self.deterministic_path = deterministic_path
         self.feat_dim = deter + stoch if deterministic_path else stoch
-        self.encoder = ConvEncoder(size, embed, channels, seed=seed)
-        self.decoder = ConvDecoder(self.feat_dim, size, channels, seed=seed + 1)
-        with torch_seeded(seed + 2):
+        # each part's initial weights from its own named stream of ``seed``
+        self.encoder = ConvEncoder(size, embed, channels,
+                                   seed=stream_seed(seed, "encoder"))
+        self.decoder = ConvDecoder(self.feat_dim, size, channels,
+                                   seed=stream_seed(seed, "decoder"))
+        with torch_seeded(stream_seed(seed, "dynamics")):
             self.inp = nn.Linear(stoch + act_dim, hidden)
             if deterministic_path:
                 self.cell = nn.GRUCell(hidden, deter)
@@ -163,8 +166,10 @@ class RSSM(nn.Module):
                                            nn.Linear(hidden, 2 * stoch))
             self.post_net = nn.Sequential(nn.Linear(deter + embed, hidden), nn.ELU(),
                                           nn.Linear(hidden, 2 * stoch))
-        self.reward_head = mlp(self.feat_dim, 1, hidden, 2, nn.ELU, seed=seed + 3)
-        self.cont_head = mlp(self.feat_dim, 1, hidden, 2, nn.ELU, seed=seed + 4)
+        self.reward_head = mlp(self.feat_dim, 1, hidden, 2, nn.ELU,
+                               seed=stream_seed(seed, "reward_head"))
+        self.cont_head = mlp(self.feat_dim, 1, hidden, 2, nn.ELU,
+                             seed=stream_seed(seed, "cont_head"))
 
     # --- the latent dynamics -------------------------------------------------
     def initial(self, batch: int) -> State:
