@@ -1,7 +1,9 @@
 """Chapter 7.3: MBPO against SAC alone on Pendulum-v1, and the rollout length k.
 
 MBPO (k = 5, G = 5 SAC updates per real step) for 3,000 real steps and plain
-SAC (G = 1, the same learner settings) for 5,000, eight seeds each; then
+SAC with the same learner settings for 5,000, at G = 1 and at MBPO's G = 5
+(the G-matched baseline: MBPO's learner fed real data only), eight seeds
+each; then
 k = 1 and k = 20 for 1,500 steps on the same eight seeds (k = 5 comes from the
 main runs, whose first 1,500 steps are the same computation).  The outcome of
 a run is close to all or nothing (swung up, or not yet), so the ablation also
@@ -90,13 +92,19 @@ variants = {"mbpo_k5": mbpo_cfg(cfg["main_k"], cfg["mbpo_steps"], 0)}
 variants.update({f"mbpo_k{k}": mbpo_cfg(k, cfg["ablation_steps"], 0)
                  for k in cfg["ablation_ks"]})
 mbpo_runs = run_sweep(mbpo_seed, variants, range(N_SEEDS), name="ch07_mbpo")
-sac_runs = run_sweep(sac_seed, {"sac": replace(learner, total_steps=cfg["sac_steps"])},
-                     range(N_SEEDS), name="ch07_mbpo_sac")
+sac_runs = run_sweep(sac_seed, {
+    "sac": replace(learner, total_steps=cfg["sac_steps"]),
+    # the G-matched arm: MBPO's learner and update ratio, real data only
+    "sac_g5": replace(learner, total_steps=cfg["sac_steps"],
+                      updates_per_step=cfg["updates_per_step"])},
+    range(N_SEEDS), name="ch07_mbpo_sac")
 total = time.time() - t0
 runs = {name: mbpo_runs.per_seed(name) for name in variants}
 runs["sac"] = sac_runs.per_seed("sac")
+runs["sac_g5"] = sac_runs.per_seed("sac_g5")
 arms = arm_curves(runs)
-errors = {name: [x["drift"] for x in r] for name, r in runs.items() if name != "sac"}
+errors = {name: [x["drift"] for x in r] for name, r in runs.items()
+          if not name.startswith("sac")}
 
 A, H, M, S = (cfg["ablation_steps"], cfg["error_horizon"], cfg["mbpo_steps"],
               cfg["sac_steps"])
@@ -112,6 +120,12 @@ targets = [
         "the bar MBPO must clear", arms.at("sac", S), "<", -250),
     arms.gap("mbpo_minus_sac_same_steps", f"MBPO minus SAC return at {M} real "
              "steps, paired by seed (MBPO better)", ("mbpo_k5", M), ("sac", M)),
+    arms.gap("mbpo_minus_sac_g5_same_steps", f"MBPO minus SAC at MBPO's G=5 "
+             f"(its learner on real data only) at {M} real steps, paired by seed "
+             "(the model adds to the update ratio)", ("mbpo_k5", M), ("sac_g5", M)),
+    arms.gap("sac_g5_minus_sac_g1_same_steps", f"SAC at G=5 minus SAC at G=1 at "
+             f"{M} real steps, paired by seed (what the update ratio alone buys)",
+             ("sac_g5", M), ("sac", M)),
     Target.over_seeds(
         "model_error_compounds", f"final k=5 models: drift after {H} model steps "
         "over drift after 1 step (errors compound: > 1)",
@@ -142,5 +156,7 @@ write_results("ch07_mbpo", config=cfg, targets=targets, seconds=total,
                      "mbpo_final": float(arms.at("mbpo_k5", M).mean()),
                      "sac_final": float(arms.at("sac", S).mean()),
                      "sac_at_mbpo_steps": float(arms.at("sac", M).mean()),
+                     "sac_g5_final": float(arms.at("sac_g5", S).mean()),
+                     "sac_g5_at_mbpo_steps": float(arms.at("sac_g5", M).mean()),
                      "solved_at_ablation_steps": {f"k{k}": int(v.sum())
                                                   for k, v in solved.items()}})

@@ -1,15 +1,17 @@
 """Chapter 7: our SAC against stable-baselines3's SAC, the external reference.
 
 stable-baselines3 (Raffin et al. 2021; a benchmark-only dependency) runs SAC on
-the task and at the settings of ``benchmarks/ch07_mbpo_mujoco.py``'s two SAC
-arms (G = 1 and MBPO's G): the same real steps, two hidden layers of the same
-width with ReLU, learning rate, batch, buffer, warm-up of uniformly random
-actions, Polyak rate, discount, initial temperature 0.2 learned towards an
-entropy of ``-|A|``.  It is scored exactly as ours: the deterministic policy,
-``eval_episodes`` episodes from the same start seeds as ``sac.evaluate``
-(``stream_seed(seed, "eval", i)``) every ``eval_every`` steps.  Our SAC's
-per-seed returns are read from results/ch07_mbpo_mujoco.json (the same code
-and settings; run that first, at the same budget).
+two tasks at the settings of two benchmarks' SAC arms (G = 1 and MBPO's G):
+``benchmarks/ch07_mbpo_mujoco.py`` (InvertedDoublePendulum) and
+``benchmarks/ch07_mbpo_hopper.py`` (Hopper): the same real steps, two hidden
+layers of the same width with ReLU, learning rate, batch, buffer, warm-up of
+uniformly random actions, Polyak rate, discount, initial temperature 0.2
+learned towards an entropy of ``-|A|``.  It is scored exactly as ours: the
+deterministic policy, ``eval_episodes`` episodes from the same start seeds as
+``sac.evaluate`` (``stream_seed(seed, "eval", i)``) every ``eval_every``
+steps.  Our SAC's
+per-seed returns are read from those benchmarks' results files (the same code
+and settings; run them first, at the same budget).
 
 Checked, for each G: our SAC's mean return at the last step is at least 80 %
 of SB3's (a non-inferiority margin: our baseline is not the weaker one), met
@@ -36,12 +38,23 @@ from mbrl_lessons.core.results import bootstrap_ci  # noqa: E402
 from mbrl_lessons.core.seeding import stream_seed  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
-# the settings of benchmarks/ch07_mbpo_mujoco.py's SAC arms (checked below)
-cfg = {"env_id": "InvertedDoublePendulum-v5", "seeds": n_seeds(full=5, fast=2),
-       "sac_steps": budget(fast=1000, full=3000), "updates_per_step": 5,
-       "eval_every": budget(fast=200, full=250), "eval_episodes": 5,
-       "sac_hidden": 64, "sac_lr": 3e-4, "start_steps": 250, "batch_size": 256,
-       "tau": 0.005, "gamma": 0.99, "init_alpha": 0.2, "margin": 0.8}
+# the settings of the SAC arms of two benchmarks (checked against their
+# results files below): InvertedDoublePendulum (ch07_mbpo_mujoco) and Hopper
+# (ch07_mbpo_hopper).  The IDP arms keep their old names; Hopper's are prefixed.
+COMMON = {"updates_per_step": 5, "eval_episodes": 5, "sac_hidden": 64,
+          "sac_lr": 3e-4, "batch_size": 256, "tau": 0.005, "gamma": 0.99,
+          "init_alpha": 0.2}
+TASKS = {
+    "": {"from": "ch07_mbpo_mujoco", "env_id": "InvertedDoublePendulum-v5",
+         "sac_steps": budget(fast=1000, full=3000),
+         "eval_every": budget(fast=200, full=250), "start_steps": 250},
+    "hopper_": {"from": "ch07_mbpo_hopper", "env_id": "Hopper-v5",
+                "sac_steps": budget(fast=1000, full=18000),
+                "eval_every": budget(fast=200, full=1000),
+                "start_steps": budget(fast=250, full=1000)},
+}
+cfg = {"seeds": n_seeds(full=5, fast=2), "margin": 0.8, **COMMON,
+       "tasks": {prefix.rstrip("_") or "idp": task for prefix, task in TASKS.items()}}
 
 
 def evaluate(env, model, episodes: int, seed: int) -> float:
@@ -91,39 +104,54 @@ def run_sb3(job: dict, seed: int) -> dict:
     return {"steps": steps, "returns": returns, "seconds": time.time() - t0}
 
 
-if __name__ == "__main__":
-    ours_payload = load_results("ch07_mbpo_mujoco", out_dir)
+def compare(prefix: str, task: dict, sweep) -> tuple[list, dict, dict]:
+    """The targets, intervals and SB3 curves of one task (arm names prefixed)."""
+    ours_payload = load_results(task["from"], out_dir)
     if ours_payload is None:
-        raise SystemExit(f"no ch07_mbpo_mujoco.json in {out_dir}: run "
-                         "benchmarks/ch07_mbpo_mujoco.py (same budget) first")
-    differ = {k: (v, ours_payload["config"].get(k)) for k, v in cfg.items()
+        raise SystemExit(f"no {task['from']}.json in {out_dir}: run "
+                         f"benchmarks/{task['from']}.py (same budget) first")
+    settings = {**COMMON, **task}
+    differ = {k: (v, ours_payload["config"].get(k)) for k, v in settings.items()
               if k in ours_payload["config"] and ours_payload["config"][k] != v}
     if differ:
-        raise SystemExit(f"settings differ from ch07_mbpo_mujoco.json: {differ}")
-    t0 = time.time()
-    G, N = cfg["updates_per_step"], cfg["sac_steps"]
-    settings = {k: v for k, v in cfg.items() if k not in ("seeds", "margin")}
-    sweep = run_sweep(run_sb3, {f"sb3_g{g}": {**settings, "g": g} for g in (G, 1)},
-                      range(cfg["seeds"]), name="ch07_sac_reference")
-    theirs = arm_curves({f"sb3_g{g}": sweep.per_seed(f"sb3_g{g}") for g in (G, 1)})
+        raise SystemExit(f"settings differ from {task['from']}.json: {differ}")
+    G, N = COMMON["updates_per_step"], task["sac_steps"]
+    theirs = arm_curves({f"{prefix}sb3_g{g}": sweep.per_seed(f"{prefix}sb3_g{g}")
+                         for g in (G, 1)})
     ours = arm_curves({arm: [{"steps": c["steps"], "returns": r, "seconds": 0.0}
                              for r in c["returns"]]
                        for arm, c in ours_payload["extra"]["curves"].items()})
     targets, ci = [], {}
     for g, arm in ((G, "sac_g"), (1, "sac_g1")):
-        mine, sb3 = ours.at(arm, N), theirs.at(f"sb3_g{g}", N)
+        mine, sb3 = ours.at(arm, N), theirs.at(f"{prefix}sb3_g{g}", N)
         if len(mine) != len(sb3):
             raise SystemExit(f"{len(mine)} seeds of ours against {len(sb3)} of SB3")
-        ci[f"ours_g{g}"] = [float(mine.mean()), *bootstrap_ci([mine])]
-        ci[f"sb3_g{g}"] = [float(sb3.mean()), *bootstrap_ci([sb3])]
+        ci[f"{prefix}ours_g{g}"] = [float(mine.mean()), *bootstrap_ci([mine])]
+        ci[f"{prefix}sb3_g{g}"] = [float(sb3.mean()), *bootstrap_ci([sb3])]
         targets.append(Target.over_seeds(
-            f"ours_over_sb3_g{g}", f"our SAC's mean return at {N} real steps over "
-            f"SB3 SAC's (G={g}), {cfg['env_id']} (>= {cfg['margin']}: ours is not "
-            "the weaker baseline)", {"ours": mine, "sb3": sb3}, ">=",
+            f"{prefix}ours_over_sb3_g{g}", f"our SAC's mean return at {N} real "
+            f"steps over SB3 SAC's (G={g}), {task['env_id']} (>= {cfg['margin']}: "
+            "ours is not the weaker baseline)", {"ours": mine, "sb3": sb3}, ">=",
             cfg["margin"], statistic="ratio_of_means"))
+    ours_from = {"file": f"{task['from']}.json", "commit": ours_payload["commit"]}
+    return targets, ci, {"curves": theirs.curves, "ours_from": ours_from,
+                         "sb3_seconds": theirs.run_seconds}
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    G = COMMON["updates_per_step"]
+    jobs = {f"{prefix}sb3_g{g}": {**COMMON, **task, "g": g}
+            for prefix, task in TASKS.items() for g in (G, 1)}
+    sweep = run_sweep(run_sb3, jobs, range(cfg["seeds"]), name="ch07_sac_reference")
+    targets, extra = [], {"curves": {}, "ci95": {}, "ours_from": {},
+                          "sb3_seconds": {}}
+    for prefix, task in TASKS.items():
+        t, ci, rest = compare(prefix, task, sweep)
+        targets += t
+        extra["ci95"].update(ci)
+        extra["curves"].update(rest["curves"])
+        extra["sb3_seconds"].update(rest["sb3_seconds"])
+        extra["ours_from"][task["env_id"]] = rest["ours_from"]
     write_results("ch07_sac_reference", config=cfg, targets=targets,
-                  seconds=time.time() - t0, results_dir=out_dir,
-                  extra={"curves": theirs.curves, "ci95": ci,
-                         "ours_from": {"file": "ch07_mbpo_mujoco.json",
-                                       "commit": ours_payload["commit"]},
-                         "sb3_seconds": theirs.run_seconds})
+                  seconds=time.time() - t0, results_dir=out_dir, extra=extra)
