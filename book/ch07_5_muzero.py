@@ -327,14 +327,12 @@ else:
 # {cite}`danihelka2022gumbel` fills it with a mix of the network's value and
 # the visited children's $Q$.) If the
 # root started with $N = 0$, the bonus $P\sqrt{N}$ would be 0 for every
-# child and the first visit would go to action 0 whatever the prior said; as
+# child and the first visit would go to action 0; as
 # in `mctx`, the network's own evaluation counts as a node's first visit
-# ($N = 1$, $W = v$). Two children can still tie exactly, most often among
-# untried moves of equal prior while the prior is still uniform (the network
-# starts that way). Our `select_child` then takes the lowest action, which
-# leans early searches towards action 0; `mctx` instead adds $10^{-7}$ times
-# a uniform random number to every score, which breaks ties at random. We
-# have not measured how much the lean moves our results.
+# ($N = 1$, $W = v$). Exact ties (untried moves under the initial uniform
+# prior) go to the lowest action, an unmeasured lean towards action 0;
+# `mctx` breaks ties at random, adding $10^{-7}$ times a uniform draw to
+# every score.
 #
 # After the simulations, the root's visit counts $N(a)$ form the *search
 # policy* $\pi(a) \propto N(a)^{1/T}$. While collecting data, the agent mixes
@@ -570,8 +568,7 @@ plt.show()
 # children scored with the parent's value, and a first simulation that
 # ignored the prior (every stored policy target carried at least 1/30 on
 # action 0). Which fix costs the maze seeds, and whether more simulations
-# win them back, is not measured; an exercise asks you to. A search is only
-# as good as its model and its prior.
+# win them back, is not measured; an exercise asks you to.
 #
 # ## What the model believes
 #
