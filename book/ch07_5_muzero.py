@@ -822,8 +822,8 @@ else:
 # 36.8–44.0%): 101 wins, 79 draws, 70 losses in 250, more wins than
 # losses but far from 60%; its checkpoint mean went from 28% untrained to
 # 46% at 300 games and 38% at 400. MuZero, with the same games and
-# simulations, won 8.8% (3.2–14.8%) and lost 210 of 250: 31.6 points behind
-# AlphaZero (interval 24–40); it lost 25 of 100 games to a random player.
+# simulations, won 11.6% (8.4–14.4%) and lost 200 of 250: 28.8 points behind
+# AlphaZero (interval 24.4–33.2); it lost 29 of 100 games to a random player.
 
 # %% [markdown]
 # ## A miniature Atari: MinAtar Breakout
@@ -895,7 +895,7 @@ else:
 # and stay rough where it never goes.
 #
 # On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 40%
-# of games at equal simulations (target 60%), MuZero in 9%; on MinAtar
+# of games at equal simulations (target 60%), MuZero in 12%; on MinAtar
 # Breakout MuZero trailed DQN at equal frames.
 
 # %% [markdown]
