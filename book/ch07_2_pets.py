@@ -185,8 +185,8 @@ architecture("pets");
 # and members with three or four hidden layers of 200 to 500 units. Our
 # members have two layers of 48 units, and each plan scores 200 candidates
 # with 5 particles (one per member) for 4 CEM iterations over 25 steps. One
-# plan then costs 0.1 to 0.4 s on a single CPU thread in the full
-# benchmark (0.19 s on average; the run below prints its own time per
+# plan then costs 0.06 to 0.09 s on a single CPU thread in the full
+# benchmark (0.07 s on average; the run below prints its own time per
 # action).
 
 # %%
@@ -352,9 +352,10 @@ plt.show()
 # thin, the members disagree and the planner's particles spread, which
 # penalises plans that lean on one member's guess. Once the data cover the
 # swing-up, that part shrinks (the members' disagreement on held-out data
-# falls by a factor of 6.7, interval $[1.9, 21.4]$, from one episode of data
-# to nine), and an ensemble with a good mean does no better than one
-# network. The paper's larger gains came from tasks with contacts and
+# falls by a factor of 10.6, interval $[1.7, 37.2]$, from one episode of data
+# to nine; the interval is wide because on one seed the one-episode ensemble
+# disagrees far more than on the others), and an ensemble with a good mean
+# does no better than one network. The paper's larger gains came from tasks with contacts and
 # higher-dimensional states, where one network is overconfident far more
 # often.
 #
@@ -586,7 +587,7 @@ if pets_mujoco is not None:
 # over members of the predicted change of $\dot\theta$, averaged over the
 # transitions of an episode that none of the ensembles was trained on.
 
-# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels of predicted pendulum angles over the planning horizon: a fan of particle trajectories from the ensemble, with the real pendulum's angle as a dashed black line; the fan is wide with little data and narrow with more."}}
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Two panels of predicted pendulum angles over the planning horizon: a fan of particle trajectories from an ensemble fit on one episode of data (left) and on more (right), with the real pendulum's angle as a dashed black line; in both, the particles stay close together for the first steps and spread apart towards the end of the horizon."}}
 k_plentiful = cfg.n_episodes - 1
 fans = fans_by_data(live, cfg, [1, k_plentiful], horizon=50,
                     train_cfg=EnsembleTrainConfig(steps=budget(fast=300, full=1500)))
@@ -616,14 +617,15 @@ print("one-step disagreement on the held-out episode:",
 # steps) on the first 1 to 9 episodes of seed 0's full-budget data. It
 # shows the fan along a trajectory from the tenth episode, which none of
 # these ensembles was trained on. The right panel shows the one-step
-# disagreement on that episode. It falls by about half from one episode of
-# data (random motion) to two (which include a swing-up), and by half again
-# by five; after that it varies from one refit to the next, about a third
-# of its one-episode value. The 50-step fan does not shrink in the same way, for the
-# reason given above. If the benchmark has not been run, the widget shows
+# disagreement on that episode. It falls to about a third of its
+# one-episode value from one episode of data (random motion) to two (which
+# include a swing-up). After that it changes little: from two to nine
+# episodes it stays between a fifth and two fifths of the one-episode
+# value, going up and down from one refit to the next. The 50-step fan does
+# not shrink in the same way, for the reason given above. If the benchmark has not been run, the widget shows
 # this page's live ensembles.
 
-# %% mystnb={"image": {"alt": "Left: the ensemble's fan of predicted angle trajectories after the chosen number of episodes of data, with the real trajectory. Right: the ensemble's one-step disagreement against episodes of data, falling as data accumulate."}}
+# %% mystnb={"image": {"alt": "Left: the ensemble's fan of predicted angle trajectories after the chosen number of episodes of data, with the real trajectory. Right: the ensemble's one-step disagreement against episodes of data, dropping to about a third from one episode to two and changing little after that."}}
 if full is not None:
     fan_data = full["extra"]["fans"]
     fan_k = fan_data["episodes"]
