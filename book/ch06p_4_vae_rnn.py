@@ -53,7 +53,7 @@ from torch import nn
 
 from mbrl_lessons import budget
 from mbrl_lessons.core.nets import mlp
-from mbrl_lessons.core.seeding import torch_generator, torch_seeded
+from mbrl_lessons.core.seeding import stream_seed, torch_generator, torch_seeded
 from mbrl_lessons.models.vae import vae_loss
 from mbrl_lessons.viz import live_figure, show_source
 from mbrl_lessons.viz.style import fig_size
@@ -271,7 +271,7 @@ def pendulum_sequences(n_episodes, length, seed):
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for i in range(n_episodes):
-        obs, _ = env.reset(seed=seed * 10_000 + i)
+        obs, _ = env.reset(seed=stream_seed(seed, "episode", i))
         x, y = [], []
         for _ in range(length):
             a = rng.uniform(-2, 2, size=1).astype(np.float32)
