@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.4 Dreamer: learning behaviour in imagination
 #
-# *About 27 minutes: 24 to read, 3 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
+# *About 30 minutes: 28 to read, 2 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
