@@ -292,11 +292,13 @@ else:
 # %% [markdown]
 # Without a baseline REINFORCE climbs faster than with one, to a mean of 436
 # at 12,000 steps, and then sags: two seeds that had reached 500 fall back
-# to about 200 and 270, and the final score is 348 (95% interval
+# to 206 and 269 at the last evaluation (final scores, the mean of the last
+# two evaluations, 202 and 306), and the final score is 348 (95% interval
 # [245, 450]). With the learned baseline it climbs more slowly, is still
 # rising at the end of the run, and ends at 440 [399, 482], every seed above
-# 390. Both clear the 195 bar. Actor-critic reaches the cap on every seed
-# but does not stay there: its greedy return swings between 500 and a
+# 390. Both clear the 195 bar. Actor-critic reaches the cap on every seed;
+# on four of the five it does not stay there (the fifth holds 500 from
+# 21,000 steps on): its greedy return swings between 500 and a
 # hundred or two from one evaluation to the next (once down to 20), the
 # price of bootstrapping from a critic that is still moving. Its final mean,
 # 308, has an interval [181, 434] that reaches below 195, so at five seeds

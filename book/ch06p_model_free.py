@@ -81,7 +81,8 @@ full = load_results("ch06p_primer")
 #
 # To put the learners side by side, the benchmark `benchmarks/ch06p_primer.py`
 # trains each of the discrete-action ones on CartPole-v1, five seeds each,
-# and scores the greedy policy on the same five start states. (SAC needs
+# and scores the greedy policy on five fixed start states per seed, the same
+# for every learner. (SAC needs
 # continuous actions and is measured on the pendulum in §P.3.) CMA-ES counts
 # generations, not steps, and is shown in its own section. The bands span
 # the seeds; the table gives each claim with its 95% bootstrap interval over
@@ -91,7 +92,7 @@ full = load_results("ch06p_primer")
 # steps and sets its own "solved" bar at 475, so 195 asks for a policy that
 # balances well, not one that has mastered the task.
 
-# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for each model-free learner of the primer, mean over seeds with a min-max band, and the 195 bar (CartPole-v0's solved threshold) as a dotted line."}}
+# %% mystnb={"image": {"alt": "Full benchmark: greedy return on CartPole against real steps for REINFORCE with and without a baseline, actor-critic and DQN, mean over seeds with a min-max band, and the 195 bar (CartPole-v0's solved threshold) as a dotted line."}}
 if full is None:
     print("No full-budget result yet: run `python benchmarks/ch06p_primer.py`.")
 else:

@@ -287,7 +287,7 @@ live = train("Pendulum-v1", cfg)
 print("live run, return per episode:", np.round(live.returns, 1))
 print(f"planning time per action: {1000 * live.seconds_per_action:.0f} ms")
 
-# %% mystnb={"image": {"alt": "Episode return against real environment steps for PETS and its baselines on the pendulum, mean over seeds with a shaded min-max band."}}
+# %% mystnb={"image": {"alt": "Episode return against real environment steps on the pendulum for PETS TS-inf and chapter 4's v1.5 (full benchmark: mean over seeds with a shaded min-max band) and for this page's own PETS run."}}
 full = load_results("ch07_pets")
 
 
@@ -335,7 +335,7 @@ plt.show()
 # planner's budget, so this run does not isolate uncertainty as the cause. The gain comes from a few episodes, not from a steady edge:
 # in five of the twenty early episodes (on four of the five seeds) v1.5
 # returned between 100 and 260 points less than PETS from the same start
-# with the same data, and in the other fifteen the two are within 10
+# with the same amount of data, and in the other fifteen the two are within 10
 # points of each other. The table at the end of this page has every number.
 #
 # It was not at first. Trained with the plain NLL ($\beta = 0$; exercise
@@ -416,8 +416,9 @@ if full is not None:
 # SAC's last policy are scored from the same five starts.
 #
 # Which return to state was settled before the reported runs, on three pilot
-# seeds (100 to 102) that the results never use. A first run asked for
-# $-10$, and every family reached it in its fourth episode on every seed. The
+# seeds (100 to 102) that the results never use, after a first run on the
+# reported seeds had asked for $-10$: there PE-TS-∞ and D both reached it
+# in their fourth episode on every seed. The
 # cell below shows why that was no test: an arm that applies no torque at
 # all scores about $-11.5$, because the return adds up the fingertip's
 # distance to the target over 50 steps, and a target that happens to lie

@@ -554,8 +554,8 @@ plt.show()
 # end, by the 16-step route (two steps longer than the shortest): seed 0's
 # search from episode 25 on and its raw policy head from episode 35; seed
 # 4's search only at episode 40, its head never. The other three never
-# reach the goal within 50 steps, with or without search, although seed 2's
-# last eight training episodes, sampled with noise at the root, all do. A greedy
+# reach the goal within 50 steps, with or without search, although six of
+# seed 2's last eight training episodes, sampled with root noise, do. A greedy
 # evaluation has no noise to take it out of a loop: one wrong cell, where
 # the agent bumps into a wall or steps back and forth, and it never arrives.
 # The policy head imitates visit counts spread over several moves, and
@@ -867,8 +867,8 @@ else:
 # %% [markdown]
 # After about 8,300 frames (500 episodes, 7,092–9,890 per seed) MuZero's
 # greedy return was 1.11 per episode, 2.8 times the random policy's 0.40
-# (interval 2.1–3.3, above 1): MuZero beats random, but misses the target
-# of 3. DQN, on the same frames, reached 4.10: MuZero is 2.99 behind
+# (interval 2.1–3.3, above 1): MuZero beats random; reaching 3 times random
+# is not shown. DQN, on the same frames, reached 4.10: MuZero is 2.99 behind
 # (2.16–3.73). Per seed MuZero ranged from 0.60 to 1.63.
 
 # %% [markdown]

@@ -290,7 +290,8 @@ display(Markdown(context_markdown()))
 # %% tags=["hide-input"]
 for name in ("ch07_world_models", "ch07_pets", "ch07_pets_mujoco", "ch07_mbpo",
              "ch07_mbpo_mujoco", "ch07_mbpo_hopper", "ch07_sac_reference", "ch07_dreamer",
-             "ch07_alphazero", "ch07_muzero", "ch07_muzero_games"):
+             "ch07_dreamer_pixels", "ch07_alphazero", "ch07_muzero", "ch07_muzero_games",
+             "ch07_connect_four", "ch07_muzero_minatar"):
     payload = load_results(name)
     if payload is None:
         display(Markdown(f"**{name}**: no full-budget result yet — run "

@@ -54,7 +54,8 @@
 # section says what was shrunk. Four of the five run on the pendulum of
 # chapter 4, so that chapter's true-model ceiling and learned-model MPC are
 # the yardsticks ({doc}`section 7.6 <ch07_6_side_by_side>` puts all of them side by side); MuZero, a
-# method for discrete actions, goes back to the Dyna maze of chapter 6.
+# method for discrete actions, goes back to the Dyna maze of chapter 6 and
+# on to board games and MinAtar Breakout.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -77,7 +78,7 @@
 # | {doc}`7.2 PETS <ch07_2_pets>` | planning through an uncertain ensemble | pendulum swing-up |
 # | {doc}`7.3 MBPO <ch07_3_mbpo>` | short model rollouts for soft actor-critic | pendulum swing-up |
 # | {doc}`7.4 Dreamer <ch07_4_dreamer>` | behaviour learned by backpropagating imagined returns | pendulum swing-up |
-# | {doc}`7.5 AlphaZero and MuZero <ch07_5_muzero>` | self-play search over the rules, then over a value-equivalent latent model | tic-tac-toe, the Dyna maze |
+# | {doc}`7.5 AlphaZero and MuZero <ch07_5_muzero>` | self-play search over the rules, then over a value-equivalent latent model | tic-tac-toe, Connect Four 4×5, the Dyna maze, MinAtar Breakout |
 # | {doc}`7.6 Side by side <ch07_6_side_by_side>` | all of them, and chapter 4's schemes | the pendulum table and the full-budget numbers |
 
 # %% tags=["remove-input"]

@@ -60,7 +60,8 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "Atari with one architecture; V3: a single fixed configuration for every "
         "domain, and the first agent to mine a diamond in Minecraft starting "
         "from nothing, with no human demonstrations",
-        (("ch07_dreamer", "dreamer_final_return", "pendulum swing-up"),)),
+        (("ch07_dreamer", "dreamer_final_return", "pendulum swing-up"),
+         ("ch07_dreamer_pixels", "pixel_final_return", "pendulum from pixels"))),
     PaperResult(
         "MuZero (and AlphaZero)", ("schrittwieser2020muzero", "silver2018alphazero"),
         "Schrittwieser et al. 2020; Silver et al. 2018",
@@ -69,7 +70,11 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "rules, and set new records on Atari-57",
         (("ch07_muzero", "search_path_mean", "MuZero, Dyna maze"),
          ("ch07_muzero_games", "solver_losses", "MuZero, board game"),
-         ("ch07_alphazero", "solver_losses", "AlphaZero, board game"))),
+         ("ch07_alphazero", "solver_losses", "AlphaZero, board game"),
+         ("ch07_connect_four", "muzero_minus_alphazero", "Connect Four, MuZero "
+          "against AlphaZero"),
+         ("ch07_muzero_minatar", "muzero_minus_dqn", "MinAtar Breakout, "
+          "against DQN"))),
 )
 
 
