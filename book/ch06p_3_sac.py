@@ -253,12 +253,13 @@ else:
 # %% [markdown]
 # A few thousand steps are not enough for SAC to swing the pendulum up
 # reliably: in the benchmark no seed of eight ended above the $-250$ of a
-# swing-up held at the top (the best touched $-223$ at 4,500 steps but
-# ended at $-411$). §7.3 feeds this very learner with short model rollouts
-# and five updates per real step (MBPO), which at 3,000 real steps had four
-# seeds of eight above $-250$. §7.3 asks how much of that lead the extra
-# updates alone would buy; on two MuJoCo tasks, SAC with the same five
-# updates per step did as well as MBPO or better.
+# swing-up held at the top (the best touched $-233$ at 4,000 steps but
+# ended at $-714$). §7.3 feeds this very learner with short model rollouts
+# and five updates per real step (MBPO), which at 3,000 real steps had three
+# seeds of eight above $-250$. §7.3 also gives this learner the same five
+# updates per real step without a model: on the pendulum it then had six
+# seeds of eight above $-250$ at 3,000 steps and beat MBPO, and on two
+# MuJoCo tasks it did as well as MBPO or better.
 #
 # ## Summary
 #

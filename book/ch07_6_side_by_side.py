@@ -147,20 +147,23 @@ plt.show()
 # the model without a critic, swings up on three seeds of five and fails on
 # the other two, so its mean, $-613$, lies half-way and its interval,
 # $[-1{,}132, -178]$, spans most of the range. MBPO is in a similar
-# position: $-533$ $[-911, -226]$ at 3,000 real steps over eight seeds,
-# four of them above $-250$, one close and three far below. World Models
+# position: $-672$ $[-1{,}052, -322]$ at 3,000 real steps over eight seeds,
+# three of them above $-250$, one close and four far below. World Models
 # ran on a harder task, a pendulum seen through pixels and kicked at random,
 # and its dream-trained controller scored below random torques on it
 # ({doc}`section 7.1 <ch07_1_world_models>`). SAC on its own, with the same
 # learner as MBPO but one update per real step, ends its 5,000 real steps at
-# $-795$ $[-977, -611]$, below the $-250$ bar of a swing-up held at the
-# top ({doc}`section 7.3 <ch07_3_mbpo>`): its best seed touched $-223$ at
-# 4,500 steps but ended at $-411$. PETS and the Dreamer-style agent cleared
+# $-838$ $[-1{,}037, -630]$, below the $-250$ bar of a swing-up held at the
+# top ({doc}`section 7.3 <ch07_3_mbpo>`): its best seed touched $-233$ at
+# 4,000 steps but ended at $-714$. PETS and the Dreamer-style agent cleared
 # the bar within 3,000 steps; MBPO's lead over SAC at equal steps (3,000)
-# is 493, interval $[190, 739]$, shown at eight seeds.
+# is 337, interval $[7, 648]$, shown at eight seeds, but only just.
 # That contrast is not a fair one, though: MBPO took five
-# updates per step. The MuJoCo table below
-# gives SAC the same number, and there MBPO's lead disappears. The methods
+# updates per step. The same benchmark gives SAC the same five, with no
+# model: at 3,000 real steps it averages $-229$, six seeds of eight above
+# $-250$, and MBPO minus it is $-443$, interval $[-827, -109]$, below zero.
+# The update ratio, not the model, carries MBPO's gain over SAC at one
+# update, and the MuJoCo table below shows the same. The methods
 # that train a policy
 # inside the model
 # must defend it against the model's errors, and each does so differently:
@@ -186,15 +189,15 @@ plt.show()
 # score PETS's last ensemble and SAC's policy from the same five starts,
 # SAC after five times PETS's real steps.
 #
-# The two stable-baselines3 rows run the reference library's SAC with the
-# same settings and seeds as our InvertedDoublePendulum SAC arms
+# The stable-baselines3 rows run the reference library's SAC with the same
+# settings and seeds as our SAC arms on both MuJoCo tasks
 # (`benchmarks/ch07_sac_reference.py`, which refuses to run if the settings
-# differ); Hopper has no such reference yet, since stable-baselines3 at five
-# updates per step took 73 to 353 s per 3,000 steps here, over an hour for
-# Hopper's five seeds of 18,000. At one update per step the
-# two implementations are level; at five, our SAC's mean is far higher, but
-# two of its five seeds hold the poles up and three do not, so the ratio's
-# interval is very wide (see §7.3).
+# differ). On Hopper the two implementations are level at both update
+# ratios (ratios of means 1.11 $[0.86, 1.46]$ at five updates per step and
+# 0.99 $[0.81, 1.23]$ at one). On InvertedDoublePendulum they are level at
+# one update per step; at five, our SAC's mean is far higher, but two of its
+# five seeds hold the poles up and three do not, so the ratio's interval is
+# very wide (see §7.3).
 
 # %% tags=["hide-input"]
 def mujoco_rows():
@@ -213,13 +216,15 @@ def mujoco_rows():
     ref = load_results("ch07_sac_reference")
     if ref is not None:
         G = ref["config"]["updates_per_step"]
-        for g in (G, 1):
-            curve = ref["extra"]["curves"][f"sb3_g{g}"]
-            i = curve["steps"].index(ref["config"]["sac_steps"])
-            rows.append((f"stable-baselines3 SAC, G = {g}", "7.3",
-                         ref["config"]["env_id"], ref["config"]["sac_steps"],
-                         mean_ci(np.array([r[i] for r in curve["returns"]])),
-                         "ch07_sac_reference"))
+        for name, task in ref["config"]["tasks"].items():
+            prefix = "" if name == "idp" else f"{name}_"
+            for g in (G, 1):
+                curve = ref["extra"]["curves"][f"{prefix}sb3_g{g}"]
+                i = curve["steps"].index(task["sac_steps"])
+                rows.append((f"stable-baselines3 SAC, G = {g}", "7.3",
+                             task["env_id"], task["sac_steps"],
+                             mean_ci(np.array([r[i] for r in curve["returns"]])),
+                             "ch07_sac_reference"))
     pets = load_results("ch07_pets_mujoco")
     if pets is not None:
         n = pets["config"]["n_episodes"]
@@ -307,12 +312,13 @@ for name in ("ch07_world_models", "ch07_pets", "ch07_pets_mujoco", "ch07_mbpo",
 # Four of the five methods and chapter 4's schemes ran on the same pendulum
 # swing-up. PETS, the Dreamer-style agent and learned-model MPC get most of
 # the way from random torques to the true-model ceiling within 3,000 real
-# steps on every seed; MBPO, with $-533$ $[-911, -226]$, and chapter 4's
+# steps on every seed; MBPO, with $-672$ $[-1{,}052, -322]$, and chapter 4's
 # v2.0, without a critic, with $-613$ $[-1{,}132, -178]$, swing up on some
 # seeds and not on others, and World Models, on a kicked pixel pendulum, did
-# not beat random torques. On InvertedDoublePendulum and Hopper, SAC given
-# MBPO's five updates per step did as well as MBPO or better, so MBPO's
-# paper claim is not shown at our budget. The budgets and ways of scoring
+# not beat random torques. On the pendulum, SAC given MBPO's five updates
+# per step and no model beat MBPO at equal real steps ($-443$, interval
+# $[-827, -109]$), and on InvertedDoublePendulum and Hopper it did as well
+# as MBPO or better, so MBPO's paper claim is not shown at our budget. The budgets and ways of scoring
 # differ from row to row, so the table shows the shape of the field rather
 # than a ranking. Each method that trains a
 # policy inside a model defends it differently against the model's errors:
