@@ -26,7 +26,7 @@ from mbrl_lessons.algorithms import dqn  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
-N_SEEDS = n_seeds(full=5, fast=2)
+N_SEEDS = n_seeds(full=10, fast=2)  # runs of under a minute a seed: 10 (issue 12)
 STEPS = budget(fast=2_000, full=10_000)
 BASE = dqn.DQNConfig(total_steps=STEPS, start_steps=500, eps_decay_steps=STEPS // 2,
                      hidden=64, eval_every=STEPS // 10)

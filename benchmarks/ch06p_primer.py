@@ -33,7 +33,7 @@ from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 ENV = "CartPole-v1"
-N_SEEDS = n_seeds(full=5, fast=2)
+N_SEEDS = n_seeds(full=10, fast=2)  # runs of under a minute a seed: 10 (issue 12)
 PG_STEPS = budget(fast=3_000, full=30_000)
 VARIANTS = {
     "REINFORCE + baseline": pg.REINFORCEConfig(
