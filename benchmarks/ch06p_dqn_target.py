@@ -1,6 +1,6 @@
 """The model-free primer, §P.2: DQN with and without its target network.
 
-Full budget: 5 seeds (``MBRL_LESSONS_SEEDS`` raises the count) x 2 variants of
+Full budget: 10 seeds (``MBRL_LESSONS_SEEDS`` raises the count) x 2 variants of
 DQN on CartPole-v1, 10,000 real steps each, through ``mbrl_lessons.sweep``.
 The variants differ only in ``target_update_every``: 500 (the target network
 is a copy refreshed every 500 steps) or 1 (the target is the network being

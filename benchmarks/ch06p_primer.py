@@ -1,6 +1,6 @@
 """The model-free primer: four model-free learners on CartPole-v1.
 
-Full budget, 5 seeds each (``MBRL_LESSONS_SEEDS`` raises the count), one job
+Full budget, 10 seeds each (``MBRL_LESSONS_SEEDS`` raises the count), one job
 per (learner, seed) through ``mbrl_lessons.sweep``:
 
 - REINFORCE with a learned baseline and without one, 30,000 real steps;
