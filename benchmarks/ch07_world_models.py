@@ -16,7 +16,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from mbrl_lessons.core.results import Target, benchmark_cli, write_results
+from mbrl_lessons.core.results import (
+    Target,
+    benchmark_cli,
+    load_results,
+    target_value,
+    write_results,
+)
 
 out_dir, fast = benchmark_cli(__doc__)
 
@@ -32,7 +38,13 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 N_SEEDS = n_seeds(full=5, fast=2)
 TAUS = (0.1, 1.0)
-MPC_CEILING = -142.0  # ch04: CEM-MPC with the TRUE model on the calm pendulum
+# ch04's measured ceiling: CEM-MPC with the TRUE model on the calm pendulum
+# (results/ch04_schemes.json, ``ceiling_true_model_mpc``, the mean over its seeds)
+MPC_CEILING = target_value(load_results("ch04_schemes"), "ceiling_true_model_mpc")
+if MPC_CEILING is None:
+    raise SystemExit("ch07_world_models needs results/ch04_schemes.json: "
+                     "run benchmarks/ch04_schemes.py first")
+MPC_CEILING = float(MPC_CEILING)
 ENV = "mbrl_lessons/PixelPendulumKicks-v0"
 wm_cfg = WorldModelsConfig(vae_steps=budget(fast=150, full=1000),
                            mdn_steps=budget(fast=150, full=2000),
