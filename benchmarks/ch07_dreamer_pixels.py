@@ -8,7 +8,10 @@ ablation without the recurrent deterministic path, five seeds each, as jobs
 of an ``mbrl_lessons.sweep`` sweep.  The state-based agent of §7.4 (learned
 MLP dynamics on the true state, *known* reward) is read from
 results/ch07_dreamer.json (same seeds 0-2, same real-step axis) rather than
-recomputed.  ``MBRL_LESSONS_SEEDS`` raises the seed count.  Writes
+recomputed.  Each run ends with :func:`mbrl_lessons.analysis.pixel_dreamer.diagnose`
+(world model or behaviour: linear probes of the true state, the reward head's
+correlation, the actor's saturation).  ``MBRL_LESSONS_SEEDS`` raises the seed
+count.  Writes
 results/ch07_dreamer_pixels.json.
 """
 
@@ -31,6 +34,7 @@ from mbrl_lessons.algorithms.dreamer_pixels import (  # noqa: E402
     DreamerPixelsConfig,
     train,
 )
+from mbrl_lessons.analysis.pixel_dreamer import diagnose  # noqa: E402
 from mbrl_lessons.core.budget import budget  # noqa: E402
 from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
@@ -51,6 +55,7 @@ if ONLY is not None and ONLY not in VARIANTS:
     raise SystemExit(f"CH07_DREAMER_PIXELS_ONLY must be one of {list(VARIANTS)}, "
                      f"got {ONLY!r}")
 LAST = budget(fast=2, full=5)  # last collected episodes averaged at the end
+DIAGNOSE_EPISODES = budget(fast=2, full=4)  # noise-free episodes of the diagnosis
 
 
 def dreamer_seed(cfg: DreamerPixelsConfig, seed: int) -> dict:
@@ -65,6 +70,7 @@ def dreamer_seed(cfg: DreamerPixelsConfig, seed: int) -> dict:
     return {"returns": r.returns, "steps": r.steps, "final_return": r.final_return,
             "final_returns": r.final_returns, "updates": r.updates,
             "model_losses_every_50": r.model_losses[::50],
+            "diagnose": diagnose(r, cfg, seed, n_episodes=DIAGNOSE_EPISODES),
             "cpu_seconds": _time.process_time() - t}
 
 
@@ -117,6 +123,9 @@ write_results("ch07_dreamer_pixels",
                                                    for r in v]
                                                for k, v in runs.items()},
                      "updates": runs["pixels"][0]["updates"],
+                     # world model vs behaviour (mbrl_lessons.analysis.pixel_dreamer)
+                     "diagnose": {k: [r["diagnose"] for r in v]
+                                  for k, v in runs.items()},
                      "cpu_seconds_by_seed": cpu,
                      "cpu_seconds_total": float(sum(map(sum, cpu.values()))),
                      "state_agent_curves_from_ch07_dreamer": state_curves,

@@ -1,0 +1,118 @@
+"""Why a pixel-Dreamer run fails: the world model or the behaviour (§7.4).
+
+:func:`diagnose` plays a trained agent's noise-free policy for a few real
+episodes and measures both halves of Dreamer separately:
+
+- **the world model**: does the latent state know what the task needs?  A
+  linear (ridge) probe fitted from the features ``[h, z]`` to the true angle
+  (``cos θ``, ``sin θ``) and angular velocity ``θ̇`` on all but the last
+  episode, scored by R² on the last; and the reward head's Pearson
+  correlation with the real reward of each decision.  The velocity is not in
+  any single frame, so a high ``θ̇`` R² means the filter has inferred it.
+- **the behaviour**: how often the actor's action sits at the edge of the
+  action box (``|a| ≥ 0.95 a_max``), and the mean magnitude of its mean
+  *before* the tanh squashing.  A tanh-Gaussian actor whose pre-tanh mean
+  has grown to several units passes almost no gradient back
+  (``d tanh(μ)/dμ = 1 - tanh²(μ)`` is 0.0013 at μ = 4): it is stuck at a
+  constant bang-bang torque whatever the critic says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from mbrl_lessons.algorithms.dreamer_pixels import (
+    DreamerPixelsConfig,
+    DreamerPixelsResult,
+    PixelAgent,
+    as_pixel_env,
+)
+from mbrl_lessons.core.seeding import stream_seed, torch_generator
+
+SATURATED = 0.95  # |a| >= SATURATED * max_action counts as at the box's edge
+RIDGE = 1.0  # the probe's ridge penalty on standardised features
+
+
+def _r2(pred: np.ndarray, y: np.ndarray) -> float:
+    var = float(np.var(y))
+    return float(1 - np.mean((pred - y) ** 2) / var) if var > 0 else float("nan")
+
+
+def ridge_probe_r2(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                   y_test: np.ndarray, alpha: float = RIDGE) -> float:
+    """Held-out R² of a ridge regression from features to one target.
+
+    The features are standardised with the training set's mean and spread and
+    the intercept is not penalised; ``alpha`` keeps a probe with about as many
+    features as training rows from fitting noise."""
+    mu, sd = x_train.mean(0), x_train.std(0) + 1e-8
+    a, b = (x_train - mu) / sd, (x_test - mu) / sd
+    y0 = y_train.mean()
+    w = np.linalg.solve(a.T @ a + alpha * np.eye(a.shape[1]), a.T @ (y_train - y0))
+    return _r2(b @ w + y0, y_test)
+
+
+def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
+             n_episodes: int = 3, env_id: str = "Pendulum-v1") -> dict[str, Any]:
+    """Measure the world model and the behaviour of a trained pixel Dreamer.
+
+    Plays ``n_episodes`` (at least 2) noise-free episodes from the starts
+    ``stream_seed(seed, "diagnose", k)``.  Returns ``saturated_fraction``,
+    ``mean_abs_pre_tanh``, ``reward_corr``, ``probe_r2`` (``cos``, ``sin``,
+    ``thetadot``) and ``returns`` (one per episode).
+    """
+    if not isinstance(result, DreamerPixelsResult):
+        raise TypeError(f"result must be a DreamerPixelsResult, got "
+                        f"{type(result).__name__}")
+    if n_episodes < 2:
+        raise ValueError(f"n_episodes must be at least 2 (the probe is fitted on "
+                         f"all but the last), got {n_episodes}")
+    env = as_pixel_env(env_id, cfg.size)
+    max_a = float(env.action_space.high[0])
+    agent = PixelAgent(result.model, result.actor, max_a,
+                       torch_generator(stream_seed(seed, "diagnose_latent")))
+    acts, pre, feats, states, rews, episode_of, returns = [], [], [], [], [], [], []
+    for k in range(n_episodes):
+        agent.reset()
+        frame, info = env.reset(seed=stream_seed(seed, "diagnose", k))
+        done, total = False, 0.0
+        while not done:
+            a = agent.act(frame)
+            with torch.no_grad():
+                feat = result.model.feature(agent.state)
+                mean = result.actor._dist(feat)[0]
+            acts.append(a)
+            pre.append(mean[0].numpy())
+            feats.append(feat[0].numpy())
+            states.append(info["state"])
+            episode_of.append(k)
+            r = 0.0
+            for _ in range(cfg.action_repeat):
+                frame, rr, term, trunc, info = env.step(a)
+                r += float(rr)
+                if term or trunc:
+                    done = True
+                    break
+            rews.append(r)
+            total += r
+        returns.append(total)
+    acts, pre = np.asarray(acts), np.asarray(pre)
+    feats, states = np.asarray(feats), np.asarray(states)
+    rews, episode_of = np.asarray(rews), np.asarray(episode_of)
+    with torch.no_grad():
+        pred = (result.model.reward_head(torch.as_tensor(feats)).squeeze(-1).numpy()
+                / cfg.reward_scale)
+    # pred[t] reads the state *after* decision t-1: compare within episodes
+    same = episode_of[1:] == episode_of[:-1]
+    reward_corr = float(np.corrcoef(pred[1:][same], rews[:-1][same])[0, 1])
+    train, test = episode_of < n_episodes - 1, episode_of == n_episodes - 1
+    targets = {"cos": states[:, 0], "sin": states[:, 1], "thetadot": states[:, 2]}
+    probe = {name: ridge_probe_r2(feats[train], y[train], feats[test], y[test])
+             for name, y in targets.items()}
+    return {"saturated_fraction": float(np.mean(np.abs(acts) >= SATURATED * max_a)),
+            "mean_abs_pre_tanh": float(np.mean(np.abs(pre))),
+            "reward_corr": reward_corr, "probe_r2": probe,
+            "returns": [float(r) for r in returns]}
