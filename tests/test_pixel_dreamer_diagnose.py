@@ -71,3 +71,25 @@ def test_ridge_probe_recovers_a_linear_target_and_not_noise():
     assert ridge_probe_r2(x[:300], y[:300], x[300:], y[300:]) > 0.99
     noise = rng.normal(size=400)
     assert ridge_probe_r2(x[:300], noise[:300], x[300:], noise[300:]) < 0.05
+
+
+def test_imagined_reward_r2_of_a_constant_reward_head_is_not_positive(tiny):
+    """A reward head that always says the same number explains none of the
+    real rewards' spread: its R² is at most 0, over 1 step and H steps."""
+    from mbrl_lessons.analysis.pixel_dreamer import imagined_reward_r2
+
+    last = tiny.model.reward_head[-1]
+    saved = last.weight.detach().clone(), last.bias.detach().clone()
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(-0.5)
+    try:
+        r2 = imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
+    finally:
+        with torch.no_grad():
+            last.weight.copy_(saved[0])
+            last.bias.copy_(saved[1])
+    assert set(r2) == {"1", str(TINY.horizon)}
+    assert all(v <= 0.0 for v in r2.values())
+    trained = imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
+    assert trained == imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)

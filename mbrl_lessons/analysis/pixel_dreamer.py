@@ -15,6 +15,11 @@ episodes and measures both halves of Dreamer separately:
   has grown to several units passes almost no gradient back
   (``d tanh(μ)/dμ = 1 - tanh²(μ)`` is 0.0013 at μ = 4): it is stuck at a
   constant bang-bang torque whatever the critic says.
+- **imagination**: the actor learns from the *prior*, rolled open-loop, not
+  from the filter.  :func:`imagined_reward_r2` starts the prior at filtered
+  states of fresh random-torque episodes, feeds it the actions that were
+  really taken, and scores its predicted reward sums over 1 and ``H`` steps
+  against the real ones (R²).
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from mbrl_lessons.algorithms.dreamer_pixels import (
     DreamerPixelsResult,
     PixelAgent,
     as_pixel_env,
+    run_pixel_episode,
 )
-from mbrl_lessons.core.seeding import stream_seed, torch_generator
+from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
+from mbrl_lessons.models.rssm import State
 
 SATURATED = 0.95  # |a| >= SATURATED * max_action counts as at the box's edge
 RIDGE = 1.0  # the probe's ridge penalty on standardised features
@@ -55,6 +62,41 @@ def ridge_probe_r2(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
     return _r2(b @ w + y0, y_test)
 
 
+def imagined_reward_r2(result: DreamerPixelsResult, cfg: DreamerPixelsConfig,
+                       seed: int, n_episodes: int = 2, env_id: str = "Pendulum-v1",
+                       stride: int = 2) -> dict[str, float]:
+    """R² of the prior's predicted reward sums over 1 and ``cfg.horizon``
+    decisions against the real sums, from the filtered state at every
+    ``stride``-th decision of ``n_episodes`` random-torque episodes (starts
+    ``stream_seed(seed, "diagnose_random", k)``), replaying the real actions.
+    Keys ``"1"`` and ``str(cfg.horizon)``."""
+    env = as_pixel_env(env_id, cfg.size)
+    max_a, act_dim = float(env.action_space.high[0]), env.action_space.shape[0]
+    rng = stream_rng(seed, "diagnose_random_actions")
+    gen = torch_generator(stream_seed(seed, "diagnose_imagine"))
+    model, h = result.model, cfg.horizon
+    pred, real = [], []
+    for k in range(n_episodes):
+        _, ep = run_pixel_episode(
+            env, lambda _f: rng.uniform(-max_a, max_a, size=act_dim),
+            stream_seed(seed, "diagnose_random", k), cfg.action_repeat, act_dim)
+        frames = torch.as_tensor(ep.frames)[None]
+        acts = torch.as_tensor(ep.actions)
+        starts = list(range(0, len(ep.rewards) - h, stride))
+        with torch.no_grad():
+            post, _ = model.observe(frames, acts[None], gen)
+            state = State(*(f[0, starts] for f in post))
+            steps = []
+            for j in range(1, h + 1):  # actions[t + j] led to frame t + j
+                state = model.img_step(state, acts[[t + j for t in starts]], gen)
+                steps.append(model.reward(state).numpy() / cfg.reward_scale)
+        pred.append(np.stack(steps, 1))
+        real.append(np.stack([ep.rewards[t + 1:t + h + 1] for t in starts]))
+    pred, real = np.concatenate(pred), np.concatenate(real)
+    return {"1": _r2(pred[:, 0], real[:, 0]),
+            str(h): _r2(pred.sum(1), real.sum(1))}
+
+
 def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
              n_episodes: int = 3, env_id: str = "Pendulum-v1") -> dict[str, Any]:
     """Measure the world model and the behaviour of a trained pixel Dreamer.
@@ -62,7 +104,8 @@ def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
     Plays ``n_episodes`` (at least 2) noise-free episodes from the starts
     ``stream_seed(seed, "diagnose", k)``.  Returns ``saturated_fraction``,
     ``mean_abs_pre_tanh``, ``reward_corr``, ``probe_r2`` (``cos``, ``sin``,
-    ``thetadot``) and ``returns`` (one per episode).
+    ``thetadot``), ``returns`` (one per episode) and ``imagined_reward_r2``
+    (:func:`imagined_reward_r2` on ``n_episodes`` random-torque episodes).
     """
     if not isinstance(result, DreamerPixelsResult):
         raise TypeError(f"result must be a DreamerPixelsResult, got "
@@ -115,4 +158,6 @@ def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
     return {"saturated_fraction": float(np.mean(np.abs(acts) >= SATURATED * max_a)),
             "mean_abs_pre_tanh": float(np.mean(np.abs(pre))),
             "reward_corr": reward_corr, "probe_r2": probe,
-            "returns": [float(r) for r in returns]}
+            "returns": [float(r) for r in returns],
+            "imagined_reward_r2": imagined_reward_r2(result, cfg, seed, n_episodes,
+                                                     env_id)}
