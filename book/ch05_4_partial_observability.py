@@ -265,7 +265,7 @@ for n in names:
 # right, 85 % of the time, and every seventh door costs it 100. The belief
 # agent waits for two net agreeing growls, opens the right door about
 # 97 % of the time, and earns on average. The full-budget run
-# (`benchmarks/ch05_belief.py`, five seeds of 20,000 steps):
+# (`benchmarks/ch05_belief.py`, ten seeds of 20,000 steps):
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display  # noqa: E402

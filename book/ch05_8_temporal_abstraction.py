@@ -389,7 +389,7 @@ print("discovered subgoals (red stars):", [rooms.cell_of(s) for s in found])
 # away from a goal one move off. The counts light
 # up the four doorways, and the four subgoals land on the hallways or on
 # their doorsteps, the targets the hallway options of this section were
-# given by hand. The full-budget run (`benchmarks/ch05_subgoals.py`, five
+# given by hand. The full-budget run (`benchmarks/ch05_subgoals.py`, ten
 # seeds of 200 pairs each):
 
 # %% tags=["hide-input"]
