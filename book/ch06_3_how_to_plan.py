@@ -228,7 +228,7 @@ for calls, res in live.items():
           f"{np.median(res['gradient']['ms']):6.0f}")
 
 # %% [markdown]
-# The full-budget run (`benchmarks/ch06_trajopt.py`: five seeds, ten start
+# The full-budget run (`benchmarks/ch06_trajopt.py`: ten seeds, ten start
 # states each, and a third planner, CEM with 100 times the calls in 20
 # rounds of 1,000) gives the same comparison with intervals:
 
