@@ -189,11 +189,11 @@ print(f"{res.episodes} fitness episodes in {res.seconds:.0f} s; final mean's "
 # %% [markdown]
 # A linear controller is enough for CartPole, and in our runs CMA-ES finds
 # one that balances for most of the 500 steps within about ten generations,
-# a few hundred fitness episodes (the five seeds below show how reliably). Counted in episodes this looks cheap, but each of those
+# a few hundred fitness episodes (the ten seeds below show how reliably). Counted in episodes this looks cheap, but each of those
 # episodes may be 500 steps long: once the controllers get good, CMA-ES
 # spends tens of thousands of real steps per generation to compare them.
 # That is why World Models runs it inside the learned model, where episodes
-# cost no real interaction. The full-budget benchmark runs five seeds:
+# cost no real interaction. The full-budget benchmark runs ten seeds:
 
 # %% mystnb={"image": {"alt": "Full benchmark: return of the CMA-ES distribution mean against generation, each seed thin and their mean as a thick green line."}}
 if full is None:
