@@ -144,8 +144,8 @@ architecture("muzero");
 # tic-tac-toe), and it samples moves in proportion to the visit counts for
 # the first moves of a game (the first 30 in chess) before switching to the
 # most visited. A tic-tac-toe game has at most nine moves and we sample all
-# of them: sampling only the first four, the second player was still losing
-# to perfect play after 600 games. Following AlphaGo Zero
+# of them; even so, the benchmark below shows the second player losing a few
+# games to perfect play until 750 self-play games. Following AlphaGo Zero
 # {cite}`silver2017alphagozero`, every stored position is also added under
 # the board's eight rotations and reflections.
 #
@@ -235,14 +235,15 @@ else:
 # In the full benchmark (five seeds, 1,500 self-play games each at 64
 # simulations per move) no seed lost any of its 200 games against the
 # solver: all were draws. Untrained, the greedy search loses 7 of 50
-# checkpoint games as first player but 35 of 50 as second; as second player
-# the losses fall to 8 after 150 games, 5 after 300 and none from 450 on.
-# Against the random player no seed lost any of 1,000 games. It won 98.2%
-# as first player (95% bootstrap interval 97.0–99.2%, so the 95% target is
-# met: the whole interval clears it) and 93.4% over both sides
-# (interval 92.3–94.5%, missed). Against OpenSpiel's MCTS bot with the same
-# 64 simulations (random rollouts instead of a network) AlphaZero lost none
-# of 200 games and won 88 of 100 as first player and 15 of 100 as second.
+# checkpoint games as first player but 35 of 50 as second; these fall to 13
+# after 150 games, 8 after 300, 2 to 4 until 750 and none from 900 on.
+# Against the random player no seed lost any of 1,000 games. It won 96.2%
+# as first player (95% bootstrap interval 94.6–97.6%, seeds 93–98%):
+# winning 95% is not shown, so the target is missed. Over both sides it won
+# 90.7% (interval 89.2–92.9%, missed). Against OpenSpiel's MCTS bot with
+# the same 64 simulations (random rollouts instead of a network) AlphaZero
+# lost none of 200 games and won 90 of 100 as first player and 25 of 100 as
+# second.
 #
 # How high can a win rate against random play go? Expectimax over all of
 # OpenSpiel's positions answers for three players: perfect, random
@@ -817,13 +818,13 @@ else:
               f"first {total[0].tolist()}, moving second {total[1].tolist()}")
 
 # %% [markdown]
-# Neither learner reached the target. Over five seeds of 400 self-play
-# games AlphaZero won 40.4% of its games against the bot (interval
-# 36.8–44.0%): 101 wins, 79 draws, 70 losses in 250, more wins than
-# losses but far from 60%; its checkpoint mean went from 28% untrained to
-# 46% at 300 games and 38% at 400. MuZero, with the same games and
-# simulations, won 11.6% (8.4–14.4%) and lost 200 of 250: 28.8 points behind
-# AlphaZero (interval 24.4–33.2); it lost 29 of 100 games to a random player.
+# Neither learner reached the target. Over ten seeds of 400 self-play
+# games AlphaZero won 41.2% against the bot (interval 37.8–45.6%): 206
+# wins, 154 draws, 140 losses in 500, more wins than losses but far from
+# 60%; its checkpoint mean went from 26% untrained to 42% at 300 games and
+# 34% at 400. MuZero, with the same games and
+# simulations, won 10.0% (6.4–13.8%) and lost 408 of 500: 31.2 points behind
+# AlphaZero (interval 25.0–38.4); it lost 64 of 200 games to a random player.
 
 # %% [markdown]
 # ## A miniature Atari: MinAtar Breakout
@@ -893,8 +894,8 @@ else:
 # search is not shown. Its learned values rise towards the goal along the route it uses,
 # and stay rough where it never goes.
 #
-# On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 40%
-# of games at equal simulations (target 60%), MuZero in 12%; on MinAtar
+# On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 41%
+# of games at equal simulations (target 60%), MuZero in 10%; on MinAtar
 # Breakout MuZero beat random play but trailed DQN at equal frames.
 
 # %% [markdown]
