@@ -9,6 +9,11 @@ episodes and measures both halves of Dreamer separately:
   episode, scored by R² on the last; and the reward head's Pearson
   correlation with the real reward of each decision.  The velocity is not in
   any single frame, so a high ``θ̇`` R² means the filter has inferred it.
+  These episodes are the agent's own: when its policy only rocks the
+  pendulum near the bottom, the held-out episode has little spread and the
+  probe's R² is unstable (it can be far below 0), so §7.4 reports the reward
+  head's correlation and :func:`imagined_reward_r2`, which uses fresh
+  random-torque episodes, instead.
 - **the behaviour**: how often the actor's action sits at the edge of the
   action box (``|a| ≥ 0.95 a_max``), and the mean magnitude of its mean
   *before* the tanh squashing.  A tanh-Gaussian actor whose pre-tanh mean
