@@ -18,7 +18,7 @@
 # %% [markdown]
 # # 7.4 Dreamer: learning behaviour in imagination
 #
-# *About 30 minutes: 28 to read, 2 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
+# *About 32 minutes: 30 to read, 2 to run at FAST.* Section 7.4 of {doc}`ch07_modern`.
 #
 # ```{admonition} Learning goals
 # :class: tip
@@ -701,112 +701,66 @@ else:
 # **What the full run shows.** Neither pixel agent learned the swing-up
 # within 6,000 real steps. The agent with the RSSM ends at a noise-free
 # return of $-1{,}462$ $[-1{,}502, -1{,}406]$, far from the target of
-# $-300$ on every seed, and its curve stays around or below the level of
-# its own first five episodes, which were driven by random torques: its
-# last five collected episodes average $-1{,}391$ $[-1{,}479, -1{,}303]$,
-# below the $-1{,}251$ of those first five. The ablation's curve stays in
-# the same band. The world model did learn something: the frame error fell
-# and the rod is reconstructed. But the KL printed under the table, many
-# nats per step against a free-nats floor of one, says the prior stays far
-# from the posterior, and imagination runs on the prior alone; the
-# diagnosis below measures what that costs. The dotted
-# curve is the state-based agent of the first half. The distance between
-# it and the pixel curves is the price, at this budget, of learning the
-# state and the reward from 16 x 16 frames. We do not claim that our pixel
-# Dreamer works (exercise {ref}`ex-ch07-dreamer-rssm` probes the KL's two
-# knobs).
+# $-300$ on every seed; its last five collected episodes average $-1{,}391$
+# $[-1{,}479, -1{,}303]$, below the $-1{,}251$ of its first five, which
+# were driven by random torques. The ablation stays in the same band. The
+# frame error fell and the rod is reconstructed, but the KL printed under
+# the table, many nats per step against a free-nats floor of one, says the
+# prior stays far from the posterior, and imagination runs on the prior
+# alone. The gap to the dotted state-based agent of the first half is the
+# price, at this budget, of learning the state and the reward from
+# $16\times16$ frames. We do not claim that our pixel Dreamer works.
 #
-# **Why it fails, measured.** Each run of the benchmark ends with
-# `diagnose` (`mbrl_lessons.analysis.pixel_dreamer`), which tests the parts
-# of Dreamer apart. The *filter* (the posterior, which sees every frame) is
-# read through the reward head: how well does its prediction, made from the
-# filtered state, follow the real reward? *Imagination* (the prior, rolled
-# open-loop from a filtered state with the actions really taken in fresh
-# random-torque episodes) is scored by the R² of its predicted reward, one
-# decision ahead and summed over the $H = 15$ decisions the actor learns
-# from; an R² below 0 is worse than predicting the average every time. The
-# *actor* is read at evaluation: the share of its actions at the edge of the
-# box ($|a| \ge 1.9$) and the size of its mean $\mu$ before the tanh. Each
-# cell is the mean over five seeds with its 95% bootstrap interval.
+# **Why it fails, measured.** Each benchmark run ends with `diagnose`
+# (`mbrl_lessons.analysis.pixel_dreamer`), which tests Dreamer's parts
+# apart. The *filter* (the posterior, which sees every frame) is read
+# through the reward head's correlation with reality. *Imagination*
+# (the prior, rolled open-loop from filtered states of fresh random-torque
+# episodes, with the actions really taken) is scored by the R² of its
+# predicted reward one decision ahead and summed over the $H = 15$ the
+# actor learns from; below 0 is worse than always predicting the average.
+# The *actor* is read at evaluation: its share of actions at the box's edge
+# ($|a| \ge 1.9$) and its mean $\mu$ before the tanh. Cells: means over
+# five seeds, 95% bootstrap intervals; the last line rolls the real
+# pendulum with constant full torque.
 
 # %% tags=["hide-input"]
-import gymnasium as gym  # noqa: E402
+from mbrl_lessons.analysis.pixel_dreamer import diagnosis_report  # noqa: E402
 
-from mbrl_lessons.core.results import bootstrap_ci  # noqa: E402
-
-DIAG_ROWS = [
-    ("filter: reward head's correlation with the real reward",
-     lambda d: d["reward_corr"]),
-    ("imagination: R² of the reward 1 decision ahead",
-     lambda d: d["imagined_reward_r2"]["1"]),
-    ("imagination: R² of the reward summed over 15 decisions",
-     lambda d: d["imagined_reward_r2"]["15"]),
-    ("actor: share of actions at the box's edge", lambda d: d["saturated_fraction"]),
-    ("actor: mean |μ| before the tanh", lambda d: d["mean_abs_pre_tanh"]),
-]
-diag = (pixres or {}).get("extra", {}).get("diagnose")
-if diag is None:
-    print("no diagnosis in results/ch07_dreamer_pixels.json: rerun "
-          "benchmarks/ch07_dreamer_pixels.py")
+if pixres is None or "diagnose" not in pixres["extra"]:
+    print("no diagnosis yet: run benchmarks/ch07_dreamer_pixels.py")
 else:
-    def _values(name, get):
-        return np.array([get(d) for d in diag[name]])
-
-    def _cell(name, get):
-        v = _values(name, get)
-        lo, hi = bootstrap_ci([v])
-        return f"{v.mean():.2f} [{lo:.2f}, {hi:.2f}]"
-    display(Markdown(
-        "| measure | RSSM | no deterministic path |\n|---|---|---|\n"
-        + "\n".join(f"| {label} | {_cell('pixels', get)} | "
-                    f"{_cell('pixels_no_deter', get)} |"
-                    for label, get in DIAG_ROWS)))
-    for label, get in DIAG_ROWS[1:3]:
-        with_path, without = _values("pixels", get), _values("pixels_no_deter", get)
-        lo, hi = bootstrap_ci([with_path, without], "mean_difference")
-        print(f"{label}, with the path minus without (paired by seed): "
-              f"{(with_path - without).mean():+.2f} [{lo:+.2f}, {hi:+.2f}]")
-    # what a constant full torque earns: the real pendulum, from hanging down
-    const_env = gym.make("Pendulum-v1")
-    const_env.reset(seed=0)
-    const_env.unwrapped.state = np.array([np.pi, 0.0])
-    const_return, highest = 0.0, 0.0
-    for _ in range(200):
-        const_return += const_env.step(np.array([-2.0], np.float32))[1]
-        angle = np.angle(np.exp(1j * const_env.unwrapped.state[0]))  # 0 = upright
-        highest = max(highest, 180 - abs(np.degrees(angle)))
-    print(f"a constant torque of -2 from hanging down: return {const_return:.0f}; "
-          f"the rod never rises more than {highest:.0f} degrees from the bottom")
+    display(Markdown(diagnosis_report(pixres)))
 
 # %% [markdown]
 # The filter is not what fails: with the deterministic path, the reward head
-# follows the real reward with a correlation of 0.99 [0.99, 1.00], so the
-# filtered state carries what the reward depends on, the angle, the speed
-# that no single frame shows, and the torque. Imagination is what fails. One
-# decision ahead, the prior's reward explains about half of the real
-# reward's spread (R² 0.49 [0.20, 0.66]); summed over the 15 decisions the
-# actor learns from, its R² is $-0.70$ $[-1.16, -0.31]$, worse than a
-# constant. The actor climbs the prior's returns, so it climbs a fiction,
-# and it ends at the edge of the action box: 97% [94%, 100%] of its
-# evaluation actions are at full torque, with a mean before the tanh of 69
-# [14, 144]. There the tanh's slope, $1 - \tanh^2\mu$, is already 0.0013 at
-# $\mu = 4$, so almost no gradient reaches the actor's weights, and Adam,
-# which rescales small gradients to full-sized steps, keeps pushing $\mu$
-# the same way. The agent applies one constant torque. The last line above
-# shows what that earns: a constant full torque cannot lift the pendulum,
-# only swing it to and fro on one side of the bottom, for a return close to
+# follows the real reward with a correlation of 0.99 [0.99, 1.00] on the
+# states the agent visits, so the filtered state carries at least the angle
+# (Pendulum's reward is mostly $-\theta^2$). Imagination is what fails. On
+# the random-torque episodes, the prior's reward one decision ahead explains
+# about half of the real reward's spread (R² 0.49 [0.20, 0.66]); summed over
+# the 15 decisions the actor learns from, its R² is $-0.70$
+# $[-1.16, -0.31]$. (A correlation ignores bias and scale, R² does not, so
+# the two are not on one scale.) So the actor learns from predictions that,
+# under random actions at least, are worse than a constant over its
+# horizon, and it ends at the edge of the action box: 97% [94%, 100%] of its evaluation actions are at full torque, with a
+# mean before the tanh of 69 [14, 144]. The tanh's slope, $1 - \tanh^2\mu$,
+# is already 0.0013 at $\mu = 4$, and beyond about 9 it rounds to exactly 0
+# in 32-bit floats, so nothing pulls $\mu$ back (how it grew so far is not
+# measured). A constant full torque cannot lift the pendulum, only swing it
+# on one side of the bottom (the table's last line), for a return close to
 # the $-1{,}500$ where most evaluation episodes end.
 #
-# The deterministic path does make a difference after all, in the model,
-# though not in the return: without it, imagination is worse by 1.51
-# [0.77, 2.25] in R² one decision ahead and by 1.53 [0.44, 2.63] over 15
-# decisions (paired by seed), and the reward head's correlation falls to
-# 0.88 [0.75, 0.95]. A latent state with memory predicts better; at this
-# budget neither predicts well enough over the horizon to teach the actor.
-# The first things to try are therefore on the model's side (more
-# world-model updates per real step, a shorter horizon) and on the actor's
-# (bounding $\mu$, normalising returns as Dreamer v3 does); none of them is
-# measured here.
+# In this run the deterministic path makes a difference to the model,
+# though not to the return. Without it, imagination is already worse than a
+# constant one decision ahead (R² $-1.02$ $[-1.65, -0.34]$) and more so over
+# 15 ($-2.23$ $[-3.48, -1.06]$): the path improves R² by 1.51 [0.77, 2.25]
+# and 1.53 [0.44, 2.63] (paired by seed), and the reward head's correlation
+# falls to 0.88 [0.75, 0.95] without it (one run of five seeds; the next
+# paragraph warns such intervals can be too narrow). Memory helps the model;
+# at this budget neither model predicts well enough over the horizon to
+# teach the actor. Untested remedies: more world-model updates per real
+# step, a shorter horizon, a bounded $\mu$, normalised returns (Dreamer v3).
 
 # %% [markdown]
 # **The ablation shows nothing either way.** The table's
@@ -842,25 +796,22 @@ else:
 # model, and a critic estimates what lies beyond the short horizon. The
 # experiment checks whether the critic lets the horizon shrink, comparing
 # $H = 15$ and $H = 5$ with a critic against $H = 5$ without one. Rolled out
-# beyond its training horizon the model drifts from the real pendulum, most
-# around a swing-up, which is why the horizon stays short and the critic
-# carries the long view.
+# far, the model drifts from the real pendulum, most around a swing-up, so
+# the horizon stays short and the critic carries the long view.
 #
 # The second half removed both gifts, the true state and the known reward.
 # An RSSM learns from $16\times16$ frames: a GRU carries memory and a
 # Gaussian latent carries uncertainty, a posterior sees each frame and a
 # prior does not, and the loss trades reconstruction against a balanced KL
-# with free nats. The same actor and critic then learn from rollouts of the
-# prior scored by a learned reward head. At our budget of 6,000 real steps
-# this does not get far: on average the pixel agent ends at or below the
-# level of its own random-torque episodes, far from the target on all five
-# seeds. The diagnosis says why: the filter tracks the reward, but the
+# with free nats. The actor and critic learn from the prior's rollouts,
+# scored by a learned reward head. At our budget of 6,000 real steps
+# the pixel agent ends no better than its own random-torque episodes. The
+# diagnosis says why: the filter tracks the reward, but the
 # prior's 15-step predictions are worse than a constant, and the actor,
-# climbing them, ends at a constant full torque. The
-# ablation without the deterministic path fails in the same way. The
-# difference between the two was $+149$ $[11, 293]$ in one run and $-90$
-# $[-187, -2]$ in a rerun with other random streams, so what the path is
-# worth is not shown. The full-budget table above gives the numbers.
+# learning from them, ends at full torque on almost every step. Without the
+# deterministic path the model is worse, and the agent fails too; what the
+# path is worth to the return is not shown (its sign flipped between two
+# runs).
 
 # %% [markdown]
 # ## Exercises

@@ -144,7 +144,7 @@ architecture("muzero");
 # tic-tac-toe), and it samples moves in proportion to the visit counts for
 # the first moves of a game (the first 30 in chess) before switching to the
 # most visited. A tic-tac-toe game has at most nine moves and we sample all
-# of them; even so, the benchmark below shows the second player losing a few
+# of them; even so, the benchmark below shows the second player losing
 # games to perfect play until 750 self-play games. Following AlphaGo Zero
 # {cite}`silver2017alphagozero`, every stored position is also added under
 # the board's eight rotations and reflections.

@@ -93,3 +93,30 @@ def test_imagined_reward_r2_of_a_constant_reward_head_is_not_positive(tiny):
     assert all(v <= 0.0 for v in r2.values())
     trained = imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
     assert trained == imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
+
+
+def test_constant_torque_cannot_lift_the_pendulum():
+    """Full torque from hanging down: the rod swings on one side of the
+    bottom (gravity's torque m g l / 2 = 5 exceeds the motor's 2)."""
+    from mbrl_lessons.analysis.pixel_dreamer import constant_torque_rollout
+
+    ret, highest = constant_torque_rollout(-2.0)
+    assert 20 < highest < 90 and -2000 < ret < -1000
+    still = constant_torque_rollout(0.0)  # hangs still: -pi^2 a step, at the bottom
+    assert still == (pytest.approx(-200 * np.pi ** 2), pytest.approx(0.0, abs=1e-9))
+
+
+def test_diagnosis_report_from_a_payload():
+    from mbrl_lessons.analysis.pixel_dreamer import diagnosis_report
+
+    def run(k):
+        return {"reward_corr": 0.9 + k / 100, "saturated_fraction": 1.0,
+                "mean_abs_pre_tanh": 10.0 + k,
+                "imagined_reward_r2": {"1": 0.5 - k / 10, "15": -0.5 - k / 10}}
+    runs = {"pixels": [run(k) for k in range(5)],
+            "pixels_no_deter": [run(k + 5) for k in range(5)]}
+    payload = {"extra": {"diagnose": runs}}
+    md = diagnosis_report(payload)
+    assert md.count("\n| ") == 5 and "| actor: share of actions at the box's edge | " \
+        "1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in md
+    assert "(paired by seed): +0.50 [+0.50, +0.50]" in md  # 0.5 - 0.0 per seed

@@ -166,3 +166,67 @@ def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
             "returns": [float(r) for r in returns],
             "imagined_reward_r2": imagined_reward_r2(result, cfg, seed, n_episodes,
                                                      env_id)}
+
+
+# --- §7.4's table, from a results payload ------------------------------------
+REPORT_ROWS = (
+    ("filter: reward head's correlation with the real reward",
+     lambda d: d["reward_corr"]),
+    ("imagination: R² of the reward 1 decision ahead",
+     lambda d: d["imagined_reward_r2"]["1"]),
+    ("imagination: R² of the reward summed over 15 decisions",
+     lambda d: d["imagined_reward_r2"]["15"]),
+    ("actor: share of actions at the box's edge", lambda d: d["saturated_fraction"]),
+    ("actor: mean |μ| before the tanh", lambda d: d["mean_abs_pre_tanh"]),
+)
+
+
+def diagnosis_report(payload: dict[str, Any]) -> str:
+    """Markdown for §7.4 from ``results/ch07_dreamer_pixels.json``: a table of
+    :data:`REPORT_ROWS`, each the mean over seeds with its 95% bootstrap
+    interval, for the agent with and without the deterministic path; then the
+    paired gains of the path in imagination's R²; then what a constant full
+    torque earns on the real pendulum (:func:`constant_torque_rollout`)."""
+    from mbrl_lessons.core.results import bootstrap_ci
+
+    diag = payload["extra"]["diagnose"]
+
+    def values(name, get):
+        return np.array([get(d) for d in diag[name]])
+
+    def cell(name, get):
+        v = values(name, get)
+        lo, hi = bootstrap_ci([v])
+        return f"{v.mean():.2f} [{lo:.2f}, {hi:.2f}]"
+
+    lines = ["| measure | RSSM | no deterministic path |", "|---|---|---|"]
+    lines += [f"| {label} | {cell('pixels', get)} | {cell('pixels_no_deter', get)} |"
+              for label, get in REPORT_ROWS]
+    lines.append("")
+    for label, get in REPORT_ROWS[1:3]:
+        a, b = values("pixels", get), values("pixels_no_deter", get)
+        lo, hi = bootstrap_ci([a, b], "mean_difference")
+        lines.append(f"- {label}, with the path minus without (paired by seed): "
+                     f"{(a - b).mean():+.2f} [{lo:+.2f}, {hi:+.2f}]")
+    ret, highest = constant_torque_rollout()
+    lines.append(f"- a constant torque of -2 on the real pendulum, from hanging down: "
+                 f"return {ret:.0f}; the rod never rises more than {highest:.0f} "
+                 f"degrees from the bottom")
+    return "\n".join(lines)
+
+
+def constant_torque_rollout(torque: float = -2.0, steps: int = 200
+                            ) -> tuple[float, float]:
+    """Roll ``Pendulum-v1`` from hanging still with a constant ``torque``:
+    ``(return, highest angle reached, in degrees from the bottom)``."""
+    import gymnasium as gym
+
+    env = gym.make("Pendulum-v1")
+    env.reset(seed=0)
+    env.unwrapped.state = np.array([np.pi, 0.0])
+    total, highest = 0.0, 0.0
+    for _ in range(steps):
+        total += float(env.step(np.array([torque], np.float32))[1])
+        angle = float(np.angle(np.exp(1j * env.unwrapped.state[0])))  # 0 = upright
+        highest = max(highest, 180.0 - abs(np.degrees(angle)))
+    return total, highest
