@@ -743,8 +743,9 @@ else:
 # $[-1.16, -0.31]$. (A correlation ignores bias and scale, R² does not, so
 # the two are not on one scale.) So the actor learns from predictions that,
 # under random actions at least, are worse than a constant over its
-# horizon, and it ends at the edge of the action box: 97% [94%, 100%] of its evaluation actions are at full torque, with a
-# mean before the tanh of 69 [14, 144]. The tanh's slope, $1 - \tanh^2\mu$,
+# horizon, and it ends at the edge of the action box: 97% [94%, 100%] of
+# its evaluation actions are at full torque, with a mean before the tanh of
+# 69 [14, 144]. The tanh's slope, $1 - \tanh^2\mu$,
 # is already 0.0013 at $\mu = 4$, and beyond about 9 it rounds to exactly 0
 # in 32-bit floats, so nothing pulls $\mu$ back (how it grew so far is not
 # measured). A constant full torque cannot lift the pendulum, only swing it
