@@ -1,6 +1,7 @@
 """mbrl_lessons.analysis.pixel_dreamer: the §7.4 diagnostics measure what
 they say (a saturated actor reads as saturated; the true state is probed)."""
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -26,6 +27,23 @@ def tiny():
     return train("Pendulum-v1", replace(TINY, seed=1))
 
 
+@contextmanager
+def constant_output(layer: torch.nn.Linear, bias: float, n: int | None = None):
+    """Make ``layer`` output ``bias`` (on its first ``n`` outputs, 0 on the
+    rest) whatever its input, and restore its weights afterwards."""
+    saved = layer.weight.detach().clone(), layer.bias.detach().clone()
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.zero_()
+        layer.bias[:n] = bias
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            layer.weight.copy_(saved[0])
+            layer.bias.copy_(saved[1])
+
+
 def test_fields_ranges_and_determinism(tiny):
     a = diagnose(tiny, TINY, seed=1, n_episodes=2)
     b = diagnose(tiny, TINY, seed=1, n_episodes=2)
@@ -40,17 +58,8 @@ def test_fields_ranges_and_determinism(tiny):
 def test_a_saturated_actor_reads_as_saturated(tiny):
     """Push the actor's mean output to +8 (tanh(8) = 0.9999998): every action
     sits at the box's edge, and the pre-tanh magnitude shows why."""
-    last = tiny.actor.net[-1]
-    saved = last.weight.detach().clone(), last.bias.detach().clone()
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias[:tiny.actor.act_dim] = 8.0
-    try:
+    with constant_output(tiny.actor.net[-1], 8.0, tiny.actor.act_dim):
         d = diagnose(tiny, TINY, seed=1, n_episodes=2)
-    finally:
-        with torch.no_grad():
-            last.weight.copy_(saved[0])
-            last.bias.copy_(saved[1])
     assert d["saturated_fraction"] == 1.0
     assert d["mean_abs_pre_tanh"] == pytest.approx(8.0, abs=1e-5)
 
@@ -78,17 +87,8 @@ def test_imagined_reward_r2_of_a_constant_reward_head_is_not_positive(tiny):
     real rewards' spread: its R² is at most 0, over 1 step and H steps."""
     from mbrl_lessons.analysis.pixel_dreamer import imagined_reward_r2
 
-    last = tiny.model.reward_head[-1]
-    saved = last.weight.detach().clone(), last.bias.detach().clone()
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.fill_(-0.5)
-    try:
+    with constant_output(tiny.model.reward_head[-1], -0.5):
         r2 = imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
-    finally:
-        with torch.no_grad():
-            last.weight.copy_(saved[0])
-            last.bias.copy_(saved[1])
     assert set(r2) == {"1", str(TINY.horizon)}
     assert all(v <= 0.0 for v in r2.values())
     trained = imagined_reward_r2(tiny, TINY, seed=1, n_episodes=2)
