@@ -32,6 +32,7 @@ from mbrl_lessons.models.rssm import (
     State,
     gaussian_kl,
     kl_loss,
+    overshooting_loss,
     world_model_loss,
 )
 
@@ -432,3 +433,63 @@ def test_rssm_parts_start_from_named_streams():
         assert torch.equal(p, q)
     assert not torch.equal(c.reward_head[0].weight, a.cont_head[0].weight)
     assert not torch.equal(a.reward_head[0].weight, a.cont_head[0].weight)
+
+
+def test_overshooting_loss_by_hand_and_its_gradient_paths():
+    """Depth 2 on one sequence of 4 steps: two starts (t = 0, 1), each rolled
+    two prior steps with the real actions; the loss is the mean KL from the
+    (fixed) posterior two steps on plus the reward head's squared error there."""
+    torch.manual_seed(0)
+    m, T = _model(), 4
+    frames, acts, rews = torch.rand(1, T, 16, 16), torch.randn(1, T, 1), torch.randn(1, T)
+    post, _ = m.observe(frames, acts, torch_generator(0))
+    got = overshooting_loss(m, post, acts, rews, 2, torch_generator(5))
+    g, kls, errs = torch_generator(5), [], []
+    starts = State(*(f[0, :2] for f in post))
+    s1 = m.img_step(starts, acts[0, 1:3], g)
+    s2 = m.img_step(s1, acts[0, 2:4], g)
+    for i, t in enumerate((0, 1)):
+        kls.append(gaussian_kl(post.mean[0, t + 2], post.std[0, t + 2],
+                               s2.mean[i], s2.std[i]))
+        errs.append(0.5 * (m.reward(State(*(f[i:i + 1] for f in s2)))
+                           - rews[0, t + 2]).square())
+    want = torch.stack(kls).mean() + torch.cat(errs).mean()
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+    # the posterior targets are held fixed: the loss trains the prior and the
+    # transition, and reaches the posterior only through the start states
+    post_d, _ = m.observe(frames, acts, torch_generator(0))
+    target_only = State(post_d.deter.detach(), post_d.stoch.detach(),
+                        post_d.mean, post_d.std)
+    m.zero_grad()
+    overshooting_loss(m, target_only, acts, rews, 2, torch_generator(5)).backward()
+    assert all(p.grad is None or p.grad.abs().max() == 0
+               for p in m.post_net.parameters())
+    assert any(p.grad is not None and p.grad.abs().max() > 0
+               for p in m.prior_net.parameters())
+    with pytest.raises(ValueError, match="depth"):
+        overshooting_loss(m, post, acts, rews, 1)
+    with pytest.raises(ValueError, match="depth"):
+        overshooting_loss(m, post, acts, rews, T)
+    with pytest.raises(ValueError, match="share"):
+        overshooting_loss(m, post, acts[:, :3], rews[:, :3], 2)
+
+
+def test_overshooting_and_held_seed_actions_in_train():
+    """Defaults leave the plain ELBO and a fresh random action per decision;
+    D = 3 and a hold of 4 run, are deterministic, and the held seed episode's
+    actions change only every fourth decision."""
+    torch.set_num_threads(1)
+    cfg = replace(TINY, seed=2, overshooting=3, seed_action_hold=4)
+    a, b = train("Pendulum-v1", cfg), train("Pendulum-v1", cfg)
+    assert np.array_equal(a.returns, b.returns) and a.final_return == b.final_return
+    seed_acts = a.replay.episodes[0].actions[1:, 0]
+    changes = np.flatnonzero(np.diff(seed_acts)) + 1
+    assert len(changes) > 0 and all(c % 4 == 0 for c in changes)
+    plain = train("Pendulum-v1", replace(TINY, seed=2))
+    assert len(np.unique(plain.replay.episodes[0].actions[1:, 0])) == \
+        len(plain.replay.episodes[0].actions) - 1
+    with pytest.raises(ValueError, match="overshooting"):
+        DreamerPixelsConfig(overshooting=32, seq_len=32)
+    with pytest.raises(ValueError, match="seed_action_hold"):
+        DreamerPixelsConfig(seed_action_hold=0)
+

@@ -41,7 +41,7 @@ from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
 from mbrl_lessons.envs.pixel_pendulum import render_pendulum
-from mbrl_lessons.models.rssm import RSSM, State, world_model_loss
+from mbrl_lessons.models.rssm import RSSM, State, overshooting_loss, world_model_loss
 
 SUPPORTED_ENVS = ("Pendulum-v1",)
 
@@ -130,13 +130,25 @@ class DreamerPixelsConfig:
     the maximal torque) while collecting."""
     n_eval: int = 5
     """Noise-free evaluation episodes at the end."""
+    overshooting: int = 1
+    """D of latent overshooting (:func:`~mbrl_lessons.models.rssm.overshooting_loss`,
+    weight 1): the prior is also trained open-loop up to D steps ahead.
+    1 turns it off (the plain ELBO)."""
+    pretrain_updates: int = 0
+    """World-model updates, without behaviour updates, after the last seed
+    episode (Dreamer's pretraining): the actor's first gradients then come
+    from a model that has already learned something."""
+    seed_action_hold: int = 1
+    """The seed episodes' uniform random action is redrawn every this many
+    decisions (1: a new one each decision).  Held actions add up to a
+    visible swing; single ones average out within a pixel."""
     rssm: RSSMConfig = field(default_factory=RSSMConfig)
     """The world model's sizes."""
 
     def __post_init__(self) -> None:
         for name in ("size", "action_repeat", "n_episodes", "updates_per_episode",
                      "batch", "seq_len", "horizon", "imagine_starts", "hidden",
-                     "n_eval"):
+                     "n_eval", "overshooting", "seed_action_hold"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"DreamerPixelsConfig.{name} must be a positive "
@@ -144,6 +156,12 @@ class DreamerPixelsConfig:
         if not 0 <= self.n_seed_episodes < self.n_episodes:
             raise ValueError("DreamerPixelsConfig.n_seed_episodes must lie in "
                              f"[0, n_episodes), got {self.n_seed_episodes}")
+        if not isinstance(self.pretrain_updates, int) or self.pretrain_updates < 0:
+            raise ValueError(f"DreamerPixelsConfig.pretrain_updates must be an int "
+                             f">= 0, got {self.pretrain_updates!r}")
+        if self.overshooting >= self.seq_len:
+            raise ValueError(f"DreamerPixelsConfig.overshooting must be below "
+                             f"seq_len = {self.seq_len}, got {self.overshooting}")
         if self.size < 8 or self.size % 4:
             raise ValueError(f"DreamerPixelsConfig.size must be a multiple of 4 "
                              f">= 8, got {self.size}")
@@ -447,14 +465,39 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     def explore(frame):
         return agent.act(frame, cfg.exploration_std, rng)
 
+    held = {"action": None, "age": 0}
+
     def random_act(frame):
-        return rng.uniform(-max_a, max_a, size=act_dim)
+        if held["action"] is None or held["age"] % cfg.seed_action_hold == 0:
+            held["action"] = rng.uniform(-max_a, max_a, size=act_dim)
+        held["age"] += 1
+        return held["action"]
+
+    def world_model_update():
+        """One Adam step of the world model on a fresh batch of sequences."""
+        frames, acts, rews, conts = replay.sample(cfg.batch, cfg.seq_len, rng)
+        wm = world_model_loss(model, frames, acts, rews * cfg.reward_scale, conts,
+                              gen, cfg.kl_scale, cfg.kl_balance, cfg.free_nats,
+                              cfg.frame_std)
+        total = wm.total
+        if cfg.overshooting > 1:
+            total = total + overshooting_loss(model, wm.post, acts,
+                                              rews * cfg.reward_scale,
+                                              cfg.overshooting, gen)
+        opt_model.zero_grad()
+        total.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt_model.step()
+        losses.append([float(wm.image), float(wm.reward), float(wm.cont),
+                       float(wm.kl)])
+        return wm
 
     returns, steps, losses, n_real, updates = [], [], [], 0, 0
     bar = tqdm(range(cfg.n_episodes), desc=f"dreamer-pixels seed {seed}",
                leave=False, disable=not progress)
     for ep in bar:
         agent.reset()
+        held["action"], held["age"] = None, 0
         policy = random_act if ep < cfg.n_seed_episodes else explore
         ret, episode = run_pixel_episode(env, policy, stream_seed(seed, "episode", ep),
                                          cfg.action_repeat, act_dim)
@@ -465,18 +508,11 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
         bar.set_postfix(ret=round(ret), refresh=False)
         if ep < cfg.n_seed_episodes - 1 or ep == cfg.n_episodes - 1:
             continue
+        if ep == cfg.n_seed_episodes - 1:
+            for _ in range(cfg.pretrain_updates):  # the model alone, first
+                world_model_update()
         for _ in range(cfg.updates_per_episode):
-            frames, acts, rews, conts = replay.sample(cfg.batch, cfg.seq_len, rng)
-            wm = world_model_loss(model, frames, acts,
-                                  rews * cfg.reward_scale, conts, gen,
-                                  cfg.kl_scale, cfg.kl_balance, cfg.free_nats,
-                                  cfg.frame_std)
-            opt_model.zero_grad()
-            wm.total.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt_model.step()
-            losses.append([float(wm.image), float(wm.reward), float(wm.cont),
-                           float(wm.kl)])
+            wm = world_model_update()
             n_flat = cfg.batch * cfg.seq_len
             pick = (torch.randperm(n_flat, generator=gen)[:cfg.imagine_starts]
                     if cfg.imagine_starts < n_flat else torch.arange(n_flat))

@@ -280,3 +280,50 @@ def world_model_loss(model: RSSM, frames: torch.Tensor, actions: torch.Tensor,
     return WorldModelLoss(total, image.detach(), reward.detach(), cont.detach(),
                           kl_value.mean(), post)
 
+
+def overshooting_loss(model: RSSM, post: State, actions: torch.Tensor,
+                      rewards: torch.Tensor, depth: int,
+                      gen: torch.Generator | None = None) -> torch.Tensor:
+    """Latent overshooting {hafner2019planet}: the prior rolled open-loop.
+
+    The ELBO trains the prior one step at a time: each prior step starts from
+    a posterior that has just seen a frame.  A prior that ignores the action
+    loses little there when one action barely moves the next frame (on a
+    16 x 16 pendulum, one decision's torque moves the rod by well under a
+    pixel), yet imagination rolls the prior ``H`` steps with no frame at all.
+    This loss starts the prior at every posterior state ``s_t`` of the batch,
+    rolls it ``d = 1 .. depth`` steps with the real actions
+    ``a_{t+1} .. a_{t+d}`` and, for ``d >= 2``, charges
+    ``KL(sg(q(z_{t+d})) || p_d)`` (the open-loop prior towards the filtered
+    posterior, which is held fixed) plus the reward head's squared error at the
+    open-loop state.  Averaged over starts and over ``d = 2 .. depth``.
+
+    ``post`` holds the posterior states ``[B, T, ...]`` of
+    :func:`world_model_loss`, ``actions [B, T, A]`` and ``rewards [B, T]``
+    the sequence's (``actions[:, t]`` and ``rewards[:, t]`` led to frame
+    ``t``); needs ``2 <= depth < T``.  ``gen`` draws the prior's samples.
+    """
+    T = actions.shape[1]
+    if not isinstance(depth, int) or not 2 <= depth < T:
+        raise ValueError(f"depth must be an int in [2, {T - 1}] for sequences of "
+                         f"{T} steps, got {depth!r}")
+    if post.deter.shape[:2] != actions.shape[:2] or rewards.shape != actions.shape[:2]:
+        raise ValueError(f"post, actions [B, T, A] and rewards [B, T] must share "
+                         f"B and T; got {tuple(post.deter.shape)}, "
+                         f"{tuple(actions.shape)}, {tuple(rewards.shape)}")
+    n = T - depth  # starts t = 0 .. T - depth - 1 can all roll depth steps
+
+    def flat(x: torch.Tensor, k: int) -> torch.Tensor:
+        return x[:, k:k + n].reshape(-1, *x.shape[2:])
+
+    state = State(*(flat(f, 0) for f in post))
+    kls, rews = [], []
+    for d in range(1, depth + 1):
+        state = model.img_step(state, flat(actions, d), gen)
+        if d >= 2:
+            kls.append(gaussian_kl(flat(post.mean, d).detach(),
+                                   flat(post.std, d).detach(),
+                                   state.mean, state.std).mean())
+            rews.append(0.5 * (model.reward(state) - flat(rewards, d)).square().mean())
+    return torch.stack(kls).mean() + torch.stack(rews).mean()
+
