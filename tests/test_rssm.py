@@ -439,9 +439,9 @@ def test_overshooting_loss_by_hand_and_its_gradient_paths():
     """Depth 2 on one sequence of 4 steps: two starts (t = 0, 1), each rolled
     two prior steps with the real actions; the loss is the mean KL from the
     (fixed) posterior two steps on plus the reward head's squared error there."""
-    torch.manual_seed(0)
-    m, T = _model(), 4
-    frames, acts, rews = torch.rand(1, T, 16, 16), torch.randn(1, T, 1), torch.randn(1, T)
+    m, T, g0 = _model(), 4, torch_generator(1)
+    frames = torch.rand(1, T, 16, 16, generator=g0)
+    acts, rews = torch.randn(1, T, 1, generator=g0), torch.randn(1, T, generator=g0)
     post, _ = m.observe(frames, acts, torch_generator(0))
     got = overshooting_loss(m, post, acts, rews, 2, torch_generator(5))
     g, kls, errs = torch_generator(5), [], []
