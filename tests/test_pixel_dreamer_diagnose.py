@@ -120,3 +120,27 @@ def test_diagnosis_report_from_a_payload():
     assert md.count("\n| ") == 5 and "| actor: share of actions at the box's edge | " \
         "1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in md
     assert "(paired by seed): +0.50 [+0.50, +0.50]" in md  # 0.5 - 0.0 per seed
+
+
+def test_action_response_of_a_model_blind_to_actions(tiny):
+    """Zero the prior's input weights from the action: the model predicts the
+    same return for +2 and -2 held, so the predicted difference is 0 on every
+    start and never has the real difference's sign."""
+    from mbrl_lessons.analysis.pixel_dreamer import action_response
+
+    a = action_response(tiny, TINY, seed=1, n_starts=6)
+    assert a == action_response(tiny, TINY, seed=1, n_starts=6)
+    assert set(a) == {"difference_corr", "sign_agreement", "level_corr"}
+    assert -1.0 <= a["difference_corr"] <= 1.0 and 0.0 <= a["sign_agreement"] <= 1.0
+    inp = tiny.model.inp  # Linear([z, a] -> hidden): the action's columns are last
+    saved = inp.weight.detach().clone()
+    with torch.no_grad():
+        inp.weight[:, -tiny.model.act_dim:] = 0.0
+    try:
+        with pytest.warns(RuntimeWarning):  # a constant difference has no correlation
+            blind = action_response(tiny, TINY, seed=1, n_starts=6)
+    finally:
+        with torch.no_grad():
+            inp.weight.copy_(saved)
+    assert blind["sign_agreement"] == 0.0 and np.isnan(blind["difference_corr"])
+    assert action_response(tiny, TINY, seed=1, n_starts=6) == a  # weights restored

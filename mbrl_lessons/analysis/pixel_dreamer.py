@@ -102,6 +102,65 @@ def imagined_reward_r2(result: DreamerPixelsResult, cfg: DreamerPixelsConfig,
             str(h): _r2(pred.sum(1), real.sum(1))}
 
 
+def action_response(result: DreamerPixelsResult, cfg: DreamerPixelsConfig,
+                    seed: int, n_starts: int = 30, env_id: str = "Pendulum-v1"
+                    ) -> dict[str, float]:
+    """Does the world model know what the actions do?
+
+    From ``n_starts`` states (a fresh start ``stream_seed(seed,
+    "action_response", k)`` then 5-39 decisions of uniform random torque,
+    filtered by the posterior), hold full torque ``+a_max`` for ``cfg.horizon``
+    decisions, then, from the same state, ``-a_max``: on the real pendulum
+    (its state copied back) and in the prior (the mean latent, no sampling).
+    The actor's gradient follows the *difference* the model predicts between
+    such choices.  Returns ``difference_corr`` (Pearson correlation over
+    starts of the predicted against the real return difference ``R(+) -
+    R(-)``), ``sign_agreement`` (share of starts where the two differences
+    have the same sign) and ``level_corr`` (the same correlation for
+    ``R(+)`` itself).  Returns are in the env's units (the reward head's
+    output divided by ``cfg.reward_scale``).
+    """
+    env = as_pixel_env(env_id, cfg.size)
+    max_a, act_dim = float(env.action_space.high[0]), env.action_space.shape[0]
+    rng = stream_rng(seed, "action_response_actions")
+    gen = torch_generator(stream_seed(seed, "action_response_latent"))
+    model = result.model
+    real, pred = {+1: [], -1: []}, {+1: [], -1: []}
+    for k in range(n_starts):
+        frame, _ = env.reset(seed=stream_seed(seed, "action_response", k))
+        frames, acts = [frame], [np.zeros(act_dim, np.float32)]
+        for _ in range(int(rng.integers(5, 40))):
+            a = rng.uniform(-max_a, max_a, size=act_dim).astype(np.float32)
+            for _ in range(cfg.action_repeat):
+                frame = env.step(a)[0]
+            frames.append(frame)
+            acts.append(a)
+        true_state = env.unwrapped.state.copy()
+        with torch.no_grad():
+            post, _ = model.observe(torch.as_tensor(np.array(frames))[None],
+                                    torch.as_tensor(np.array(acts))[None], gen)
+            start = State(*(f[:, -1] for f in post))
+        for sign in (+1, -1):
+            action = np.full(act_dim, sign * max_a, np.float32)
+            env.unwrapped.state = true_state.copy()
+            total = 0.0
+            for _ in range(cfg.horizon * cfg.action_repeat):
+                total += float(env.step(action)[1])
+            real[sign].append(total)
+            with torch.no_grad():
+                state, imagined = start, 0.0
+                for _ in range(cfg.horizon):
+                    state = model.img_step(state, torch.as_tensor(action)[None], gen)
+                    state = State(state.deter, state.mean, state.mean, state.std)
+                    imagined += float(model.reward(state)) / cfg.reward_scale
+            pred[sign].append(imagined)
+    d_real = np.subtract(real[+1], real[-1])
+    d_pred = np.subtract(pred[+1], pred[-1])
+    return {"difference_corr": float(np.corrcoef(d_real, d_pred)[0, 1]),
+            "sign_agreement": float(np.mean(np.sign(d_real) == np.sign(d_pred))),
+            "level_corr": float(np.corrcoef(real[+1], pred[+1])[0, 1])}
+
+
 def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
              n_episodes: int = 3, env_id: str = "Pendulum-v1") -> dict[str, Any]:
     """Measure the world model and the behaviour of a trained pixel Dreamer.
@@ -109,8 +168,9 @@ def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
     Plays ``n_episodes`` (at least 2) noise-free episodes from the starts
     ``stream_seed(seed, "diagnose", k)``.  Returns ``saturated_fraction``,
     ``mean_abs_pre_tanh``, ``reward_corr``, ``probe_r2`` (``cos``, ``sin``,
-    ``thetadot``), ``returns`` (one per episode) and ``imagined_reward_r2``
-    (:func:`imagined_reward_r2` on ``n_episodes`` random-torque episodes).
+    ``thetadot``), ``returns`` (one per episode), ``imagined_reward_r2``
+    (:func:`imagined_reward_r2` on ``n_episodes`` random-torque episodes) and
+    ``action_response`` (:func:`action_response`).
     """
     if not isinstance(result, DreamerPixelsResult):
         raise TypeError(f"result must be a DreamerPixelsResult, got "
@@ -165,7 +225,8 @@ def diagnose(result: DreamerPixelsResult, cfg: DreamerPixelsConfig, seed: int,
             "reward_corr": reward_corr, "probe_r2": probe,
             "returns": [float(r) for r in returns],
             "imagined_reward_r2": imagined_reward_r2(result, cfg, seed, n_episodes,
-                                                     env_id)}
+                                                     env_id),
+            "action_response": action_response(result, cfg, seed, env_id=env_id)}
 
 
 # --- §7.4's table, from a results payload ------------------------------------
