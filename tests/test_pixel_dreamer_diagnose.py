@@ -112,12 +112,14 @@ def test_diagnosis_report_from_a_payload():
     def run(k):
         return {"reward_corr": 0.9 + k / 100, "saturated_fraction": 1.0,
                 "mean_abs_pre_tanh": 10.0 + k,
-                "imagined_reward_r2": {"1": 0.5 - k / 10, "15": -0.5 - k / 10}}
+                "imagined_reward_r2": {"1": 0.5 - k / 10, "15": -0.5 - k / 10},
+                "action_response": {"difference_corr": 0.2, "sign_agreement": 0.6,
+                                    "level_corr": 0.3}}
     runs = {"pixels": [run(k) for k in range(5)],
             "pixels_no_deter": [run(k + 5) for k in range(5)]}
     payload = {"extra": {"diagnose": runs}}
     md = diagnosis_report(payload)
-    assert md.count("\n| ") == 5 and "| actor: share of actions at the box's edge | " \
+    assert md.count("\n| ") == 7 and "| actor: share of actions at the box's edge | " \
         "1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in md
     assert "(paired by seed): +0.50 [+0.50, +0.50]" in md  # 0.5 - 0.0 per seed
 

@@ -237,6 +237,11 @@ REPORT_ROWS = (
      lambda d: d["imagined_reward_r2"]["1"]),
     ("imagination: R² of the reward summed over 15 decisions",
      lambda d: d["imagined_reward_r2"]["15"]),
+    ("model: correlation of the predicted with the real effect of holding "
+     "+2 rather than -2 for 15 decisions",
+     lambda d: d["action_response"]["difference_corr"]),
+    ("model: share of starts where that effect's sign is right",
+     lambda d: d["action_response"]["sign_agreement"]),
     ("actor: share of actions at the box's edge", lambda d: d["saturated_fraction"]),
     ("actor: mean |μ| before the tanh", lambda d: d["mean_abs_pre_tanh"]),
 )
