@@ -243,7 +243,7 @@ REPORT_ROWS = (
     ("model: share of starts where that effect's sign is right",
      lambda d: d["action_response"]["sign_agreement"]),
     ("actor: share of actions at the box's edge", lambda d: d["saturated_fraction"]),
-    ("actor: mean |μ| before the tanh", lambda d: d["mean_abs_pre_tanh"]),
+    ("actor: mean absolute μ before the tanh", lambda d: d["mean_abs_pre_tanh"]),
 )
 
 
