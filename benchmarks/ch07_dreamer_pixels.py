@@ -8,7 +8,7 @@ overshooting, held random seed actions and model-only pretraining) against the
 ablation without the recurrent deterministic path, five seeds each, as jobs
 of an ``mbrl_lessons.sweep`` sweep.  The state-based agent of §7.4 (learned
 MLP dynamics on the true state, *known* reward) is read from
-results/ch07_dreamer.json (same seeds 0-2, same real-step axis) rather than
+results/ch07_dreamer.json (its 5 seeds and 3,000-step axis) rather than
 recomputed.  Each run ends with :func:`mbrl_lessons.analysis.pixel_dreamer.diagnose`
 (world model or behaviour: linear probes of the true state, the reward head's
 correlation, imagination's reward R², whether the model knows what the actions
