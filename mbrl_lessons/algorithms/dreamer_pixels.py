@@ -471,7 +471,7 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     held = {"action": None, "age": 0}
 
     def random_act(frame):
-        if held["action"] is None or held["age"] % cfg.seed_action_hold == 0:
+        if held["age"] % cfg.seed_action_hold == 0:  # age 0: a new episode
             held["action"] = rng.uniform(-max_a, max_a, size=act_dim)
         held["age"] += 1
         return held["action"]
