@@ -2,6 +2,7 @@
 (zero at equality, by hand, the free-nats clamp, KL balancing's gradient
 split), shapes, imagination, gradient paths, errors and a smoke run."""
 
+import copy
 import math
 from dataclasses import replace
 
@@ -12,16 +13,18 @@ import torch
 from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
 from mbrl_lessons.algorithms.dreamer_pixels import (
     DreamerPixelsConfig,
-    EpisodeReplay,
     PixelAgent,
-    PixelPendulum,
     RSSMConfig,
     behaviour_losses,
     dream_frames,
     imagine,
     lambda_returns,
-    run_pixel_episode,
     train,
+)
+from mbrl_lessons.algorithms.pixel_episodes import (
+    PendulumFrames,
+    SequenceReplay,
+    run_pixel_episode,
 )
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.seeding import make_rng, torch_generator
@@ -295,8 +298,38 @@ def test_actor_gradient_flows_through_the_imagined_dynamics():
     assert sum(p.grad.abs().sum() for p in actor.parameters()) < 1e-8
 
 
+def test_mean_penalty_adds_c_mean_mu_squared_and_unsaturates_the_actor():
+    """A saturated actor (|μ| ≈ 50) gets no gradient from the return (tanh is
+    flat there); the penalty adds exactly c·mean(μ²) and its gradient pulls μ
+    back towards 0.  Without it a gradient step leaves μ where it was."""
+    m = _model().requires_grad_(False)
+    actor, critic, target = _behaviour_nets(m)
+    with torch.no_grad():  # push the mean's bias far into the tanh's flat part
+        actor.net[-1].bias[0] = 50.0
+    start = m.observe(torch.rand(4, 3, 16, 16), torch.zeros(4, 3, 1))[0]
+    start = State(*(f[:, -1] for f in start))
+    base = DreamerPixelsConfig(horizon=4)
+    pen = DreamerPixelsConfig(horizon=4, mean_penalty=0.01)
+    b0 = behaviour_losses(m, actor, critic, target, start, base, torch_generator(0))
+    b1 = behaviour_losses(m, actor, critic, target, start, pen, torch_generator(0))
+    im = imagine(m, actor, start, 4, base.gamma, torch_generator(0))
+    mu = actor.net(im.feat[:, :-1])[..., :1]
+    assert (b1.actor - b0.actor).item() == pytest.approx(
+        0.01 * mu.square().mean().item(), rel=1e-5)
+    for cfg, moves in ((base, False), (pen, True)):
+        a = copy.deepcopy(actor)
+        opt = torch.optim.SGD(a.parameters(), lr=1.0)
+        behaviour_losses(m, a, critic, target, start, cfg, torch_generator(0)
+                         ).actor.backward(inputs=list(a.parameters()))
+        opt.step()
+        drop = (actor.net[-1].bias[0] - a.net[-1].bias[0]).item()
+        assert (drop > 0.5) if moves else (abs(drop) < 1e-3), (cfg.mean_penalty, drop)
+    with pytest.raises(ValueError, match="mean_penalty"):
+        DreamerPixelsConfig(mean_penalty=-1.0)
+
+
 def test_pixel_env_and_replay():
-    env = PixelPendulum("Pendulum-v1", 16)
+    env = PendulumFrames("Pendulum-v1", 16)
     frame, info = env.reset(seed=0)
     assert frame.shape == (16, 16) and frame.dtype == np.float32
     assert 0 <= frame.min() and frame.max() <= 1 and "state" in info
@@ -304,7 +337,7 @@ def test_pixel_env_and_replay():
     assert ep.frames.shape == (101, 16, 16) and ep.actions.shape == (101, 1)
     assert ep.rewards[0] == 0 and ret == pytest.approx(ep.rewards.sum(), rel=1e-5)
     assert ep.conts.min() == 1.0  # the pendulum never terminates, it is cut off
-    replay = EpisodeReplay()
+    replay = SequenceReplay()
     replay.add(ep)
     frames, acts, rews, conts = replay.sample(4, 10, make_rng(0))
     assert frames.shape == (4, 10, 16, 16) and acts.shape == (4, 10, 1)
@@ -312,7 +345,7 @@ def test_pixel_env_and_replay():
     with pytest.raises(ValueError, match="seq_len"):
         replay.sample(2, 200, make_rng(0))
     with pytest.raises(ValueError, match="wraps"):
-        PixelPendulum("CartPole-v1")
+        PendulumFrames("CartPole-v1")
 
 
 def test_config_rejects_bad_values():

@@ -31,19 +31,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
 from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
+from mbrl_lessons.algorithms.pixel_episodes import (  # noqa: F401 (re-exported)
+    SUPPORTED_ENVS,
+    Episode,
+    PendulumFrames,
+    SequenceReplay,
+    as_pixel_env,
+    run_pixel_episode,
+)
 from mbrl_lessons.core.nets import mlp
 from mbrl_lessons.core.progress import tqdm
 from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
-from mbrl_lessons.envs.pixel_pendulum import render_pendulum
 from mbrl_lessons.models.rssm import RSSM, State, overshooting_loss, world_model_loss
-
-SUPPORTED_ENVS = ("Pendulum-v1",)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,11 @@ class DreamerPixelsConfig:
     """The seed episodes' uniform random action is redrawn every this many
     decisions (1: a new one each decision).  Held actions add up to a
     visible swing; single ones average out within a pixel."""
+    mean_penalty: float = 0.0
+    """c: the actor's loss adds ``c · mean(μ²)`` over the imagined states, μ
+    the Gaussian's mean before the tanh.  Once ``|μ|`` is large the tanh is
+    flat and the return's gradient vanishes, so nothing else brings a
+    saturated actor back; 0 turns it off."""
     rssm: RSSMConfig = field(default_factory=RSSMConfig)
     """The world model's sizes."""
 
@@ -172,50 +181,13 @@ class DreamerPixelsConfig:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"DreamerPixelsConfig.{name} must lie in [0, 1], "
                                  f"got {getattr(self, name)!r}")
+        if not self.mean_penalty >= 0:
+            raise ValueError(f"DreamerPixelsConfig.mean_penalty must be >= 0, "
+                             f"got {self.mean_penalty!r}")
         if self.free_nats < 0 or self.kl_scale < 0 or self.reward_scale <= 0 \
                 or self.frame_std <= 0:
             raise ValueError("need free_nats >= 0, kl_scale >= 0, reward_scale > 0 "
                              "and frame_std > 0")
-
-
-class PixelPendulum(gym.Wrapper):
-    """``Pendulum-v1`` whose observation is one ``size x size`` grey frame of
-    the rod (:func:`render_pendulum`), float32 in [0, 1]: the angle is
-    visible, the angular velocity is not."""
-
-    def __init__(self, env: gym.Env | str = "Pendulum-v1", size: int = 16) -> None:
-        env = gym.make(env) if isinstance(env, str) else env
-        if env.spec is None or env.spec.id not in SUPPORTED_ENVS:
-            raise ValueError(f"PixelPendulum wraps {SUPPORTED_ENVS}, got "
-                             f"{getattr(env.spec, 'id', env)}")
-        super().__init__(env)
-        self.size = size
-        self.observation_space = gym.spaces.Box(0.0, 1.0, (size, size), np.float32)
-
-    def _frame(self, obs) -> np.ndarray:
-        theta = float(np.arctan2(obs[1], obs[0]))
-        return render_pendulum(theta, self.size).numpy()
-
-    def reset(self, **kw):
-        obs, info = self.env.reset(**kw)
-        info["state"] = obs
-        return self._frame(obs), info
-
-    def step(self, action):
-        obs, rew, term, trunc, info = self.env.step(action)
-        info["state"] = obs
-        return self._frame(obs), rew, term, trunc, info
-
-
-def as_pixel_env(env, size: int) -> gym.Env:
-    """A pixel env of frames ``size x size``: a :class:`PixelPendulum` made
-    from an id or a state env, or a pixel env passed through."""
-    if isinstance(env, PixelPendulum):
-        if env.size != size:
-            raise ValueError(f"env renders {env.size}x{env.size} frames but "
-                             f"cfg.size is {size}")
-        return env
-    return PixelPendulum(env, size)
 
 
 def lambda_returns(rew: torch.Tensor, values: torch.Tensor, discount: torch.Tensor,
@@ -300,11 +272,12 @@ def behaviour_losses(model: RSSM, actor: TanhGaussianActor, critic: nn.Module,
                      ) -> BehaviourLosses:
     """Dreamer's actor and critic losses on one batch of imagined rollouts.
 
-    Actor: ``-Σ_t w_t V^λ_t / Σ w - η entropy``: gradients flow through the
-    RSSM's prior, the reward and continuation heads and the target critic
-    into the actions.  Critic: ``½ Σ_t w_t (v(s_t) - sg(V^λ_t))²`` on detached
-    features.  ``w_t = Π_{k<t} d_k`` (``w_0 = 1``) is the discount weight:
-    steps after a predicted episode end count less.
+    Actor: ``-Σ_t w_t V^λ_t / Σ w - η entropy (+ c mean μ²)``: gradients
+    flow through the RSSM's prior, the reward and continuation heads and the
+    target critic into the actions.  Critic: ``½ Σ_t w_t (v(s_t) -
+    sg(V^λ_t))²`` on detached features.  ``w_t = Π_{k<t} d_k`` (``w_0 =
+    1``) is the discount weight: steps after a predicted episode end count
+    less.
     """
     im = imagine(model, actor, start, cfg.horizon, cfg.gamma, gen)
     values = target_critic(im.feat).squeeze(-1)
@@ -314,44 +287,12 @@ def behaviour_losses(model: RSSM, actor: TanhGaussianActor, critic: nn.Module,
     wsum = weights.sum()
     actor_loss = -(weights * ret).sum() / wsum \
         - cfg.entropy_coef * im.entropy.mean()
+    if cfg.mean_penalty > 0:  # the pre-tanh mean, on the same (detached) states
+        mu = actor.net(im.feat[:, :-1].detach())[..., :actor.act_dim]
+        actor_loss = actor_loss + cfg.mean_penalty * mu.square().mean()
     pred = critic(im.feat[:, :-1].detach()).squeeze(-1)
     critic_loss = 0.5 * (weights * (pred - ret.detach()).square()).sum() / wsum
     return BehaviourLosses(actor_loss, critic_loss, ret, weights)
-
-
-class Episode(NamedTuple):
-    frames: np.ndarray   # [T+1, S, S]
-    actions: np.ndarray  # [T+1, A]; actions[t] led to frames[t] (actions[0] = 0)
-    rewards: np.ndarray  # [T+1]; rewards[t] earned on the way to frames[t]
-    conts: np.ndarray    # [T+1]; 0 where the episode terminated at frames[t]
-
-
-class EpisodeReplay:
-    """Real episodes, from which training sequences are sampled uniformly."""
-
-    def __init__(self) -> None:
-        self.episodes: list[Episode] = []
-
-    def add(self, ep: Episode) -> None:
-        self.episodes.append(ep)
-
-    def sample(self, batch: int, seq_len: int, rng: np.random.Generator
-               ) -> tuple[torch.Tensor, ...]:
-        """``batch`` windows of ``seq_len`` consecutive steps: frames
-        ``[B, L, S, S]``, actions ``[B, L, A]``, rewards and continuation
-        flags ``[B, L]``."""
-        lengths = np.array([len(e.rewards) for e in self.episodes])
-        if lengths.min() < seq_len:
-            raise ValueError(f"episodes of {lengths.min()} steps are shorter than "
-                             f"seq_len = {seq_len}")
-        ep_idx = rng.integers(len(self.episodes), size=batch)
-        out = [[], [], [], []]
-        for i in ep_idx:
-            e = self.episodes[i]
-            t0 = rng.integers(len(e.rewards) - seq_len + 1)
-            for k, arr in enumerate(e):
-                out[k].append(arr[t0:t0 + seq_len])
-        return tuple(torch.as_tensor(np.stack(x), dtype=torch.float32) for x in out)
 
 
 @dataclass
@@ -364,7 +305,7 @@ class DreamerPixelsResult:
     model: RSSM
     actor: TanhGaussianActor
     critic: nn.Module
-    replay: EpisodeReplay
+    replay: SequenceReplay
     seconds: float
     updates: int
     extra: dict[str, Any] = field(default_factory=dict)
@@ -401,33 +342,6 @@ class PixelAgent:
         return a
 
 
-def run_pixel_episode(env: gym.Env, policy, seed: int, action_repeat: int,
-                      act_dim: int) -> tuple[float, Episode]:
-    """One episode with ``policy(frame) -> action`` (a numpy action in the
-    env's units), each action repeated ``action_repeat`` real steps.  Returns
-    the real return and the episode as the agent saw it (one frame per
-    decision)."""
-    frame, _ = env.reset(seed=seed)
-    frames, acts, rews, conts = [frame], [np.zeros(act_dim)], [0.0], [1.0]
-    total, done = 0.0, False
-    while not done:
-        a = np.asarray(policy(frame), dtype=np.float32)
-        r_sum, term = 0.0, False
-        for _ in range(action_repeat):
-            frame, r, term, trunc, _ = env.step(a)
-            r_sum += float(r)
-            if term or trunc:
-                done = True
-                break
-        total += r_sum
-        frames.append(frame)
-        acts.append(a)
-        rews.append(r_sum)
-        conts.append(0.0 if term else 1.0)
-    return total, Episode(np.array(frames, np.float32), np.array(acts, np.float32),
-                          np.array(rews, np.float32), np.array(conts, np.float32))
-
-
 def _polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
     with torch.no_grad():
         for p, q in zip(target.parameters(), source.parameters(), strict=True):
@@ -437,7 +351,7 @@ def _polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
 def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
           progress: bool = False) -> DreamerPixelsResult:
     """Dreamer from pixels on ``env`` (``"Pendulum-v1"``, its env, or a
-    :class:`PixelPendulum` with ``cfg.size``): ``n_seed_episodes`` random
+    :class:`PendulumFrames` with ``cfg.size``): ``n_seed_episodes`` random
     episodes, then alternately one episode with the actor and
     ``updates_per_episode`` world-model and behaviour updates."""
     t0 = time.perf_counter()
@@ -463,7 +377,7 @@ def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
     opt_model = torch.optim.Adam(model.parameters(), lr=cfg.model_lr, eps=1e-5)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, eps=1e-5)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=1e-5)
-    replay, agent = EpisodeReplay(), PixelAgent(model, actor, max_a, gen)
+    replay, agent = SequenceReplay(), PixelAgent(model, actor, max_a, gen)
 
     def explore(frame):
         return agent.act(frame, cfg.exploration_std, rng)

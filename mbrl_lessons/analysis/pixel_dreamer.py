@@ -38,9 +38,8 @@ from mbrl_lessons.algorithms.dreamer_pixels import (
     DreamerPixelsConfig,
     DreamerPixelsResult,
     PixelAgent,
-    as_pixel_env,
-    run_pixel_episode,
 )
+from mbrl_lessons.algorithms.pixel_episodes import as_pixel_env, run_pixel_episode
 from mbrl_lessons.core.seeding import stream_rng, stream_seed, torch_generator
 from mbrl_lessons.models.rssm import State
 
