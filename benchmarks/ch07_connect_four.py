@@ -7,10 +7,15 @@ self-play games, simulations per move, root noise, temperature and training
 rounds: ``from_alphazero``).  Every evaluation game is played inside
 OpenSpiel, which checks each of our moves; the opponent is OpenSpiel's MCTS
 bot (UCT, ``c = 2``, one random rollout per leaf) at the same number of
-simulations per move as our search.  Checkpoints along training play the bot
+simulations per move as our search in the match.  Checkpoints along training play the bot
 for the strength-against-games curve; the final network plays it
 ``FINAL_GAMES`` times as each side and a uniformly random player ``RANDOM_GAMES``
 times as each side.  The target counts wins only (a draw does not beat the bot).
+
+Self-play searches with ``n_simulations`` (64) per move; every refereed
+match is played at ``MATCH_SIMULATIONS`` (32) per move for our search and for
+the bot alike, so the match is at an equal simulation count (the training
+search's budget is part of training, like the number of games).
 
 The board was chosen by measurement (one seed, 600 self-play games, 32
 simulations, 10 games a side against the bot at checkpoints): on 5x6 AlphaZero
@@ -19,6 +24,15 @@ player (the first player's edge is large there); on 4x5 it won 58-80% after
 150 games or more, with many draws as the first player.  A full 6x7 run needs
 more self-play than this machine's budget (about 0.1 s per game at 64
 simulations before training lengthens the games).
+
+The self-play budget was chosen by measurement too (pilots on seeds 0 and 1,
+15 games a side against the bot at 32 simulations): with 32 simulations in
+self-play the win rate was 41% after 400 games (the previous full run, 10
+seeds), 57% and 60% after 2,000 games (seeds 0 and 1) and 43-73% at the
+checkpoints from 1,250 to 5,000 games (seed 0), losing up to 8 of 15 games as
+first player; with 64 simulations in self-play it was 63-70% at the
+checkpoints from 500 to 2,000 games (seed 0), and as first player it drew
+rather than lost.
 """
 
 import time
@@ -38,13 +52,14 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 torch.set_num_threads(1)
 ROWS, COLUMNS = 4, 5  # chosen by measurement: see the module docstring
 SEEDS = n_seeds(full=10, fast=2)  # under a minute a seed: 10 (issue 12); FAST two
-AZ = AlphaZeroConfig(n_games=budget(fast=20, full=400),
-                     n_simulations=budget(fast=8, full=32),
+AZ = AlphaZeroConfig(n_games=budget(fast=20, full=1000),
+                     n_simulations=budget(fast=8, full=64),
                      games_per_update=10, updates=80, batch_size=128,
-                     replay_games=200, hidden=128, temperature_moves=6,
+                     replay_games=400, hidden=128, temperature_moves=6,
                      dirichlet_alpha=1.0,
-                     eval_every=budget(fast=10, full=100),
+                     eval_every=budget(fast=10, full=250),
                      eval_games=budget(fast=1, full=5))
+MATCH_SIMULATIONS = budget(fast=8, full=32)  # ours and the bot's, in every match
 MZ = from_alphazero(AZ, latent_dim=64)
 FINAL_GAMES = budget(fast=2, full=25)   # per side, vs OpenSpiel's MCTS bot
 CURVE_GAMES = budget(fast=1, full=5)    # per side, at each checkpoint
@@ -68,22 +83,23 @@ def run_seed(cfg, seed: int) -> dict:
     rules = ConnectFourRules(ROWS, COLUMNS, 4)
     game = rules.game()
     res = algo.train(game, cfg)
+    match_cfg = dataclasses.replace(cfg, n_simulations=MATCH_SIMULATIONS)
     os_game = games.load_game(rules.openspiel_name())
     # the bot's stream: one per checkpoint and one for the final match
     bot_seeds = np.random.SeedSequence([seed, 13]).generate_state(
         len(res.checkpoints) + 1)
     curve = [games.refereed_match(
-        os_game, game, player(game, ck, cfg),
-        games.mcts_bot(os_game, cfg.n_simulations, int(s)), CURVE_GAMES)
+        os_game, game, player(game, ck, match_cfg),
+        games.mcts_bot(os_game, MATCH_SIMULATIONS, int(s)), CURVE_GAMES)
         for ck, s in zip(res.checkpoints, bot_seeds, strict=False)]
-    final = player(game, res.checkpoints[-1], cfg)
+    final = player(game, res.checkpoints[-1], match_cfg)
     rng = np.random.default_rng([seed, 7])
     return {
         "checkpoint_games": res.checkpoint_games,
         "curve_vs_mcts": curve,                       # [C, 2, 3] counts
         "vs_mcts": games.refereed_match(
             os_game, game, final,
-            games.mcts_bot(os_game, cfg.n_simulations, int(bot_seeds[-1])),
+            games.mcts_bot(os_game, MATCH_SIMULATIONS, int(bot_seeds[-1])),
             FINAL_GAMES),
         "vs_random": games.refereed_match(os_game, game, final,
                                           games.random_bot(rng), RANDOM_GAMES),
@@ -107,8 +123,8 @@ if __name__ == "__main__":
     rates = {v: [win_rate(r["vs_mcts"]) for r in per_seed[v]] for v in per_seed}
     vs_random = {v: [win_rate(r["vs_random"]) for r in per_seed[v]] for v in per_seed}
     n = 2 * FINAL_GAMES
-    bot = (f"OpenSpiel's MCTS bot at {AZ.n_simulations} simulations per move "
-           f"(ours: the same), {n} games per seed, {FINAL_GAMES} as each side, on "
+    bot = (f"OpenSpiel's MCTS bot at {MATCH_SIMULATIONS} simulations per move "
+           f"(ours: the same; {AZ.n_simulations} in self-play), {n} games per seed, {FINAL_GAMES} as each side, on "
            f"Connect Four {ROWS}x{COLUMNS}")
     targets = [
         Target.over_seeds("alphazero_win_rate_vs_mcts",
@@ -127,6 +143,7 @@ if __name__ == "__main__":
     ]
     write_results("ch07_connect_four",
                   config={"alphazero": AZ, "muzero": MZ, "seeds": SEEDS,
+                          "match_simulations": MATCH_SIMULATIONS,
                           "board": [ROWS, COLUMNS, 4],
                           "final_games_per_side": FINAL_GAMES,
                           "curve_games_per_side": CURVE_GAMES,
