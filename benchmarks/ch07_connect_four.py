@@ -7,8 +7,8 @@ self-play games, simulations per move, root noise, temperature and training
 rounds: ``from_alphazero``).  Every evaluation game is played inside
 OpenSpiel, which checks each of our moves; the opponent is OpenSpiel's MCTS
 bot (UCT, ``c = 2``, one random rollout per leaf) at the same number of
-simulations per move as our search in the match.  Checkpoints along training play the bot
-for the strength-against-games curve; the final network plays it
+simulations per move as our search in the match.  Checkpoints along training
+play the bot for the strength-against-games curve; the final network plays it
 ``FINAL_GAMES`` times as each side and a uniformly random player ``RANDOM_GAMES``
 times as each side.  The target counts wins only (a draw does not beat the bot).
 
@@ -124,7 +124,8 @@ if __name__ == "__main__":
     vs_random = {v: [win_rate(r["vs_random"]) for r in per_seed[v]] for v in per_seed}
     n = 2 * FINAL_GAMES
     bot = (f"OpenSpiel's MCTS bot at {MATCH_SIMULATIONS} simulations per move "
-           f"(ours: the same; {AZ.n_simulations} in self-play), {n} games per seed, {FINAL_GAMES} as each side, on "
+           f"(ours: the same; {AZ.n_simulations} in self-play), {n} games per "
+           f"seed, {FINAL_GAMES} as each side, on "
            f"Connect Four {ROWS}x{COLUMNS}")
     targets = [
         Target.over_seeds("alphazero_win_rate_vs_mcts",
