@@ -27,12 +27,12 @@ simulations before training lengthens the games).
 
 The self-play budget was chosen by measurement too (pilots on seeds 0 and 1,
 15 games a side against the bot at 32 simulations): with 32 simulations in
-self-play the win rate was 41% after 400 games (the previous full run, 10
-seeds), 57% and 60% after 2,000 games (seeds 0 and 1) and 43-73% at the
-checkpoints from 1,250 to 5,000 games (seed 0), losing up to 8 of 15 games as
-first player; with 64 simulations in self-play it was 63-70% at the
-checkpoints from 500 to 2,000 games (seed 0), and as first player it drew
-rather than lost.
+self-play the win rate was 41% after 400 games (the previous full run: 10
+seeds, 25 games a side, a replay of 200), 57% and 60% after 2,000 games
+(seeds 0 and 1) and 43-73% at the checkpoints from 1,250 to 5,000 games
+(seed 0), losing up to 8 of 15 games as first player; with 64 simulations in
+self-play it was 63-70% at the checkpoints from 500 to 2,000 games (seed 0),
+and as first player it drew rather than lost.
 """
 
 import time
@@ -51,7 +51,9 @@ from mbrl_lessons.sweep import n_seeds, run_sweep  # noqa: E402
 
 torch.set_num_threads(1)
 ROWS, COLUMNS = 4, 5  # chosen by measurement: see the module docstring
-SEEDS = n_seeds(full=10, fast=2)  # under a minute a seed: 10 (issue 12); FAST two
+# 10 seeds (issue 12 asks for 10 where a run is cheap): training takes 55-81 s
+# a seed for AlphaZero and 112-134 s for MuZero; FAST two
+SEEDS = n_seeds(full=10, fast=2)
 AZ = AlphaZeroConfig(n_games=budget(fast=20, full=1000),
                      n_simulations=budget(fast=8, full=64),
                      games_per_update=10, updates=80, batch_size=128,

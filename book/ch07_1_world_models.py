@@ -371,12 +371,12 @@ else:
 # features, helps to separate the culprits. It reached about −900 to −1010
 # after 40 generations, better than random torques but also far from a
 # swing-up. So the linear controller on these features is a second limit
-# beside the dream, and a longer search does not lift it: in a pilot run
-# (seed 0, calm pendulum, actions held two steps), 150 generations of 24
-# candidates in reality reached −964, against −1,218 for random torques.
-# The whole benchmark needed about eight minutes of CPU (82 to 126 s per
-# seed), so there is room for a small nonlinear C and more data for M; that
-# is where we would start.
+# beside the dream, and a longer search did not lift it in one pilot run
+# (seed 0, `PixelPendulum-v0` without kicks, actions held two steps): after
+# 150 generations of 24 candidates in reality C reached −964, against −1218
+# for random torques. The whole benchmark needed about eight and a half
+# minutes of CPU (94 to 124 s per seed), so there is room for a small
+# nonlinear C and more data for M; that is where we would start.
 #
 # ## When random data are not enough
 #

@@ -237,10 +237,11 @@ else:
 # solver: all were draws. Untrained, the greedy search loses 7 of 50
 # checkpoint games as first player but 35 of 50 as second; these fall to 13
 # after 150 games, 8 after 300, 2 to 4 until 750 and none from 900 on.
-# Against the random player no seed lost any of 1,000 games. It won 96.2%
-# as first player (95% bootstrap interval 94.6–97.6%, seeds 93–98%):
-# winning 95% is not shown, so the target is missed. Over both sides it won
-# 90.7% (interval 89.2–92.9%, missed). Against OpenSpiel's MCTS bot with
+# Against the random player no seed lost any of its 2,000 games. It won
+# 97.2% as first player (95% bootstrap interval 96.2–98.2%, seeds 95–99%),
+# so the 95% target is met; an earlier run of 100 games a side had left an
+# interval of 94.6–97.6%. Over both sides it won 91.6% (interval
+# 90.3–92.9%, missed). Against OpenSpiel's MCTS bot with
 # the same 64 simulations (random rollouts instead of a network) AlphaZero
 # lost none of 200 games and won 90 of 100 as first player and 25 of 100 as
 # second.
@@ -557,12 +558,10 @@ plt.show()
 # 4's search only at episode 40, its head never. The other three never
 # reach the goal within 50 steps, with or without search, although six of
 # seed 2's last eight training episodes, sampled with root noise, do. A greedy
-# evaluation has no noise to take it out of a loop: one wrong cell, where
-# the agent bumps into a wall or steps back and forth, and it never arrives.
-# The policy head imitates visit counts spread over several moves, and
-# greedy play needs its argmax right in every cell of the route; the search
-# can correct a wrong cell only where the learned values tell the moves
-# apart.
+# evaluation has no noise to take it out of a loop: one wrong cell and it
+# never arrives. The policy head imitates visit counts spread over several
+# moves, and greedy play needs its argmax right in every cell; search
+# corrects a wrong cell only where the learned values tell the moves apart.
 #
 # An earlier version of this code walked the 16-step route on all three
 # seeds it ran. Its search had the two defects fixed here: unvisited
@@ -756,11 +755,11 @@ if mzg_res is not None:
 # in a row in any direction wins; the standard $6 \times 7$ board has about
 # $4.5 \times 10^{12}$ positions. Only the `Game` changes from tic-tac-toe
 # (bitboards, checked against OpenSpiel's in the tests). The board, chosen
-# by measurement, is $4 \times 5$: on $5 \times 6$ a few hundred self-play games left AlphaZero
-# losing most games as second player. Self-play searches 64 simulations per
-# move; in every refereed match our search and OpenSpiel's MCTS bot both get
-# 32: one learned evaluation per simulation against one random game. A draw
-# is not a win.
+# by measurement, is $4 \times 5$ (rows by columns): on $5 \times 6$, 600
+# self-play games (one seed) left AlphaZero losing most games as second
+# player. Self-play searches 64 simulations per move; in every refereed
+# match our search and OpenSpiel's MCTS bot both get 32: one learned
+# evaluation per simulation against one random playout. A draw is not a win.
 #
 # A short live run, then one refereed game a side against the bot (at FAST
 # the network has barely trained):
@@ -821,15 +820,16 @@ else:
               f"first {total[0].tolist()}, moving second {total[1].tolist()}")
 
 # %% [markdown]
-# AlphaZero reached the target; MuZero did not. Over ten seeds of 1,000
-# self-play games AlphaZero won 68.0% against the bot (interval 64.6–72.0%):
-# 340 wins, 115 draws, 45 losses in 500, most draws and losses when moving
-# first. Its checkpoint mean rose from 26% untrained to 64% at 1,000 games.
-# Self-play at 64 simulations mattered: a previous run at 32 with 400 games
-# won 41.2% (37.8–45.6%). MuZero, on the same budget, won 9.8% (6.4–13.6%),
-# 58.2 points behind (53.4–63.2), and lost 55 of 200 games to a random
-# player (AlphaZero: 3). Where its learned model fails here is not yet
-# measured.
+# Over ten seeds of 1,000 self-play games AlphaZero won 68.0% against the
+# bot (interval 64.6–72.0%): 340 wins, 115 draws, 45 losses in 500, most
+# draws and losses when moving first. Its checkpoint mean (5 games a side)
+# rose from 26% untrained to 64%. A previous run with 32 self-play
+# simulations, 400 games and a replay of 200 won 41.2% (37.8–45.6%);
+# one-seed pilots point to the simulations more than the games. MuZero, on
+# the same budget, won 9.8% (6.4–13.6%), 58.2 points behind (53.4–63.2); its
+# checkpoints stayed at 14–22% (16% untrained), so training did not help it,
+# and it lost 55 of 200 games to a random player (AlphaZero: 3). Why is not
+# yet measured.
 
 # %% [markdown]
 # ## A miniature Atari: MinAtar Breakout
@@ -889,18 +889,18 @@ else:
 # the same search and budget but a learned convolutional model in place of
 # the rules, loses 5.4 of 200 games per seed, all as second player.
 #
-# MuZero learns a model that predicts only what its search needs: rewards,
-# values and policies, from hidden states that need not resemble observations.
-# The tree search runs in those hidden states with a pUCT rule that follows the
-# learned policy prior, and its results become the training targets of the
-# policy. On the Dyna maze, with the search as published, two seeds of five
+# MuZero learns a model that predicts only what its search needs (rewards,
+# values and policies) from hidden states that need not resemble
+# observations; the search runs in those states, and its visit counts
+# become the policy's targets. On the Dyna maze, with the search as published, two seeds of five
 # learn within 40 episodes to walk close to the shortest route; search
 # beats the raw policy head at the end on one seed only, so an advantage of
 # search is not shown.
 #
 # On Connect Four ($4 \times 5$) AlphaZero beat OpenSpiel's MCTS bot in 68%
-# of games at equal simulations (target 60%, met), MuZero in 10%; on MinAtar
-# Breakout MuZero beat random play but trailed DQN at equal frames.
+# of games at equal simulations in the match (target 60%, met), MuZero in
+# 10%; on MinAtar Breakout MuZero beat random play but trailed DQN at equal
+# frames.
 
 # %% [markdown]
 # ## Exercises
