@@ -597,7 +597,8 @@ for k in (1, 15):
 # Each prior step of the ELBO starts from a posterior that has just seen a
 # frame, so a prior that ignores the action loses almost nothing there. Yet
 # imagination rolls the prior fifteen steps without a frame. We made three
-# changes (not ablated one by one) and doubled the budget to 60 episodes.
+# changes to the model's training (not ablated one by one) and doubled the
+# budget to 60 episodes.
 # **Latent overshooting** {cite}`hafner2019planet`: from every posterior
 # state with $D$ real steps after it, roll the prior open-loop $D$ steps with
 # the real actions and, for $d = 2, \dots, D$, charge $\mathrm{KL}(\mathrm{sg}(q_{t+d})\,\|\,p_d)$ plus the reward
@@ -606,6 +607,12 @@ for k in (1, 15):
 # every 8 decisions: single random torques cancel out, held ones swing the
 # rod. And 1,000 **model-only updates** after the seed episodes, so that the
 # actor's first gradients come from a model that has learned something.
+# The actor got one change, a **penalty on its mean** before the tanh,
+# $0.01 \cdot \overline{\mu^2}$ (`mean_penalty`): where $|\mu|$ is large the
+# slope $1 - \tanh^2\mu$ is tiny (0.0013 at $\mu = 4$, 0 in 32-bit floats
+# beyond about 9), so hardly any return gradient pulls a saturated actor
+# back. In a full run without it, seed 1 ended with 99% of its actions at
+# the box's edge and a mean $|\mu|$ of 54.
 
 # %%
 show_source(overshooting_loss)
@@ -710,7 +717,7 @@ print(f"mean absolute pixel error: reconstructions {err_recon:.3f}; dreamed, "
 # (true state, known reward) is drawn from its own committed results. Lines
 # are means over seeds, bands span the worst and the best seed.
 
-# %% tags=["hide-input"] mystnb={"image": {"alt": "Full benchmark: episode return against real environment steps, mean over seeds with a band from the worst to the best seed, for pixel Dreamer with and without the deterministic path and for the state-based agent: the agent with the deterministic path dipping below the random level, then rising to about -700 by 12,000 steps with a wide band across seeds, short of the dotted target threshold; the ablation ending below the random level; and the state-based agent (dash-dotted), which climbs above the threshold within 3,000 steps."}}
+# %% tags=["hide-input"] mystnb={"image": {"alt": "Full benchmark: episode return against real environment steps, mean over seeds with a band from the worst to the best seed, for pixel Dreamer with and without the deterministic path and for the state-based agent: the agent with the deterministic path dipping below the random level, then rising to about -750 by 12,000 steps with a wide band across seeds, short of the dotted target threshold; the ablation ending below the random level; and the state-based agent (dash-dotted), which climbs above the threshold within 3,000 steps."}}
 pixres = load_results("ch07_dreamer_pixels")
 if pixres is None:
     print("results/ch07_dreamer_pixels.json not found: run "
@@ -750,22 +757,17 @@ else:
               f"{last_losses[:, 3].mean():.1f} nats per step")
 
 # %% [markdown]
-# **What the full run shows.** Besides the three changes above, the
-# benchmark's actor pays a small penalty on its mean before the tanh,
-# $0.01 \cdot \overline{\mu^2}$ (`mean_penalty`). Where $|\mu|$ is large the
-# slope $1 - \tanh^2\mu$ is tiny (0.0013 at $\mu = 4$, 0 in 32-bit floats
-# beyond about 9), so no return gradient can pull a saturated actor back; in
-# a first full run without the penalty, seed 1 ended with 99% of its actions
-# at the box's edge and $|\mu| = 54$. With it, the pixel agent's noise-free
-# final returns are $-212$, $-821$, $-749$, $-174$ and $-808$ (seeds 0 to 4):
-# mean $-553$ $[-799, -304]$, so the target of $-300$ is missed; seeds 0 and
-# 3 beat it. Paired by seed with that first run, the penalty gained $+117$
-# $[12, 273]$, mostly seed 1's $+414$. The last five collected episodes
-# (with exploration noise) average $-747$ $[-876, -595]$, against about
-# $-1{,}200$ for the random seed episodes. Without the deterministic path no
-# seed learns ($-1{,}209$ to $-1{,}485$): the path's gain is $+781$ $[531,
-# 1{,}041]$. The dash-dotted state-based agent ends at $-188$ in a quarter
-# of the real steps.
+# **What the full run shows.** With the four changes, the pixel agent's
+# noise-free final returns are $-212$, $-821$, $-749$, $-174$ and $-808$
+# (seeds 0 to 4): mean $-553$ $[-799, -304]$, so the target of $-300$ is
+# missed; seeds 0 and 3 beat it. Paired by seed with the run without the
+# penalty (otherwise identical), the penalty gained $+117$ $[12, 273]$,
+# mostly seed 1's $+414$. The last five collected episodes (with exploration
+# noise) average $-747$ $[-876, -595]$, against about $-1{,}200$ for the
+# random seed episodes. Without the deterministic path no seed learns
+# ($-1{,}209$ to $-1{,}485$): the path's gain is $+781$ $[531, 1{,}041]$.
+# The dash-dotted state-based agent ends at $-188$ in a quarter of the real
+# steps.
 #
 # **Where it still fails, measured.** Each run ends with `diagnose`
 # (`mbrl_lessons.analysis.pixel_dreamer`), which tests the parts apart.
@@ -778,7 +780,7 @@ else:
 # decisions from the same filtered state, in the prior and on the real
 # pendulum, and correlates the predicted with the real difference of the
 # two returns. The *actor* is read on noise-free episodes: its share of
-# actions at the box's edge ($|a| \ge 1.9$) and its mean $\mu$ before the tanh. Cells:
+# actions at the box's edge ($|a| \ge 1.9$) and its mean $|\mu|$ before the tanh. Cells:
 # means over five seeds with 95% bootstrap intervals.
 
 # %% tags=["hide-input"]
@@ -795,13 +797,13 @@ else:
 # and the predicted effect of the torque correlates 0.77 [0.70, 0.84] with
 # the real one. Without the path, memory must pass through the noisy $z$:
 # R² $-0.06$ $[-0.30, 0.14]$ over 15 decisions, and an action effect it
-# barely sees (0.19 [0.11, 0.27]). The penalty did its job on the actor:
-# no seed is stuck at the edge any more ($|\mu|$ from 0.5 to 2.7). Yet
-# seeds 1, 2 and 4 end near $-800$ with a model that predicts the torque's
-# effect (0.65 to 0.87). Two of them were still improving: from episodes
-# 41–50 to 51–60 their collected returns rose from $-847$ to $-789$ (seed
-# 1) and from $-1{,}093$ to $-863$ (seed 4); seed 2's fell. What holds them
-# back is not measured. (A full torque held
+# barely sees (0.19 [0.11, 0.27]). The penalty brought the mean $|\mu|$ to
+# 0.5–2.7, off the tanh's flat ends, yet 41% to 74% of the actions of
+# seeds 1, 2 and 4 are at the edge, and they end near $-800$ with a model
+# that predicts the torque's effect (0.65 to 0.87). Seed 4 was still
+# improving ($-1{,}093$ to $-863$ from episodes 41–50 to 51–60), seed 1
+# barely ($-847$ to $-789$), seed 2 not. What holds them back is not
+# measured. (A full torque held
 # one way only rocks the rod on one side of the bottom: the line below the
 # table.)
 
@@ -831,14 +833,14 @@ else:
 # Gaussian latent carries uncertainty, a posterior sees each frame and a
 # prior does not, and the loss trades reconstruction against a balanced KL
 # with free nats. The actor and critic learn from the prior's rollouts,
-# scored by a learned reward head. Trained on the ELBO alone, in pilot
-# runs the prior hardly knew what the torque does, since one decision moves the rod by
-# under a pixel; latent overshooting, held random seed actions and
-# pretraining the model first improved that, and a penalty on the actor's
-# mean keeps it off the flat ends of the tanh. Within 12,000 real steps the
-# agent then swings up on two seeds of five (mean $-553$ $[-799, -304]$,
-# target $-300$ missed); without the deterministic path it learns on none,
-# a gain of $+781$ $[531, 1{,}041]$.
+# scored by a learned reward head. Trained on the ELBO alone, in pilot runs
+# the prior hardly knew what the torque does, since one decision moves the
+# rod by under a pixel; latent overshooting, held random seed actions and
+# pretraining the model first improved that; a penalty on the actor's mean
+# added $+117$ $[12, 273]$. Within 12,000 real steps the agent swings up on
+# two seeds of five (mean $-553$ $[-799, -304]$, target $-300$ missed);
+# without the deterministic path it learns on none, a gain of $+781$ $[531,
+# 1{,}041]$.
 
 # %% [markdown]
 # ## Exercises
