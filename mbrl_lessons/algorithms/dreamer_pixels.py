@@ -36,10 +36,8 @@ import torch
 from torch import nn
 
 from mbrl_lessons.algorithms.dreamer import TanhGaussianActor
-from mbrl_lessons.algorithms.pixel_episodes import (  # noqa: F401 (re-exported)
-    SUPPORTED_ENVS,
-    Episode,
-    PendulumFrames,
+from mbrl_lessons.algorithms.pixel_episodes import (
+    SUPPORTED_ENVS,  # noqa: F401 (the registry reads it here)
     SequenceReplay,
     as_pixel_env,
     run_pixel_episode,
@@ -73,7 +71,8 @@ class DreamerPixelsConfig:
     """Settings of :func:`train`.  The defaults are the plain agent (30
     episodes, the ELBO alone, a new random seed action each decision); the
     benchmark ``benchmarks/ch07_dreamer_pixels.py`` adds latent overshooting,
-    held seed actions and pretraining, and runs 60 episodes."""
+    held seed actions, pretraining and the actor's mean penalty, and runs 60
+    episodes."""
 
     seed: int = 0
     """Seed of every random draw (episode starts, nets, replay sampling)."""
@@ -288,7 +287,7 @@ def behaviour_losses(model: RSSM, actor: TanhGaussianActor, critic: nn.Module,
     actor_loss = -(weights * ret).sum() / wsum \
         - cfg.entropy_coef * im.entropy.mean()
     if cfg.mean_penalty > 0:  # the pre-tanh mean, on the same (detached) states
-        mu = actor.net(im.feat[:, :-1].detach())[..., :actor.act_dim]
+        mu = actor._dist(im.feat[:, :-1].detach())[0]
         actor_loss = actor_loss + cfg.mean_penalty * mu.square().mean()
     pred = critic(im.feat[:, :-1].detach()).squeeze(-1)
     critic_loss = 0.5 * (weights * (pred - ret.detach()).square()).sum() / wsum
@@ -351,7 +350,8 @@ def _polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
 def train(env, cfg: DreamerPixelsConfig = DreamerPixelsConfig(), *,
           progress: bool = False) -> DreamerPixelsResult:
     """Dreamer from pixels on ``env`` (``"Pendulum-v1"``, its env, or a
-    :class:`PendulumFrames` with ``cfg.size``): ``n_seed_episodes`` random
+    :class:`~mbrl_lessons.algorithms.pixel_episodes.PendulumFrames` with
+    ``cfg.size``): ``n_seed_episodes`` random
     episodes, then alternately one episode with the actor and
     ``updates_per_episode`` world-model and behaviour updates."""
     t0 = time.perf_counter()
