@@ -1,6 +1,9 @@
 """Chapter 7 (§7.5): AlphaZero on tic-tac-toe, refereed by OpenSpiel.
 
-Each seed trains AlphaZero by self-play (``AlphaZeroConfig`` defaults), then
+Each seed trains AlphaZero by self-play (``AlphaZeroConfig`` defaults, but
+the step size decays by a cosine from 3e-3 to 3e-4, ``lr_final``, as in the
+MuZero benchmark; with a constant one: first-player win rate against random
+97.2%, both sides 91.6%, 90 and 25 wins of 100 against the bot), then
 plays inside OpenSpiel's tic-tac-toe (which checks every move) against
 OpenSpiel's alpha-beta solver (perfect play, random among equally good
 moves), a uniformly random player and OpenSpiel's MCTS bot at the same
@@ -39,7 +42,8 @@ SEEDS = n_seeds(full=5, fast=2)  # two: an interval needs two
 CFG = AlphaZeroConfig(n_games=budget(fast=40, full=1500),
                       n_simulations=budget(fast=16, full=64),
                       eval_every=budget(fast=20, full=150),
-                      eval_games=budget(fast=2, full=20))
+                      eval_games=budget(fast=2, full=20),
+                      lr_final=3e-4)
 FINAL_GAMES = budget(fast=4, full=100)      # per side, vs the solver
 RANDOM_GAMES = budget(fast=4, full=1000)    # per side, vs the random player
 CURVE_GAMES = budget(fast=2, full=10)       # per side, vs solver at checkpoints

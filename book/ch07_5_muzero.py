@@ -144,8 +144,8 @@ architecture("muzero");
 # tic-tac-toe), and it samples moves in proportion to the visit counts for
 # the first moves of a game (the first 30 in chess) before switching to the
 # most visited. A tic-tac-toe game has at most nine moves and we sample all
-# of them; even so, the benchmark below shows the second player losing
-# games to perfect play until 750 self-play games. Following AlphaGo Zero
+# of them; even so, in the benchmark below the second player loses the odd
+# game to perfect play until 1,350 self-play games. Following AlphaGo Zero
 # {cite}`silver2017alphagozero`, every stored position is also added under
 # the board's eight rotations and reflections.
 #
@@ -172,7 +172,7 @@ show_source(az.alphazero_loss)
 az_cfg = az.AlphaZeroConfig(n_games=budget(fast=60, full=1500),
                             n_simulations=budget(fast=24, full=64),
                             eval_every=budget(fast=20, full=150),
-                            eval_games=budget(fast=10, full=20))
+                            eval_games=budget(fast=10, full=20), lr_final=3e-4)
 az_run = az.train(None, az_cfg)
 fig, ax = plt.subplots(figsize=fig_size(3.2))
 for side, name in enumerate(["moving first", "moving second"]):
@@ -233,17 +233,18 @@ else:
 
 # %% [markdown]
 # In the full benchmark (five seeds, 1,500 self-play games each at 64
-# simulations per move) no seed lost any of its 200 games against the
-# solver: all were draws. Untrained, the greedy search loses 7 of 50
-# checkpoint games as first player but 35 of 50 as second; these fall to 13
-# after 150 games, 8 after 300, 2 to 4 until 750 and none from 900 on.
+# simulations per move, the step size decayed tenfold along a cosine, as in
+# both papers) no seed
+# lost any of its 200 games against the solver: all were draws. At the
+# checkpoints the greedy search, moving second, lost 35 of 50 games
+# untrained, 14 after 150 self-play games, 1 or 2 from 900 to 1,350 and
+# none at 1,500.
 # Against the random player no seed lost any of its 2,000 games. It won
-# 97.2% as first player (95% bootstrap interval 96.2–98.2%, seeds 95–99%),
-# so the 95% target is met; an earlier run of 100 games a side had left an
-# interval of 94.6–97.6%. Over both sides it won 91.6% (interval
-# 90.3–92.9%, missed). Against OpenSpiel's MCTS bot with
+# 97.9% as first player (95% bootstrap interval 97.0–98.9%, seeds 96–99%),
+# so the 95% target is met. Over both sides it won 92.8% (interval
+# 91.5–94.0%, missed). Against OpenSpiel's MCTS bot with
 # the same 64 simulations (random rollouts instead of a network) AlphaZero
-# lost none of 200 games and won 90 of 100 as first player and 25 of 100 as
+# lost none of 200 games and won 82 of 100 as first player and 22 of 100 as
 # second.
 #
 # How high can a win rate against random play go? Expectimax over all of
@@ -719,12 +720,11 @@ else:
 # as hidden state, small residual convolution towers for $h$ and $g$, the
 # move given to $g$ as a one-hot plane, and the reward (1 for a winning
 # move, else 0) a probability trained by cross-entropy. Against the solver
-# it lost 27 of its 1,000 games (0, 17, 0, 7, 3 per seed,
-# all moving second; interval of the per-seed losses 0.6–11.6, target 0),
-# where AlphaZero lost none. Against the random player it won 98.6%
-# moving first (interval 98.2–99.0%) and 90% moving second,
-# and lost 1 of its 1,000 games. Both searches ran 64 simulations
-# a move for 1,500 games.
+# it lost 10 of its 1,000 games (0, 0, 9, 1, 0 per seed, all moving
+# second; interval of the per-seed mean 0–5.6, target 0), where AlphaZero
+# lost none; with a constant step size it had lost 27 (0, 17, 0, 7, 3).
+# Against the random player it won 99.4% moving first (interval
+# 99.0–99.8%) and 91.8% moving second.
 #
 # A first version with flat MLPs (`net="mlp"`) lost 76 of 200 games per
 # seed, all moving second. Its targets were right
@@ -733,7 +733,7 @@ else:
 # it put the reward of 84–94% of the winning moves below 0.5, so its second
 # player missed the opponent's winning replies. A $3 \times 3$ filter sees a
 # cell's neighbours, so "this move completes a line" is one local pattern
-# for the whole board; the conv models miss 1%–17% of the
+# for the whole board; the conv models miss 1%–13% of the
 # winning moves after 1,500 games (figure below).
 
 # %% mystnb={"image": {"alt": "Share of winning moves that MuZero's learned model misses one move ahead, against self-play games, per seed."}}
@@ -823,13 +823,13 @@ else:
 # Over ten seeds of 1,000 self-play games AlphaZero won 68.0% against the
 # bot (interval 64.6–72.0%): 340 wins, 115 draws, 45 losses in 500, most
 # draws and losses when moving first. Its checkpoint mean (5 games a side)
-# rose from 26% untrained to 64%. A previous run with 32 self-play
-# simulations, 400 games and a replay of 200 won 41.2% (37.8–45.6%);
-# one-seed pilots point to the simulations more than the games. MuZero, on
+# rose from 26% untrained to 64%. With 32 self-play simulations, 400 games
+# and a replay of 200 it had won 41.2%. MuZero, on
 # the same budget, won 9.8% (6.4–13.6%), 58.2 points behind (53.4–63.2); its
 # checkpoints stayed at 14–22% (16% untrained), so training did not help it,
-# and it lost 55 of 200 games to a random player (AlphaZero: 3). Why is not
-# yet measured.
+# and it lost 55 of 200 games to a random player (AlphaZero: 3). In a
+# one-seed pilot its model never learned which moves win: every winning
+# move's predicted reward stayed below 0.5.
 
 # %% [markdown]
 # ## A miniature Atari: MinAtar Breakout
@@ -887,7 +887,8 @@ else:
 # every level (negamax). On tic-tac-toe, after 1,500 self-play games, it
 # draws every game against a perfect solver from either side; MuZero, with
 # the same search and budget but a learned convolutional model in place of
-# the rules, loses 5.4 of 200 games per seed, all as second player.
+# the rules, loses 2 of 200 games per seed (9 and 1 on two seeds of five),
+# all as second player.
 #
 # MuZero learns a model that predicts only what its search needs (rewards,
 # values and policies) from hidden states that need not resemble

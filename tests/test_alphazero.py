@@ -2,6 +2,8 @@
 to move, self-play targets, the loss by hand, searches that must win or
 block, and a tiny reproducible run."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,38 @@ def test_augmented_positions_keep_the_winning_move():
         boards.add(board)
         assert t.winner(t.play(board, int(np.argmax(p)))) == t.X
     assert len(boards) == 8  # the position has no symmetry of its own
+
+
+def test_round_lr_is_a_cosine_from_lr_to_lr_final():
+    const = az.AlphaZeroConfig(n_games=100, games_per_update=10)
+    assert [az.round_lr(const, r) for r in (0, 5, 9)] == [const.lr] * 3
+    cfg = az.AlphaZeroConfig(n_games=100, games_per_update=10, lr=1e-2, lr_final=1e-3)
+    steps = [az.round_lr(cfg, r) for r in range(10)]   # rounds 0..9
+    assert steps[0] == pytest.approx(1e-2) and steps[-1] == pytest.approx(1e-3)
+    # symmetric about the middle
+    assert steps[4] + steps[5] == pytest.approx(1e-2 + 1e-3)
+    assert all(a > b for a, b in zip(steps, steps[1:], strict=False))
+    with pytest.raises(ValueError, match="lr_final"):
+        az.AlphaZeroConfig(lr_final=0.0)
+
+
+@pytest.mark.parametrize("module", ["alphazero", "muzero_games"])
+def test_training_uses_the_decayed_step_size(module, monkeypatch):
+    """The optimiser's step size during each round is round_lr's: record it
+    at every Adam step of a tiny run."""
+    import importlib
+    mod = importlib.import_module(f"mbrl_lessons.algorithms.{module}")
+    seen = []
+
+    class Recording(torch.optim.Adam):
+        def step(self, *args, **kwargs):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(*args, **kwargs)
+
+    monkeypatch.setattr(mod.torch.optim, "Adam", Recording)
+    cfg = dataclasses.replace(TINY, lr=1e-2, lr_final=1e-4)
+    if module == "muzero_games":
+        cfg = mod.from_alphazero(cfg, unroll_steps=2, latent_dim=8)
+    mod.train(None, cfg)
+    assert seen == [az.round_lr(cfg, r) for r in (0, 1) for _ in range(cfg.updates)]
+    assert seen[0] == pytest.approx(1e-2) and seen[-1] == pytest.approx(1e-4)

@@ -32,6 +32,7 @@ from mbrl_lessons.algorithms.alphazero import (
     AlphaZeroConfig,
     Checkpoints,
     game_of,
+    round_lr,
 )
 from mbrl_lessons.algorithms.muzero import (
     EpisodeReplay,
@@ -194,6 +195,8 @@ def train(env=None, cfg: MuZeroGameConfig = MuZeroGameConfig(), *,
         for group in games_kept:
             for o, a, r, p, z in group:
                 replay.add(o, a, r, p, z, True, rng)
+        for group in opt.param_groups:
+            group["lr"] = round_lr(cfg, g // cfg.games_per_update)
         for _ in range(cfg.updates):
             parts = muzero_losses(net, replay.sample(cfg.batch_size, rng))
             opt.zero_grad()
