@@ -33,6 +33,14 @@ seeds, 25 games a side, a replay of 200), 57% and 60% after 2,000 games
 (seed 0), losing up to 8 of 15 games as first player; with 64 simulations in
 self-play it was 63-70% at the checkpoints from 500 to 2,000 games (seed 0),
 and as first player it drew rather than lost.
+
+MuZero uses the flat MLP model (``net="mlp"``, a hidden state of 64).  Pilots
+on seed 0 at this budget (10 games a side against the bot at 32 simulations
+after 1,000 games): the MLP model won 5 of 20 (112 s of training), the conv
+model of the tic-tac-toe benchmark (``net="conv"``) 1 of 20 (492 s), and
+stepped one move ahead (``one_step_errors``) from positions of random games
+the MLP model put the reward of every winning move (34) below 0.5 after 0,
+500 and 1,000 games.
 """
 
 import time

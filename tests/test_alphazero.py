@@ -164,3 +164,20 @@ def test_training_uses_the_decayed_step_size(module, monkeypatch):
     mod.train(None, cfg)
     assert seen == [az.round_lr(cfg, r) for r in (0, 1) for _ in range(cfg.updates)]
     assert seen[0] == pytest.approx(1e-2) and seen[-1] == pytest.approx(1e-4)
+
+
+def test_moves_after_the_temperature_moves_are_the_most_visited():
+    """Temperature 1 for the first ``temperature_moves`` moves, then the most
+    visited move: read each played move off the next stored board."""
+    def played_is_most_visited(cfg, seed):
+        obs, pi, _ = az.self_play(GAME, blank_net(), cfg, np.random.default_rng(seed))
+        occupied = obs[:, :9] + obs[:, 9:]
+        moves = np.argmax(occupied[1:] - occupied[:-1], 1)  # the newly filled cell
+        return [bool(p[m] == p.max()) for p, m in zip(pi, moves, strict=False)]
+
+    greedy = az.AlphaZeroConfig(n_simulations=8, temperature_moves=0)
+    assert all(all(played_is_most_visited(greedy, s)) for s in range(5))
+    late = az.AlphaZeroConfig(n_simulations=8, temperature_moves=2)
+    assert all(all(played_is_most_visited(late, s)[2:]) for s in range(5))
+    sampled = az.AlphaZeroConfig(n_simulations=8, temperature_moves=9)
+    assert not all(all(played_is_most_visited(sampled, s)) for s in range(5))

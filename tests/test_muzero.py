@@ -1,6 +1,8 @@
 """MuZero (§7.5): n-step targets, the unroll, the replay, and a tiny run that
 a broken variant loses (the search itself is tested in test_puct.py)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -207,3 +209,27 @@ def test_shuffled_unroll_actions_learn_a_worse_model():
     what that is worth; with shuffled actions it can only guess an average."""
     good, bad = fit_and_score(False), fit_and_score(True)
     assert good < 0.5 * bad, (good, bad)
+
+
+def test_evaluation_leaves_the_training_env_alone():
+    """The greedy evaluation resets with seed 0 (the same start each time); it
+    must do so on a copy, or every run would train on the same random events
+    (sticky actions, spawns) after its first checkpoint."""
+    class Recording(GridWorld):
+        def __init__(self):
+            super().__init__(TINY, step_reward=0.0, goal_reward=1.0, max_steps=None)
+            self.seeds = []
+
+        def reset(self, *, seed=None, options=None):
+            self.seeds.append(seed)
+            return super().reset(seed=seed, options=options)
+
+    runs = []
+    for seed in (0, 1):
+        env = Recording()
+        mz.train(env, dataclasses.replace(TINY_CFG, seed=seed))
+        runs.append(env.seeds)
+        # one seeded reset from the run's stream, then one per episode
+        assert env.seeds[0] is not None and 0 not in env.seeds
+        assert env.seeds[1:] == [None] * TINY_CFG.n_episodes
+    assert runs[0][0] != runs[1][0]

@@ -72,7 +72,8 @@ def test_unvisited_child_scores_zero_not_the_parent_value():
     """A visited child with normalised Q 0.5 and prior 0.8 against an
     unvisited one with prior 0.2, under a parent worth 0.9: with unvisited
     children at 0 (MuZero pseudocode, mctx's default) the visited child wins;
-    completing with the parent's value (Gumbel MuZero) would pick the other."""
+    completing with the parent's value (close to Gumbel MuZero's mixed value)
+    would pick the other."""
     node = puct.PUCTNode(1.0)
     puct.expand(node, "s", 0.0, np.log([0.8, 0.2]))
     node.N, node.W = 2, 1.8

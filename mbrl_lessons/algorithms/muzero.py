@@ -24,6 +24,7 @@ prior, zero value and reward); visit ties broken by Q when acting greedily.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -237,16 +238,19 @@ def train(env, cfg: MuZeroConfig = MuZeroConfig(), *, progress: bool = False
     def evaluate() -> None:
         with torch.inference_mode():
             vmap = net.initial_inference(all_obs)[2].numpy() if tabular else np.zeros(0)
+        # on a copy: greedy_steps resets with seed 0, which on the training env
+        # would put every run on the same sequence of random events (and its
+        # frames would count as training frames)
+        probe = copy.deepcopy(env)
         checkpoints.append(Checkpoint(len(steps), sum(steps),
-                                      greedy_steps(env, net, cfg, True),
-                                      greedy_steps(env, net, cfg, False), vmap))
+                                      greedy_steps(probe, net, cfg, True),
+                                      greedy_steps(probe, net, cfg, False), vmap))
 
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     for ep in tqdm(range(cfg.n_episodes), desc="MuZero", leave=False,
                    disable=not progress):
         if ep % cfg.eval_every == 0:
             evaluate()
-            obs, _ = env.reset()
         # 1. Act: search the learned model from every real state and draw the
         #    move from the root's visit counts (root noise; the temperature
         #    falls over training so that late episodes exploit what was learned)

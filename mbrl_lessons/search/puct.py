@@ -27,8 +27,9 @@ Two details decide what a small search does, so they are stated here:
 * **An unvisited child scores 0 after normalisation**, the bottom of the
   range, as in the MuZero pseudocode and in mctx's default ``muzero_policy``
   (``qtransform_by_parent_and_siblings`` completes unvisited Q by the
-  minimum).  Completing it with the parent's value instead is Gumbel MuZero's
-  ``qtransform_completed_by_mix_value`` (Danihelka et al. 2022), not used here.
+  minimum).  Completing it with the parent's value instead is close to Gumbel
+  MuZero's ``qtransform_completed_by_mix_value`` (Danihelka et al. 2022), which
+  mixes the node's network value with its visited children's Q; not used here.
 """
 
 from __future__ import annotations
