@@ -143,8 +143,8 @@ architecture("muzero");
 # tic-tac-toe), and it samples moves in proportion to the visit counts for
 # the first moves of a game (the first 30 in chess) before switching to the
 # most visited. A tic-tac-toe game has at most nine moves and we sample all
-# of them; even so, in the benchmark below the second player loses the odd
-# game to perfect play until 1,350 self-play games. Following AlphaGo Zero
+# of them; even so, in the benchmark below the second player loses games
+# to perfect play up to 1,350 self-play games. Following AlphaGo Zero
 # {cite}`silver2017alphagozero`, every stored position is also added under
 # the board's eight rotations and reflections.
 #
@@ -232,8 +232,8 @@ else:
 
 # %% [markdown]
 # In the full benchmark (five seeds, 1,500 self-play games each at 64
-# simulations per move, the step size decayed tenfold along a cosine, as in
-# both papers) no seed
+# simulations per move, the step size decayed tenfold along a cosine; both
+# papers decay theirs) no seed
 # lost any of its 200 games against the solver: all were draws. At the
 # checkpoints the greedy search, moving second, lost 35 of 50 games
 # untrained, 14 after 150 self-play games, 1 or 2 from 900 to 1,350 and
@@ -270,8 +270,8 @@ else:
 # Moving second, no player wins more than 93.9%, and one that never loses
 # to perfect play at most 91.6% (95.6% over both sides). Scored as the
 # benchmarks score it, that flawless player meets the both-sides target in a
-# third of runs at MuZero's 100 games a side but in four of five at
-# AlphaZero's 1,000, so AlphaZero's miss is its own. The target stays.
+# third of runs at MuZero's 100 games a side but in five of six at
+# AlphaZero's 1,000, so AlphaZero's miss is not chance. The target stays.
 #
 # ## MuZero: a value-equivalent model
 #
@@ -711,8 +711,8 @@ else:
 # move given to $g$ as a one-hot plane, and the reward (1 for a winning
 # move, else 0) a probability trained by cross-entropy. Against the solver
 # it lost 10 of its 1,000 games (0, 0, 9, 1, 0 per seed, all moving
-# second; interval of the per-seed mean 0–5.6, target 0), where AlphaZero
-# lost none; with a constant step size it had lost 27 (0, 17, 0, 7, 3).
+# second; mean 2 per seed, interval 0–5.6, target 0, missed), where
+# AlphaZero lost none; with a constant step size it had lost 27 (0, 17, 0, 7, 3).
 # Against the random player it won 99.4% moving first (interval
 # 99.0–99.8%) and 91.8% moving second; 95.6% over both (94.3–96.9%, missed).
 #
@@ -867,9 +867,9 @@ else:
 # greedy return was 0.45 per episode, 1.1 times the random policy's 0.40
 # (interval 0.4–1.9): beating random play is not shown.
 # DQN, on the same frames, reached 2.96: MuZero is 2.51 behind (2.21–2.92).
-# An earlier run reported 2.8 times random: its evaluation had reset the
-# training env with seed 0, giving all five seeds one stream of random
-# events, and MuZero's return depends strongly on that stream (0.06 to 0.70
+# An earlier run reported 2.8 times random: its checkpoint evaluation had
+# reset the training env with seed 0, giving all five seeds one stream of
+# random events, and MuZero's return varies with that stream (0.06 to 0.70
 # over the first 50 episodes across eight env seeds, one network seed).
 
 # %% [markdown]
@@ -928,7 +928,7 @@ else:
 # ```{exercise}
 # :label: ex-ch07-alphazero-1
 #
-# Train AlphaZero with `AlphaZeroConfig(augment=False)` and, separately, with
+# Train AlphaZero with `AlphaZeroConfig(augment=False, lr_final=3e-4)` and, separately, with
 # `temperature_moves=4`, and score each against the solver
 # (`games.refereed_match` with `games.solver_bot`). How many self-play games
 # does each need before it stops losing as the second player?
