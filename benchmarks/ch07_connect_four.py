@@ -40,7 +40,9 @@ after 1,000 games): the MLP model won 5 of 20 (112 s of training), the conv
 model of the tic-tac-toe benchmark (``net="conv"``) 1 of 20 (492 s), and
 stepped one move ahead (``one_step_errors``) from positions of random games
 the MLP model put the reward of every winning move (34) below 0.5 after 0,
-500 and 1,000 games.
+500 and 1,000 games; with its reward loss weighted 5 times, 32 of 34 after
+1,000.  The conv model learns the wins, slowly: it missed 100%, 71% and 32%
+of them after 0, 500 and 1,000 games (on tic-tac-toe 5-10% after 450).
 """
 
 import time
